@@ -1,0 +1,68 @@
+/**
+ * The LlmProvider port: the only thing the chain knows about a model. Two adapters exist:
+ * openai.ts (the official SDK, any compatible server) and offline.ts (embedded, deterministic).
+ */
+import type { z } from 'zod';
+import type { Entities, StepName } from '../../contracts/index.ts';
+
+export interface LlmMessages {
+  system: string;
+  user: string;
+}
+
+/** The structured input of each step, for providers that do not read prompts (offline). */
+export type StepInput =
+  | { step: 'extract'; content: string; title?: string | undefined }
+  | { step: 'summarize'; content: string; title?: string | undefined; entities: Entities }
+  | {
+      step: 'classify';
+      content: string;
+      title?: string | undefined;
+      entities: Entities;
+      summary: string;
+      categories: readonly string[];
+    };
+
+/** One real, billed API call, reported the moment its response arrives. */
+export interface BilledCall {
+  inputTokens: number;
+  outputTokens: number;
+  /** The model the API says answered (it may differ from the one requested). */
+  model: string;
+  /** False when the answer was unusable (bad JSON, refusal): it was still paid for. */
+  ok: boolean;
+}
+
+export interface LlmRequest<T> {
+  step: StepName;
+  documentId: string;
+  messages: LlmMessages;
+  /** The answer must satisfy this; its JSON Schema is sent as the structured-output format. */
+  schema: z.ZodType<T>;
+  schemaName: string;
+  maxOutputTokens: number;
+  input: StepInput;
+  /** Called once for every real API response that carried usage, including failed ones. */
+  onBilledCall: (call: BilledCall) => void;
+  signal?: AbortSignal;
+}
+
+export interface LlmResponse<T> {
+  output: T;
+  inputTokens: number;
+  outputTokens: number;
+  model: string;
+}
+
+export interface LlmProvider {
+  readonly name: 'openai' | 'offline';
+  /** The configured model; the offline provider reports it too, so costs look real. */
+  readonly model: string;
+  complete<T>(req: LlmRequest<T>): Promise<LlmResponse<T>>;
+}
+
+/** Seen by the limiter: the API told us to slow down (429 Retry-After, or remaining hit zero). */
+export interface RateLimitSignal {
+  holdMs: number;
+  reason: string;
+}

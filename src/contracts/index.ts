@@ -1,0 +1,5 @@
+export * from './raw-document.ts';
+export * from './enrichment.ts';
+export * from './enriched-document.ts';
+export * from './cost-event.ts';
+export * from './headers.ts';

@@ -1,0 +1,87 @@
+/**
+ * The one error model. Every failure that can reach routing is an EnricherError with a
+ * stable code, the stage it came from, and whether trying again can help.
+ *
+ * `scope` separates a document's own fault from the service's: an invalid API key is not
+ * the document's fault, so it must pause the service instead of dead-lettering every message.
+ */
+export type Stage =
+  | 'decode'
+  | 'validate'
+  | 'extract'
+  | 'summarize'
+  | 'classify'
+  | 'gate'
+  | 'publish'
+  | 'retry'
+  | 'config';
+
+export type ErrorScope = 'document' | 'service';
+
+export const ErrorCodes = {
+  INVALID_JSON: 'INVALID_JSON',
+  SCHEMA_INVALID: 'SCHEMA_INVALID',
+  LLM_RATE_LIMITED: 'LLM_RATE_LIMITED',
+  LLM_SERVER_ERROR: 'LLM_SERVER_ERROR',
+  LLM_TIMEOUT: 'LLM_TIMEOUT',
+  LLM_CONNECTION: 'LLM_CONNECTION',
+  LLM_CONFLICT: 'LLM_CONFLICT',
+  LLM_BAD_OUTPUT: 'LLM_BAD_OUTPUT',
+  LLM_BAD_REQUEST: 'LLM_BAD_REQUEST',
+  LLM_REFUSED: 'LLM_REFUSED',
+  LLM_AUTH: 'LLM_AUTH',
+  LLM_UNKNOWN_MODEL: 'LLM_UNKNOWN_MODEL',
+  RETRIES_EXHAUSTED: 'RETRIES_EXHAUSTED',
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export interface EnricherErrorOptions {
+  code: ErrorCode;
+  stage: Stage;
+  retriable: boolean;
+  scope?: ErrorScope;
+  /** Seconds the server asked us to wait (Retry-After), when it said so. */
+  retryAfterMs?: number;
+  status?: number;
+  cause?: unknown;
+}
+
+export class EnricherError extends Error {
+  readonly code: ErrorCode;
+  readonly stage: Stage;
+  readonly retriable: boolean;
+  readonly scope: ErrorScope;
+  readonly retryAfterMs: number | undefined;
+  readonly status: number | undefined;
+
+  constructor(message: string, opts: EnricherErrorOptions) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'EnricherError';
+    this.code = opts.code;
+    this.stage = opts.stage;
+    this.retriable = opts.retriable;
+    this.scope = opts.scope ?? 'document';
+    this.retryAfterMs = opts.retryAfterMs;
+    this.status = opts.status;
+  }
+}
+
+export function isEnricherError(e: unknown): e is EnricherError {
+  return e instanceof EnricherError;
+}
+
+/** Anything thrown that is not ours is a bug until proven otherwise: permanent, not retried. */
+export function toEnricherError(e: unknown, stage: Stage): EnricherError {
+  if (isEnricherError(e)) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new EnricherError(message, { code: ErrorCodes.INTERNAL, stage, retriable: false, cause: e });
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}

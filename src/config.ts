@@ -40,6 +40,16 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().in
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const list = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 const optionalString = z.string().optional().transform((s) => (s === undefined || s.trim() === '' ? undefined : s.trim()));
+const optionalPositive = (integer: boolean) =>
+  z.string().optional().transform((s, ctx) => {
+    if (s === undefined || s.trim() === '') return undefined;
+    const n = Number(s);
+    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+      ctx.addIssue({ code: 'custom', message: `expected a positive ${integer ? 'integer' : 'number'}` });
+      return z.NEVER;
+    }
+    return n;
+  });
 
 /** Each variable, its parser and default. The README's configuration table mirrors this list. */
 const envSchema = z.object({
@@ -86,11 +96,11 @@ const envSchema = z.object({
   SERVICE_PROBE_INTERVAL: duration.default(30_000),
   MAX_REDRIVES: int(1, 100).default(3),
 
-  DAILY_BUDGET_USD: optionalString.pipe(z.coerce.number().positive().optional()),
+  DAILY_BUDGET_USD: optionalPositive(false),
   REDIS_URL: optionalString.pipe(z.url().optional()),
   LLM_POOL_ID: z.string().min(1).default('llm_api'),
-  LLM_RPM: optionalString.pipe(z.coerce.number().int().positive().optional()),
-  LLM_TPM: optionalString.pipe(z.coerce.number().int().positive().optional()),
+  LLM_RPM: optionalPositive(true),
+  LLM_TPM: optionalPositive(true),
   LLM_CACHE_TTL: duration.default(7 * 24 * 3_600_000),
   LLM_CACHE_SIZE: int(0).default(10_000),
 

@@ -84,6 +84,8 @@ min.insync.replicas=1
 group.initial.rebalance.delay.ms=0
 log.retention.hours=168
 log.segment.bytes=67108864
+message.max.bytes=16777216
+replica.fetch.max.bytes=16777216
 PROPS
 cat > "$kafka_home/log4j2.properties" <<'L4J'
 status = warn

@@ -3,3 +3,5 @@ export * from './enrichment.ts';
 export * from './enriched-document.ts';
 export * from './cost-event.ts';
 export * from './headers.ts';
+export * from './chain-progress.ts';
+export * from './retry-envelope.ts';

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
 /** What ingestion services publish to documents.raw. */
+// Loose: fields we do not know are kept, so a retried or redriven document loses nothing.
 export const RawDocument = z
-  .object({
+  .looseObject({
     id: z.string().trim().min(1, 'id must not be empty').max(512),
     content: z.string().refine((s) => s.trim().length > 0, 'content must not be empty'),
     title: z.string().optional(),

@@ -1,0 +1,127 @@
+/**
+ * The composition root of the processor: builds every part from the config and wires them
+ * together. Nothing else constructs clients; tests build the same graph with other parts.
+ */
+import type { Config } from './config.ts';
+import { createStepCaller } from './chain/call-step.ts';
+import { createClassifyStep } from './chain/classify.ts';
+import { createProvider, type ProviderWithProbe } from './chain/create-provider.ts';
+import { createExtractStep } from './chain/extract.ts';
+import { createLocalLimiter, type LlmLimiter } from './chain/limiter.ts';
+import { createPricing, loadPriceOverrides } from './chain/pricing.ts';
+import { PROMPT_VERSION } from './chain/prompts.ts';
+import { createMemoryCache, type ResultCache } from './chain/result-cache.ts';
+import { createChainRunner } from './chain/run-chain.ts';
+import { createSummarizeStep } from './chain/summarize.ts';
+import { createDocumentHandler, type Route } from './consumers/document-handler.ts';
+import { createIntakeControl, type IntakeControl } from './consumers/intake-control.ts';
+import { createPartitionedProcessor, type PartitionedProcessor } from './consumers/partitioned-processor.ts';
+import type { CostEvent } from './contracts/index.ts';
+import { createKafka, type KafkaClient } from './kafka/client.ts';
+import { ensureTopics, topicSpecs } from './kafka/topics.ts';
+import { createTransactionalCommitter } from './kafka/transactional-committer.ts';
+import type { Logger } from './observability/logger.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { createCostEventProducer } from './producers/cost-events.ts';
+import { createRuntimeSettings, type MutableRuntimeSettings } from './runtime-settings.ts';
+import { createServiceGuard } from './service-guard.ts';
+
+export interface AppOverrides {
+  provider?: ProviderWithProbe;
+  limiter?: LlmLimiter;
+  cache?: ResultCache;
+  kafka?: KafkaClient;
+  metrics?: Metrics;
+  onCostEvent?: (e: CostEvent) => void;
+  onRouted?: (route: Route, documentId: string | undefined) => void;
+}
+
+export interface App {
+  readonly config: Config;
+  readonly settings: MutableRuntimeSettings;
+  readonly intake: IntakeControl;
+  readonly metrics: Metrics;
+  readonly provider: ProviderWithProbe;
+  readonly raw: PartitionedProcessor;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createApp(config: Config, logger: Logger, o: AppOverrides = {}): App {
+  const metrics = o.metrics ?? createMetrics();
+  const kafka = o.kafka ?? createKafka(config, logger);
+  const settings = createRuntimeSettings({ qualityThreshold: config.processing.qualityThreshold, dailyBudgetUsd: config.budget.dailyUsd });
+  const intake = createIntakeControl((reason, paused, detail) => {
+    metrics.paused.set({ reason }, paused ? 1 : 0);
+    logger.info({ reason, paused, detail }, paused ? 'intake paused' : 'intake resumed');
+  });
+  const limiter = o.limiter ?? createLocalLimiter({ slots: config.llm.poolSlots, logger });
+  const provider = o.provider ?? createProvider(config, logger, (s) => limiter.hold(s.holdMs, s.reason));
+  const pricing = createPricing({
+    overrides: config.llm.pricesFile ? loadPriceOverrides(config.llm.pricesFile) : undefined,
+    logger,
+    onFallback: (model) => metrics.priceFallbacks.inc({ model }),
+  });
+  const costs = createCostEventProducer({ kafka, topic: config.topics.costEvents, ...(o.onCostEvent ? { onEmitted: o.onCostEvent } : {}) });
+  const cache = o.cache ?? (config.llm.cacheSize > 0 ? createMemoryCache(config.llm.cacheSize) : undefined);
+  const callStep = createStepCaller({
+    provider, limiter, pricing, costs, cache, promptVersion: PROMPT_VERSION,
+    maxOutputTokens: config.llm.maxOutputTokens, instanceId: config.kafka.instanceId, logger, metrics,
+  });
+  const chain = createChainRunner({
+    extract: createExtractStep(callStep),
+    summarize: createSummarizeStep(callStep),
+    classify: createClassifyStep(callStep, config.llm.categories),
+    logger,
+  });
+  const handler = createDocumentHandler({ config, chain, settings, provider: provider.name, promptVersion: PROMPT_VERSION, logger, metrics });
+  const guard = createServiceGuard({ intake, probe: () => provider.probe(), intervalMs: config.retry.serviceProbeIntervalMs, logger });
+  const processorOptions = {
+    maxInFlight: config.processing.maxInFlight,
+    maxPendingBytes: config.processing.maxPendingBytes,
+    flushIntervalMs: config.processing.flushIntervalMs,
+    flushMaxMessages: config.processing.flushMaxMessages,
+    shutdownTimeoutMs: config.processing.shutdownTimeoutMs,
+  };
+  const raw = createPartitionedProcessor({
+    name: 'raw',
+    kafka,
+    groupId: config.kafka.groupId,
+    topics: [config.topics.raw],
+    handle: (r) => handler.handleRaw(r),
+    waitOutServiceError: (e, id) => guard.waitOutServiceError(e, id),
+    committer: createTransactionalCommitter({ kafka, groupId: config.kafka.groupId, logger }),
+    intake,
+    options: processorOptions,
+    logger,
+    metrics,
+    ...(o.onRouted ? { onRouted: o.onRouted } : {}),
+  });
+
+  return {
+    config, settings, intake, metrics, provider, raw,
+    async start() {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const created = await ensureTopics(admin, topicSpecs(config));
+        if (created.length) logger.info({ topics: created }, 'created missing topics');
+      } finally {
+        await admin.disconnect();
+      }
+      logger.info(
+        { provider: provider.name, model: provider.model, poolSlots: config.llm.poolSlots, pool: limiter.scope, group: config.kafka.groupId, input: config.topics.raw },
+        'starting processor',
+      );
+      if (limiter.scope === 'local') logger.info({ slots: config.llm.poolSlots }, 'LLM pool is per instance (set REDIS_URL to share one pool across instances)');
+      await costs.start();
+      await raw.start();
+    },
+    async stop() {
+      guard.stop();
+      await raw.stop();
+      await costs.stop();
+      await limiter.stop();
+    },
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * One chain step's call to the model, with everything that surrounds a real API call: the
+ * result cache, a slot in the shared pool, pricing, and a cost event for every billed
+ * response. Cost events are acknowledged by Kafka before the step returns or throws, so a
+ * step result never exists without its cost having been recorded.
+ */
+import { randomUUID } from 'node:crypto';
+import { countTokens } from 'gpt-tokenizer';
+import type { z } from 'zod';
+import type { CostEvent, StepName } from '../contracts/index.ts';
+import { toEnricherError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { LlmLimiter } from './limiter.ts';
+import type { Pricing } from './pricing.ts';
+import type { BilledCall, LlmMessages, LlmProvider, StepInput } from './providers/provider.ts';
+import type { ResultCache } from './result-cache.ts';
+import { cacheKey } from './result-cache.ts';
+
+export interface CallContext {
+  documentId: string;
+  /** 1 for the first delivery, 2 for the first retry, and so on. */
+  attempt: number;
+  runId?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface StepUsage {
+  calls: number;
+  cachedCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+export const emptyUsage = (): StepUsage => ({ calls: 0, cachedCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 });
+
+export function addUsage(a: StepUsage, b: StepUsage): StepUsage {
+  return {
+    calls: a.calls + b.calls,
+    cachedCalls: a.cachedCalls + b.cachedCalls,
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    // Rounded to 1e-12: float sums of many small prices must not drift visibly.
+    costUsd: Math.round((a.costUsd + b.costUsd) * 1e12) / 1e12,
+  };
+}
+
+export interface CostSink {
+  /** Resolves once the event is durably in Kafka. */
+  emit(event: CostEvent): Promise<void>;
+}
+
+export interface StepCall<T> {
+  step: StepName;
+  input: StepInput;
+  messages: LlmMessages;
+  schema: z.ZodType<T>;
+  schemaName: string;
+}
+
+export interface StepCallResult<T> {
+  output: T;
+  usage: StepUsage;
+  model: string;
+  cached: boolean;
+}
+
+export interface StepCallerDeps {
+  provider: LlmProvider;
+  limiter: LlmLimiter;
+  pricing: Pricing;
+  costs: CostSink;
+  cache?: ResultCache | undefined;
+  promptVersion: string;
+  maxOutputTokens: number;
+  instanceId: string;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export type StepCaller = <T>(call: StepCall<T>, ctx: CallContext) => Promise<StepCallResult<T>>;
+
+export function createStepCaller(deps: StepCallerDeps): StepCaller {
+  const { provider, limiter, pricing, costs, cache, metrics } = deps;
+
+  return async function callStep<T>(call: StepCall<T>, ctx: CallContext): Promise<StepCallResult<T>> {
+    const key = cache ? cacheKey(call.step, provider.model, deps.promptVersion, call.messages) : undefined;
+    if (cache && key) {
+      const hit = await cache.get(key);
+      if (hit !== undefined) {
+        const parsed = call.schema.safeParse(hit.output);
+        if (parsed.success) {
+          metrics.llmCacheHits.inc({ step: call.step });
+          return { output: parsed.data, usage: { ...emptyUsage(), cachedCalls: 1 }, model: hit.model, cached: true };
+        }
+      }
+    }
+
+    let usage = emptyUsage();
+    const pendingCosts: Promise<void>[] = [];
+    const onBilledCall = (b: BilledCall): void => {
+      const { costUsd, source } = pricing.price(b.model, b.inputTokens, b.outputTokens);
+      usage = addUsage(usage, { calls: 1, cachedCalls: 0, inputTokens: b.inputTokens, outputTokens: b.outputTokens, costUsd });
+      metrics.llmCalls.inc({ step: call.step, outcome: b.ok ? 'ok' : 'unusable' });
+      metrics.llmTokens.inc({ direction: 'input', model: b.model }, b.inputTokens);
+      metrics.llmTokens.inc({ direction: 'output', model: b.model }, b.outputTokens);
+      metrics.llmCostUsd.inc({ model: b.model }, costUsd);
+      const event: CostEvent = {
+        call_id: randomUUID(),
+        document_id: ctx.documentId,
+        step: call.step,
+        model: b.model,
+        provider: provider.name,
+        input_tokens: b.inputTokens,
+        output_tokens: b.outputTokens,
+        cost_usd: costUsd,
+        price_source: source,
+        attempt: ctx.attempt,
+        ok: b.ok,
+        instance_id: deps.instanceId,
+        timestamp: new Date().toISOString(),
+        ...(ctx.runId ? { run_id: ctx.runId } : {}),
+      };
+      pendingCosts.push(costs.emit(event));
+    };
+
+    const weight = limiter.weighted ? countTokens(`${call.messages.system}\n${call.messages.user}`) + deps.maxOutputTokens : 1;
+    try {
+      const res = await limiter.schedule(weight, () =>
+        provider.complete({
+          step: call.step,
+          documentId: ctx.documentId,
+          messages: call.messages,
+          schema: call.schema,
+          schemaName: call.schemaName,
+          maxOutputTokens: deps.maxOutputTokens,
+          input: call.input,
+          onBilledCall,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        }),
+      );
+      await Promise.all(pendingCosts);
+      if (cache && key) await cache.set(key, { output: res.output, model: res.model });
+      return { output: res.output, usage, model: res.model, cached: false };
+    } catch (e) {
+      // The calls of a failed step were paid for too: their costs are recorded before we rethrow.
+      await Promise.allSettled(pendingCosts);
+      metrics.llmCalls.inc({ step: call.step, outcome: 'error' });
+      throw toEnricherError(e, call.step);
+    }
+  };
+}

@@ -1,0 +1,28 @@
+/** Picks the provider from config: OpenAI (or any compatible server) with a key, else offline. */
+import type { Config } from '../config.ts';
+import type { Logger } from '../observability/logger.ts';
+import { createOfflineProvider } from './providers/offline.ts';
+import { createOpenAiProvider } from './providers/openai.ts';
+import type { LlmProvider, RateLimitSignal } from './providers/provider.ts';
+
+export interface ProviderWithProbe extends LlmProvider {
+  probe(): Promise<void>;
+}
+
+export function createProvider(config: Pick<Config, 'llm'>, logger: Logger, onRateLimit?: (s: RateLimitSignal) => void): ProviderWithProbe {
+  const llm = config.llm;
+  if (llm.provider === 'openai') {
+    return createOpenAiProvider({
+      apiKey: llm.apiKey!,
+      ...(llm.baseUrl ? { baseUrl: llm.baseUrl } : {}),
+      model: llm.model,
+      timeoutMs: llm.timeoutMs,
+      maxRetries: llm.callRetries,
+      logger,
+      categories: llm.categories,
+      ...(onRateLimit ? { onRateLimit } : {}),
+    });
+  }
+  const offline = createOfflineProvider({ model: llm.model });
+  return { name: offline.name, model: offline.model, complete: (req) => offline.complete(req), probe: async () => undefined };
+}

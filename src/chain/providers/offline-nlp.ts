@@ -1,0 +1,257 @@
+/**
+ * Text analysis for the offline provider: entity extraction (compromise plus date patterns),
+ * sentence splitting and an extractive summary. Everything here is deterministic and pure.
+ */
+import nlp from 'compromise';
+import type { Entities } from '../../contracts/index.ts';
+
+/** Each entity list is capped: a model asked for "the entities" returns a handful, not fifty. */
+export const MAX_ENTITIES = 10;
+/** compromise costs ~7 ms per KB; past this the first part of a document names its entities. */
+const MAX_NLP_CHARS = 4000;
+const MAX_NOUN_TOPICS = 6;
+
+const STOPWORDS = new Set(
+  ('a about above after again against all also am an and any are as at be because been before being below ' +
+    'between both but by can could did do does doing down during each few for from further had has have having ' +
+    'he her here hers herself him himself his how i if in into is it its itself just me more most my myself no ' +
+    'nor not now of off on once only or other our ours ourselves out over own same she should so some such than ' +
+    'that the their theirs them themselves then there these they this those through to too under until up very ' +
+    'was we were what when where which while who whom why will with would you your yours yourself yourselves ' +
+    'said says say according new one two three year years month months week weeks day days time last first next ' +
+    'since may might must shall per around among across still already even however though although yet many much ' +
+    'well back made make makes told including while whose within without s t').split(' '),
+);
+
+/** Nouns too generic to be anyone's topic. */
+const GENERIC_NOUNS = new Set([
+  'thing', 'things', 'way', 'ways', 'people', 'part', 'lot', 'number', 'area', 'point', 'case', 'fact', 'group',
+  'world', 'place', 'end', 'side', 'kind', 'sort', 'type', 'statement', 'comment', 'comments', 'decision',
+  'percent', 'per cent', 'official', 'officials', 'spokesperson', 'spokesman', 'spokeswoman', 'report',
+  'move', 'plan', 'plans', 'issue', 'issues', 'question', 'questions', 'news', 'today', 'others', 'something',
+]);
+
+// Abbreviations whose full stop does not end a sentence.
+const ABBREVIATIONS = new Set([
+  'mr', 'mrs', 'ms', 'dr', 'prof', 'sr', 'jr', 'st', 'mt', 'inc', 'ltd', 'co', 'corp', 'plc', 'llc', 'gov',
+  'sen', 'rep', 'gen', 'col', 'lt', 'capt', 'sgt', 'no', 'vs', 'etc', 'e.g', 'i.e', 'u.s', 'u.k', 'u.n', 'e.u',
+  'jan', 'feb', 'mar', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'oct', 'nov', 'dec', 'fig', 'approx', 'dept',
+  'univ', 'ave', 'bros', 'cf', 'al',
+]);
+
+/** Lower-case word tokens, possessives removed: the unit of term frequency and of the lexicon. */
+export function words(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.toLowerCase().matchAll(/[a-z0-9][a-z0-9&'’-]*/g)) {
+    let w = m[0];
+    if (w.endsWith("'s") || w.endsWith('’s')) w = w.slice(0, -2);
+    w = w.replace(/['’-]+$/, '');
+    if (w.length > 0) out.push(w);
+  }
+  return out;
+}
+
+export function contentWords(text: string): string[] {
+  return words(text).filter((w) => w.length > 1 && !STOPWORDS.has(w) && !/^\d+$/.test(w));
+}
+
+/** Splits on sentence-final punctuation and on line breaks, without breaking at "Dr." or "U.S.". */
+export function splitSentences(text: string): string[] {
+  const out: string[] = [];
+  for (const block of text.split(/\n\s*/)) {
+    let start = 0;
+    for (const m of block.matchAll(/[.!?]+["'’”)\]]*\s+(?=["'‘“(\[]?[A-Z0-9])/g)) {
+      const end = m.index + m[0].length;
+      const before = block.slice(start, m.index + 1);
+      const lastToken = /(\S+)$/.exec(before)?.[1] ?? '';
+      const bare = lastToken.replace(/^["'‘“(\[]+/, '').replace(/\.$/, '').toLowerCase();
+      // A single capital ("J. Smith") is an initial, not the end of a sentence.
+      if (m[0].startsWith('.') && (ABBREVIATIONS.has(bare) || /^[a-z]$/.test(bare))) continue;
+      const s = block.slice(start, end).trim();
+      if (s) out.push(s);
+      start = end;
+    }
+    const rest = block.slice(start).trim();
+    if (rest) out.push(rest);
+  }
+  return out;
+}
+
+const MONTH = '(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)';
+const WEEKDAY = '(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)';
+// Longest forms first: the scan consumes "12 March 2024" whole, so neither "March 2024" nor
+// "2024" is reported again from inside it.
+const DATE_PATTERN = new RegExp(
+  [
+    String.raw`\b\d{4}-\d{2}-\d{2}(?:T[\d:.]+Z?)?\b`,
+    String.raw`\b\d{1,2}(?:st|nd|rd|th)? ${MONTH}\.?,? \d{4}\b`,
+    String.raw`\b${MONTH}\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}\b`,
+    String.raw`\b\d{1,2}(?:st|nd|rd|th)? ${MONTH}\b(?! \d)`,
+    String.raw`\b${MONTH} \d{1,2}(?:st|nd|rd|th)?\b(?!,? \d{4})`,
+    String.raw`\b(?:early |mid-|late |end of )?${MONTH} (?:19|20)\d{2}\b`,
+    String.raw`\b(?:Q[1-4]|H[12]) (?:FY)?(?:19|20)\d{2}\b`,
+    String.raw`\bFY ?(?:19|20)?\d{2}\b`,
+    String.raw`\b${WEEKDAY}\b`,
+    String.raw`\b(?:19|20)\d{2}s?\b(?![-/.]\d)`,
+  ].join('|'),
+  'g',
+);
+
+export function findDates(text: string): string[] {
+  const found: string[] = [];
+  for (const m of text.matchAll(DATE_PATTERN)) {
+    // "May" and "March" are also a verb and a word; alone without a day or year they are not dates.
+    found.push(m[0]);
+  }
+  return dedupe(found);
+}
+
+/** Trims, drops possessives and stray punctuation, keeps the full stop of "Inc." or "Corp.". */
+export function cleanName(raw: string): string {
+  let s = raw.trim().replace(/^[\s"'‘“(\[,;:-]+/, '').replace(/[\s"'’”)\],;:!?-]+$/, '');
+  s = s.replace(/['’]s$/i, '').replace(/['’]$/, '');
+  if (s.endsWith('.')) {
+    const last = s.slice(s.lastIndexOf(' ') + 1, -1).toLowerCase();
+    if (!ABBREVIATIONS.has(last) && !/^(?:[a-z]\.)+[a-z]$/.test(last)) s = s.slice(0, -1);
+  }
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+/** Case-insensitive de-duplication that keeps the first spelling and the order of first appearance. */
+export function dedupe(items: readonly string[], limit = MAX_ENTITIES): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const item of items) {
+    const key = item.toLowerCase();
+    if (!item || seen.has(key)) continue;
+    seen.add(key);
+    out.push(item);
+    if (out.length >= limit) break;
+  }
+  return out;
+}
+
+/** "Lagarde" after "Christine Lagarde" is the same person, not a second one. */
+function dropPartialNames(names: readonly string[]): string[] {
+  const parts = new Set<string>();
+  const out: string[] = [];
+  for (const n of names) {
+    const tokens = n.toLowerCase().split(' ');
+    if (tokens.length === 1 && parts.has(tokens[0]!)) continue;
+    if (tokens.length > 1) for (const t of tokens) parts.add(t);
+    out.push(n);
+  }
+  return out;
+}
+
+function nlpText(content: string, title: string | undefined): string {
+  const t = title?.trim();
+  const head = t ? (/[.!?]$/.test(t) ? `${t}\n` : `${t}.\n`) : '';
+  const full = head + content;
+  if (full.length <= MAX_NLP_CHARS) return full;
+  const cut = full.lastIndexOf('. ', MAX_NLP_CHARS);
+  return full.slice(0, cut > 0 ? cut + 1 : MAX_NLP_CHARS);
+}
+
+function singularKey(w: string): string {
+  return w.length > 4 && w.endsWith('s') && !/(?:ss|us|is)$/.test(w) ? w.slice(0, -1) : w;
+}
+
+export function extractEntities(content: string, title?: string): Entities {
+  const text = nlpText(content, title);
+  const doc = nlp(text);
+  const people = dropPartialNames(
+    dedupe(doc.people().not('#Honorific').out('array').map(cleanName).filter((s: string) => /[A-Z]/.test(s)), 50),
+  ).slice(0, MAX_ENTITIES);
+  const personKeys = new Set(people.flatMap((p) => p.toLowerCase().split(' ')));
+  const places = dedupe(doc.places().out('array').map(cleanName), MAX_ENTITIES);
+  const placeKeys = new Set(places.map((p) => p.toLowerCase()));
+  const organizations = dedupe(
+    doc
+      .organizations()
+      .out('array')
+      .map(cleanName)
+      .filter((o: string) => o.length > 1 && !placeKeys.has(o.toLowerCase()) && !/^(?:[A-Z]\.){2,}$/.test(o)),
+  );
+
+  // Topics are what the document is about: its most repeated common nouns, then its places.
+  const counts = new Map<string, { text: string; n: number; first: number }>();
+  const nouns: string[] = doc
+    .match('#Noun+')
+    .not('(#ProperNoun|#Pronoun|#Value|#Date|#Possessive|#Honorific)')
+    .out('array');
+  nouns.forEach((raw, i) => {
+    const text = cleanName(raw).toLowerCase();
+    if (text.length < 3 || GENERIC_NOUNS.has(text) || STOPWORDS.has(text) || personKeys.has(text)) return;
+    const key = text.split(' ').map(singularKey).join(' ');
+    const entry = counts.get(key);
+    if (entry) entry.n += 1;
+    else counts.set(key, { text, n: 1, first: i });
+  });
+  const ranked = [...counts.values()]
+    .map((e) => ({ ...e, score: e.n * (e.text.includes(' ') ? 1.5 : 1) }))
+    .sort((a, b) => b.score - a.score || a.first - b.first)
+    .slice(0, MAX_NOUN_TOPICS)
+    .sort((a, b) => a.first - b.first)
+    .map((e) => e.text);
+  const topics = dedupe([...ranked, ...places]);
+
+  return { people, organizations, dates: findDates(text).slice(0, MAX_ENTITIES), topics };
+}
+
+const SUMMARY_MAX_CHARS = 400;
+const SUMMARY_MAX_SENTENCES = 3;
+
+function truncate(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const cut = s.lastIndexOf(' ', max - 1);
+  return `${s.slice(0, cut > max / 2 ? cut : max - 1).replace(/[\s,;:]+$/, '')}…`;
+}
+
+/**
+ * Extractive summary: sentences scored by the document's own term frequencies (length-damped,
+ * so long sentences do not win by size), plus a bonus per entity mentioned and a small lead
+ * bonus, since news puts its point first. The best that fit are returned in document order.
+ */
+export function summarize(content: string, entities: Entities, title?: string): string {
+  const all = splitSentences(content);
+  const sentences = all.filter((s) => s.length >= 25 && /\s/.test(s));
+  const pool = sentences.length > 0 ? sentences : all;
+  if (pool.length === 0) return truncate(content.trim() || title?.trim() || '(empty document)', SUMMARY_MAX_CHARS);
+
+  const tf = new Map<string, number>();
+  for (const w of contentWords(content)) tf.set(w, (tf.get(w) ?? 0) + 1);
+  const entityNames = [...entities.people, ...entities.organizations, ...entities.topics]
+    .map((e) => e.toLowerCase())
+    .filter((e) => e.length > 2);
+
+  const raw = pool.map((s) => {
+    const unique = new Set(contentWords(s));
+    let sum = 0;
+    for (const w of unique) sum += tf.get(w) ?? 0;
+    return sum / Math.sqrt(Math.max(unique.size, 6));
+  });
+  const max = Math.max(...raw, 1e-9);
+  const scored = pool.map((s, i) => {
+    const lower = s.toLowerCase();
+    let hits = 0;
+    for (const e of entityNames) if (lower.includes(e)) hits++;
+    const score = raw[i]! / max + Math.min(hits, 3) * 0.15 + (i === 0 ? 0.1 : 0);
+    return { s, i, score };
+  });
+
+  const chosen: typeof scored = [];
+  let length = 0;
+  for (const c of [...scored].sort((a, b) => b.score - a.score || a.i - b.i)) {
+    if (chosen.length >= SUMMARY_MAX_SENTENCES) break;
+    const extra = c.s.length + (chosen.length > 0 ? 1 : 0);
+    if (length + extra > SUMMARY_MAX_CHARS) continue;
+    chosen.push(c);
+    length += extra;
+  }
+  if (chosen.length === 0) return truncate(scored.reduce((a, b) => (b.score > a.score ? b : a)).s, SUMMARY_MAX_CHARS);
+  return chosen
+    .sort((a, b) => a.i - b.i)
+    .map((c) => c.s)
+    .join(' ');
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+/** One command line for the service: `enricher --help`. */
+import { Command } from 'commander';
+import { createApp } from './app.ts';
+import { loadConfig, type Config } from './config.ts';
+import { ConfigError } from './errors.ts';
+import { createKafka } from './kafka/client.ts';
+import { ensureTopics, topicSpecs } from './kafka/topics.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { startHttpEndpoints } from './observability/http.ts';
+import { runDemo } from './cli/demo.ts';
+import { produceFile } from './cli/produce.ts';
+
+function boot(): { config: Config; logger: Logger } {
+  try {
+    const config = loadConfig();
+    return { config, logger: createLogger({ level: config.log.level }) };
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`enricher: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
+
+const program = new Command()
+  .name('enricher')
+  .description('Kafka stream processor: documents.raw → LLM chain (extract → summarize → classify) → documents.enriched / documents.review.\nEvery setting comes from the environment; see the README for the table.')
+  .showHelpAfterError();
+
+program
+  .command('start')
+  .description('run the processor (consumes documents.raw and the retry topics)')
+  .action(async () => {
+    const { config, logger } = boot();
+    const app = createApp(config, logger);
+    let ready = false;
+    await startHttpEndpoints({ port: config.metrics.port, metrics: app.metrics, ready: () => ready });
+    let stopping = false;
+    const shutdown = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down: finishing in-flight work');
+      try {
+        await app.stop();
+        logger.info('stopped cleanly');
+        process.exit(0);
+      } catch (e) {
+        logger.error({ err: e }, 'error during shutdown');
+        process.exit(1);
+      }
+    };
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+    await app.start();
+    ready = true;
+  });
+
+program
+  .command('topics')
+  .description('manage topics')
+  .command('create')
+  .description('create every topic this service uses (names from the config); existing ones are left alone')
+  .action(async () => {
+    const { config, logger } = boot();
+    const admin = createKafka(config, logger).admin();
+    await admin.connect();
+    const specs = topicSpecs(config);
+    const created = await ensureTopics(admin, specs);
+    await admin.disconnect();
+    for (const s of specs) process.stdout.write(`${created.includes(s.topic) ? 'created ' : 'exists  '} ${s.topic}\n`);
+  });
+
+program
+  .command('produce')
+  .argument('<file.jsonl>', 'one JSON document per line')
+  .option('--run-id <id>', 'ingestion run id, sent as the x-run-id header')
+  .description('load documents into documents.raw')
+  .action(async (file: string, opts: { runId?: string }) => {
+    const { config, logger } = boot();
+    const res = await produceFile(createKafka(config, logger), config.topics.raw, file, opts.runId);
+    process.stdout.write(`sent ${res.sent} messages to ${config.topics.raw}${res.unparsable ? ` (${res.unparsable} are not valid JSON: they will go to the DLQ)` : ''}\n`);
+  });
+
+program
+  .command('demo')
+  .option('--file <file.jsonl>', 'corpus to load (default: the bundled sample corpus)')
+  .description('start the local stack, load the sample corpus, process it with the offline provider and print a summary')
+  .action(async (opts: { file?: string }) => {
+    const { config } = boot();
+    // The demo prints its own progress; the service's info logs would drown it.
+    const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level });
+    await runDemo(config, logger, opts.file ? { file: opts.file } : {});
+    process.exit(0);
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.stderr.write(`enricher: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

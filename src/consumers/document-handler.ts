@@ -1,0 +1,154 @@
+/**
+ * What happens to one message, from bytes to the messages it produces. Shared by the raw
+ * consumer (first attempt) and the retry consumer (later attempts). It never throws for a
+ * document's fault: every outcome is a set of messages to commit, or a service error that the
+ * engine must wait out.
+ */
+import type { IHeaders } from 'kafkajs';
+import type { Config } from '../config.ts';
+import { Headers, RawDocument, RetryEnvelope, type ChainProgress } from '../contracts/index.ts';
+import type { ChainRunner } from '../chain/run-chain.ts';
+import { EnricherError, ErrorCodes, toEnricherError } from '../errors.ts';
+import { routeFailure } from '../failure-routing.ts';
+import { qualityGate } from '../gate.ts';
+import { decodeJson, encodeJson, headerString } from '../kafka/serde.ts';
+import { retryTopicName } from '../kafka/topics.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { buildEnriched, buildReviewItem } from '../outputs.ts';
+import { dlqMessage, enrichedMessage, retryMessage, reviewMessage, type OutgoingMessage, type SourceRecord } from '../producers/messages.ts';
+import type { RuntimeSettings } from '../runtime-settings.ts';
+
+export type Route = 'enriched' | 'review' | 'retry' | 'dlq';
+
+export type HandleResult =
+  | { kind: 'done'; route: Route; documentId: string | undefined; messages: OutgoingMessage[] }
+  | { kind: 'service-error'; documentId: string; error: EnricherError };
+
+export interface DocumentHandler {
+  handleRaw(record: SourceRecord): Promise<HandleResult>;
+  handleRetry(record: SourceRecord): Promise<HandleResult>;
+}
+
+export interface DocumentHandlerDeps {
+  config: Pick<Config, 'topics' | 'retry' | 'processing'>;
+  chain: ChainRunner;
+  settings: RuntimeSettings;
+  provider: 'openai' | 'offline';
+  promptVersion: string;
+  logger: Logger;
+  metrics: Metrics;
+  /** Told about every chain outcome, for the outage guard. */
+  onChainOutcome?: (ok: boolean, error?: EnricherError) => void;
+}
+
+interface Attempt {
+  doc: RawDocument;
+  attempt: number;
+  progress: ChainProgress;
+  origin: Pick<SourceRecord, 'topic' | 'partition' | 'offset' | 'timestamp'>;
+  firstFailedAt: string | undefined;
+  /** The bytes the DLQ gets if this attempt ends there: the raw message's own. */
+  dlqRecord: Pick<SourceRecord, 'key' | 'value' | 'headers'>;
+  headers: IHeaders;
+  runId: string | undefined;
+}
+
+export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandler {
+  const { config, logger, metrics } = deps;
+  const t = config.topics;
+
+  function dlq(record: Attempt['dlqRecord'], origin: Attempt['origin'], err: EnricherError, attempts: number, documentId?: string): HandleResult {
+    metrics.dlq.inc({ code: err.code });
+    logger.warn({ documentId, code: err.code, stage: err.stage, attempts, err: err.message.slice(0, 500) }, 'routed to the DLQ');
+    return {
+      kind: 'done',
+      route: 'dlq',
+      documentId,
+      messages: [dlqMessage(t.dlq, record, origin, { code: err.code, message: err.message, stage: err.stage, attempts })],
+    };
+  }
+
+  async function attemptChain(a: Attempt): Promise<HandleResult> {
+    const outcome = await deps.chain(a.doc, { documentId: a.doc.id, attempt: a.attempt, runId: a.runId }, a.progress);
+    deps.onChainOutcome?.(outcome.ok, outcome.ok ? undefined : outcome.error);
+    if (outcome.ok) {
+      const threshold = deps.settings.qualityThreshold();
+      const decision = qualityGate(outcome.result, threshold);
+      const enriched = buildEnriched(a.doc, outcome.result, { provider: deps.provider, promptVersion: deps.promptVersion });
+      metrics.documents.inc({ route: decision.route });
+      if (decision.route === 'enriched') {
+        logger.info({ documentId: a.doc.id, route: 'enriched', confidence: enriched.classification.confidence, category: enriched.classification.category, attempt: a.attempt }, 'routed');
+        return { kind: 'done', route: 'enriched', documentId: a.doc.id, messages: [enrichedMessage(t.enriched, enriched, a.headers)] };
+      }
+      logger.info({ documentId: a.doc.id, route: 'review', reasons: decision.reasons.map((r) => r.code), confidence: enriched.classification.confidence, attempt: a.attempt }, 'routed');
+      return {
+        kind: 'done', route: 'review', documentId: a.doc.id,
+        messages: [reviewMessage(t.review, buildReviewItem(enriched, decision.reasons, threshold), a.headers)],
+      };
+    }
+
+    const err = outcome.error;
+    const route = routeFailure(err, a.attempt, config.retry);
+    if (route.action === 'pause-service') return { kind: 'service-error', documentId: a.doc.id, error: err };
+    if (route.action === 'dlq') {
+      const final = route.reason === 'exhausted'
+        ? new EnricherError(`retries exhausted after ${a.attempt} attempts; last error ${err.code}: ${err.message}`, { code: err.code, stage: err.stage, retriable: false })
+        : err;
+      return dlq(a.dlqRecord, a.origin, final, a.attempt, a.doc.id);
+    }
+    const now = new Date();
+    const envelope: RetryEnvelope = {
+      document: a.doc,
+      progress: outcome.progress,
+      attempt: route.nextAttempt,
+      first_failed_at: a.firstFailedAt ?? now.toISOString(),
+      due_at: new Date(now.getTime() + route.delayMs).toISOString(),
+      last_error: { code: err.code, message: err.message.slice(0, 2000), stage: err.stage },
+      original: { topic: a.origin.topic, partition: a.origin.partition, offset: a.origin.offset, timestamp: a.origin.timestamp },
+      ...(a.runId ? { run_id: a.runId } : {}),
+    };
+    const topic = retryTopicName(t.retryPrefix, route.delayMs);
+    metrics.retries.inc({ code: err.code });
+    logger.warn({ documentId: a.doc.id, code: err.code, stage: err.stage, attempt: a.attempt, nextAttempt: route.nextAttempt, delayMs: route.delayMs, topic }, 'transient failure: scheduled a retry');
+    return { kind: 'done', route: 'retry', documentId: a.doc.id, messages: [retryMessage(topic, envelope, a.headers)] };
+  }
+
+  return {
+    async handleRaw(record) {
+      const origin = { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp };
+      let doc: RawDocument;
+      try {
+        const size = record.value?.length ?? 0;
+        if (size > config.processing.maxDocumentBytes) {
+          throw new EnricherError(`document is ${size} bytes, over MAX_DOCUMENT_BYTES (${config.processing.maxDocumentBytes})`, {
+            code: ErrorCodes.DOCUMENT_TOO_LARGE, stage: 'validate', retriable: false,
+          });
+        }
+        doc = decodeJson(record.value, RawDocument, 'decode', 'raw document');
+      } catch (e) {
+        return dlq(record, origin, toEnricherError(e, 'decode'), 1, record.key?.toString('utf8'));
+      }
+      return attemptChain({
+        doc, attempt: 1, progress: {}, origin, firstFailedAt: undefined, dlqRecord: record, headers: record.headers,
+        runId: headerString(record.headers, Headers.runId),
+      });
+    },
+
+    async handleRetry(record) {
+      let env: RetryEnvelope;
+      try {
+        env = decodeJson(record.value, RetryEnvelope, 'retry', 'retry envelope');
+      } catch (e) {
+        const origin = { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp };
+        return dlq(record, origin, toEnricherError(e, 'retry'), 0, record.key?.toString('utf8'));
+      }
+      // The DLQ gets the document as it came in (key = its id), with the headers it carried.
+      const dlqRecord = { key: Buffer.from(env.document.id), value: encodeJson(env.document), headers: record.headers };
+      return attemptChain({
+        doc: env.document, attempt: env.attempt, progress: env.progress, origin: env.original,
+        firstFailedAt: env.first_failed_at, dlqRecord, headers: record.headers, runId: env.run_id,
+      });
+    },
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * Offsets of one partition in arrival order, each in flight or done with the messages it
+ * produced. Only the contiguous done prefix may be committed: a slow document holds back the
+ * commit point, never the work behind it.
+ */
+import type { OutgoingMessage } from '../producers/messages.ts';
+
+interface Entry {
+  offset: string;
+  done: boolean;
+  messages: OutgoingMessage[];
+  bytes: number;
+}
+
+export interface Committable {
+  messages: OutgoingMessage[];
+  /** The offset to commit: one past the last finished offset of the prefix. */
+  nextOffset: string;
+  count: number;
+  bytes: number;
+}
+
+export interface PartitionTracker {
+  add(offset: string): void;
+  /** False when the offset is not tracked (its partition was reset meanwhile). */
+  complete(offset: string, messages: OutgoingMessage[]): boolean;
+  /** The done prefix (at most maxCount entries), left in place until markCommitted. */
+  peekCommittable(maxCount?: number): Committable | undefined;
+  /** Removes the first `count` entries once their transaction committed. */
+  markCommitted(count: number): void;
+  /** The highest offset added, to skip records KafkaJS delivers again after a restart. */
+  highestAdded(): bigint | undefined;
+  readonly inFlight: number;
+  /** Done but behind a gap: held in memory until the gap fills. */
+  readonly waiting: number;
+  readonly waitingBytes: number;
+  readonly size: number;
+}
+
+function messageBytes(messages: OutgoingMessage[]): number {
+  let n = 0;
+  for (const m of messages) n += (m.value?.length ?? 0) + 64;
+  return n;
+}
+
+export function createPartitionTracker(): PartitionTracker {
+  let queue: Entry[] = [];
+  let head = 0;
+  const byOffset = new Map<string, Entry>();
+  let inFlight = 0;
+  let waiting = 0;
+  let waitingBytes = 0;
+  let highest: bigint | undefined;
+
+  return {
+    add(offset) {
+      const e: Entry = { offset, done: false, messages: [], bytes: 0 };
+      queue.push(e);
+      byOffset.set(offset, e);
+      inFlight++;
+      highest = BigInt(offset);
+    },
+    complete(offset, messages) {
+      const e = byOffset.get(offset);
+      if (!e || e.done) return false;
+      e.done = true;
+      e.messages = messages;
+      e.bytes = messageBytes(messages);
+      inFlight--;
+      waiting++;
+      waitingBytes += e.bytes;
+      return true;
+    },
+    peekCommittable(maxCount = Number.MAX_SAFE_INTEGER) {
+      const messages: OutgoingMessage[] = [];
+      let last: Entry | undefined;
+      let count = 0;
+      let bytes = 0;
+      for (let i = head; i < queue.length && count < maxCount; i++) {
+        const e = queue[i]!;
+        if (!e.done) break;
+        for (const m of e.messages) messages.push(m);
+        bytes += e.bytes;
+        last = e;
+        count++;
+      }
+      if (!last) return undefined;
+      return { messages, nextOffset: (BigInt(last.offset) + 1n).toString(), count, bytes };
+    },
+    markCommitted(count) {
+      for (let i = 0; i < count && head < queue.length; i++) {
+        const e = queue[head]!;
+        byOffset.delete(e.offset);
+        waiting--;
+        waitingBytes -= e.bytes;
+        head++;
+      }
+      // Compact now and then so the array does not grow without bound.
+      if (head > 1024 && head * 2 > queue.length) {
+        queue = queue.slice(head);
+        head = 0;
+      }
+    },
+    highestAdded: () => highest,
+    get inFlight() {
+      return inFlight;
+    },
+    get waiting() {
+      return waiting;
+    },
+    get waitingBytes() {
+      return waitingBytes;
+    },
+    get size() {
+      return queue.length - head;
+    },
+  };
+}

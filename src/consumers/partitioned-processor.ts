@@ -1,0 +1,320 @@
+/**
+ * The consume → process → commit engine shared by the raw and retry consumers.
+ *
+ * - Many documents of a partition are in flight at once (bounded by Capacity); documents with
+ *   the same key run in order (KeyLanes).
+ * - Each partition commits only its contiguous finished prefix, outputs and offset in one
+ *   transaction, on a flush timer or when enough is finished.
+ * - A partition taken over by another instance fences us; we then drop its state and never
+ *   commit for offsets we no longer own. A partition we receive is fenced first, and records
+ *   below the (now stable) committed offset are skipped: a zombie may have committed them.
+ * - Retry topics give `dueAt`: a partition whose next record is not due is paused and resumed
+ *   when it is (the way Spring Kafka's retry topics wait), never slept on.
+ */
+import type { Admin, Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { KafkaClient } from '../kafka/client.ts';
+import type { Committer } from '../kafka/transactional-committer.ts';
+import type { SourceRecord } from '../producers/messages.ts';
+import type { EnricherError } from '../errors.ts';
+import { createCapacity } from './capacity.ts';
+import type { HandleResult, Route } from './document-handler.ts';
+import type { IntakeControl } from './intake-control.ts';
+import { createKeyLanes } from './key-lanes.ts';
+import { createPartitionTracker, type PartitionTracker } from './partition-tracker.ts';
+
+export interface ProcessorOptions {
+  maxInFlight: number;
+  maxPendingBytes: number;
+  flushIntervalMs: number;
+  flushMaxMessages: number;
+  shutdownTimeoutMs: number;
+}
+
+export interface PartitionedProcessorDeps {
+  name: string;
+  kafka: KafkaClient;
+  groupId: string;
+  topics: string[];
+  handle: (record: SourceRecord) => Promise<HandleResult>;
+  /** Resolves when the service is healthy again after an error that is not the document's fault. */
+  waitOutServiceError: (error: EnricherError, documentId: string) => Promise<void>;
+  committer: Committer;
+  intake: IntakeControl;
+  options: ProcessorOptions;
+  logger: Logger;
+  metrics: Metrics;
+  /** For retry topics: when a record is due (epoch ms); undefined when it is due now. */
+  dueAt?: (message: KafkaMessage) => number | undefined;
+  onRouted?: (route: Route, documentId: string | undefined) => void;
+}
+
+interface PartitionState {
+  topic: string;
+  partition: number;
+  tracker: PartitionTracker;
+  /** Records below this offset were committed by a previous owner: skip them. */
+  floor: bigint;
+  ready: Promise<void> | undefined;
+  committing: Promise<void> | undefined;
+  resumeTimer: NodeJS.Timeout | undefined;
+}
+
+export interface PartitionedProcessor {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  stats(): { inFlight: number; waiting: number; committed: number; partitions: number; routes: Record<Route, number> };
+  /** Commits whatever is finished now (tests and shutdown). */
+  flush(): Promise<void>;
+}
+
+const pkey = (topic: string, partition: number) => `${topic}:${partition}`;
+
+function isFencing(e: unknown): boolean {
+  const t = (e as { type?: string } | undefined)?.type ?? '';
+  const m = (e as Error | undefined)?.message ?? '';
+  return /PRODUCER_FENCED|INVALID_PRODUCER_EPOCH|fenced|INVALID_TXN_STATE/i.test(`${t} ${m}`);
+}
+
+function toHeaders(h: KafkaMessage['headers']): IHeaders {
+  const out: IHeaders = {};
+  for (const [k, v] of Object.entries(h ?? {})) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+export function createPartitionedProcessor(deps: PartitionedProcessorDeps): PartitionedProcessor {
+  const { logger, metrics, options, committer, intake } = deps;
+  const log = logger.child({ consumer: deps.name });
+  const partitions = new Map<string, PartitionState>();
+  const lanes = createKeyLanes((e) => log.error({ err: e }, 'unexpected error in a processing task'));
+  const capacity = createCapacity({
+    maxInFlight: options.maxInFlight,
+    maxPendingBytes: options.maxPendingBytes,
+    pendingBytes: () => {
+      let n = 0;
+      for (const s of partitions.values()) n += s.tracker.waitingBytes;
+      return n;
+    },
+  });
+  const routes: Record<Route, number> = { enriched: 0, review: 0, retry: 0, dlq: 0 };
+  let committed = 0;
+  let consumer: Consumer | undefined;
+  let admin: Admin | undefined;
+  let flushTimer: NodeJS.Timeout | undefined;
+  let stopping = false;
+  let unsubscribeIntake: (() => void) | undefined;
+
+  async function committedOffset(topic: string, partition: number): Promise<bigint> {
+    const res = await admin!.fetchOffsets({ groupId: deps.groupId, topics: [topic] });
+    const o = res.find((r) => r.topic === topic)?.partitions.find((p) => p.partition === partition)?.offset;
+    return o === undefined || Number(o) < 0 ? -1n : BigInt(o);
+  }
+
+  function stateFor(topic: string, partition: number): PartitionState {
+    const k = pkey(topic, partition);
+    let s = partitions.get(k);
+    if (!s) {
+      s = { topic, partition, tracker: createPartitionTracker(), floor: -1n, ready: undefined, committing: undefined, resumeTimer: undefined };
+      partitions.set(k, s);
+    }
+    return s;
+  }
+
+  async function ensureReady(s: PartitionState): Promise<void> {
+    s.ready ??= (async () => {
+      await committer.prepare(s.topic, s.partition);
+      s.floor = await committedOffset(s.topic, s.partition);
+      log.info({ topic: s.topic, partition: s.partition, committedOffset: s.floor.toString() }, 'partition ready');
+    })();
+    try {
+      await s.ready;
+    } catch (e) {
+      s.ready = undefined;
+      throw e;
+    }
+  }
+
+  async function dropPartition(s: PartitionState, why: string): Promise<void> {
+    const k = pkey(s.topic, s.partition);
+    if (partitions.get(k) !== s) return;
+    partitions.delete(k);
+    if (s.resumeTimer) clearTimeout(s.resumeTimer);
+    log.info({ topic: s.topic, partition: s.partition, dropped: s.tracker.size, why }, 'partition state dropped');
+    await committer.release(s.topic, s.partition).catch(() => undefined);
+  }
+
+  async function commitPartition(s: PartitionState, force = false): Promise<void> {
+    if (s.committing) return s.committing;
+    const c = s.tracker.peekCommittable(options.flushMaxMessages * 4);
+    if (!c || (!force && c.count === 0)) return;
+    s.committing = (async () => {
+      try {
+        await committer.commit(s.topic, s.partition, c.messages, c.nextOffset);
+        if (partitions.get(pkey(s.topic, s.partition)) === s) s.tracker.markCommitted(c.count);
+        committed += c.count;
+        metrics.commits.inc();
+      } catch (e) {
+        if (isFencing(e)) {
+          // Another instance owns this partition now: its outputs are its business.
+          log.warn({ topic: s.topic, partition: s.partition, err: (e as Error).message }, 'fenced by a newer owner; dropping the partition');
+          await dropPartition(s, 'fenced');
+          if (consumer && !stopping) {
+            try {
+              const o = await committedOffset(s.topic, s.partition);
+              consumer.seek({ topic: s.topic, partition: s.partition, offset: (o < 0n ? 0n : o).toString() });
+            } catch {
+              // Not ours any more, or the broker is away: the next assignment re-reads the offset.
+            }
+          }
+        } else {
+          // Transient (broker restart, timeout): the aborted transaction left nothing behind,
+          // so the same prefix is committed again on the next flush.
+          log.warn({ topic: s.topic, partition: s.partition, err: (e as Error).message }, 'commit failed; will retry');
+        }
+      } finally {
+        s.committing = undefined;
+      }
+    })();
+    return s.committing;
+  }
+
+  async function flush(): Promise<void> {
+    await Promise.all([...partitions.values()].map((s) => commitPartition(s)));
+    let waiting = 0;
+    for (const s of partitions.values()) waiting += s.tracker.waiting;
+    metrics.pendingCommit.set(waiting);
+  }
+
+  function process(s: PartitionState, message: KafkaMessage, topic: string, partition: number): void {
+    const record: SourceRecord = {
+      topic, partition, offset: message.offset, timestamp: message.timestamp,
+      key: message.key, value: message.value, headers: toHeaders(message.headers),
+    };
+    const laneKey = message.key ? message.key.toString('utf8') : `offset:${message.offset}`;
+    lanes.run(laneKey, async () => {
+      try {
+        for (;;) {
+          const result = await deps.handle(record);
+          if (result.kind === 'service-error') {
+            await deps.waitOutServiceError(result.error, result.documentId);
+            if (stopping) return; // handed back uncommitted
+            continue;
+          }
+          if (partitions.get(pkey(topic, partition)) !== s) return; // revoked or fenced meanwhile
+          if (s.tracker.complete(message.offset, result.messages)) {
+            routes[result.route]++;
+            deps.onRouted?.(result.route, result.documentId);
+            if (s.tracker.waiting >= options.flushMaxMessages) void commitPartition(s);
+          }
+          return;
+        }
+      } finally {
+        capacity.release();
+        metrics.inFlight.set(capacity.used);
+      }
+    });
+  }
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale, pause } = payload;
+    const s = stateFor(batch.topic, batch.partition);
+    await ensureReady(s);
+    const stillWanted = () => isRunning() && !isStale() && !stopping && !intake.isPaused() && partitions.get(pkey(batch.topic, batch.partition)) === s;
+
+    for (const message of batch.messages) {
+      if (!stillWanted()) break;
+      const offset = BigInt(message.offset);
+      const highest = s.tracker.highestAdded();
+      if (offset < s.floor || (highest !== undefined && offset <= highest)) {
+        resolveOffset(message.offset); // done by a previous owner, or already in flight here
+        continue;
+      }
+      const due = deps.dueAt?.(message);
+      if (due !== undefined && due > Date.now()) {
+        const resume = pause();
+        if (s.resumeTimer) clearTimeout(s.resumeTimer);
+        s.resumeTimer = setTimeout(() => {
+          s.resumeTimer = undefined;
+          if (!stopping) resume();
+        }, due - Date.now());
+        log.debug({ topic: batch.topic, partition: batch.partition, offset: message.offset, dueInMs: due - Date.now() }, 'retry not due yet; partition paused until it is');
+        break;
+      }
+      if (!(await capacity.acquire(stillWanted, heartbeat))) break;
+      metrics.inFlight.set(capacity.used);
+      s.tracker.add(message.offset);
+      resolveOffset(message.offset);
+      process(s, message, batch.topic, batch.partition);
+    }
+    await heartbeat();
+  }
+
+  function onAssignment(assignment: Record<string, number[]>): void {
+    const owned = new Set<string>();
+    for (const [topic, parts] of Object.entries(assignment)) for (const p of parts) owned.add(pkey(topic, p));
+    for (const [k, s] of partitions) {
+      if (!owned.has(k)) void dropPartition(s, 'revoked');
+    }
+  }
+
+  return {
+    async start() {
+      admin = deps.kafka.admin();
+      await admin.connect();
+      consumer = deps.kafka.consumer({
+        groupId: deps.groupId,
+        readUncommitted: false,
+        sessionTimeout: 30_000,
+        heartbeatInterval: 3_000,
+        rebalanceTimeout: 60_000,
+        maxWaitTimeInMs: 250,
+      });
+      consumer.on(consumer.events.GROUP_JOIN, (e) => {
+        log.info({ assignment: e.payload.memberAssignment }, 'joined group');
+        onAssignment(e.payload.memberAssignment);
+      });
+      await consumer.connect();
+      for (const topic of deps.topics) await consumer.subscribe({ topic, fromBeginning: true });
+      unsubscribeIntake = intake.subscribe((paused) => {
+        const topics = deps.topics.map((topic) => ({ topic }));
+        if (paused) consumer?.pause(topics);
+        else consumer?.resume(topics);
+      });
+      if (intake.isPaused()) consumer.pause(deps.topics.map((topic) => ({ topic })));
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 16,
+        eachBatch,
+      });
+      flushTimer = setInterval(() => void flush().catch((e) => log.error({ err: e }, 'flush failed')), options.flushIntervalMs);
+    },
+
+    async stop() {
+      stopping = true;
+      unsubscribeIntake?.();
+      await consumer?.pause(deps.topics.map((topic) => ({ topic })));
+      const deadline = Date.now() + options.shutdownTimeoutMs;
+      // Finish what is in flight, within the shutdown timeout; what is not finished is handed
+      // back uncommitted and the next owner processes it.
+      while (capacity.used > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      if (flushTimer) clearInterval(flushTimer);
+      await flush().catch(() => undefined);
+      for (const s of partitions.values()) if (s.committing) await s.committing.catch(() => undefined);
+      await flush().catch(() => undefined);
+      if (capacity.used > 0) log.warn({ inFlight: capacity.used }, 'shutdown timeout: unfinished documents handed back uncommitted');
+      await consumer?.disconnect().catch(() => undefined);
+      await admin?.disconnect().catch(() => undefined);
+      for (const s of partitions.values()) if (s.resumeTimer) clearTimeout(s.resumeTimer);
+    },
+
+    stats() {
+      let waiting = 0;
+      for (const s of partitions.values()) waiting += s.tracker.waiting;
+      return { inFlight: capacity.used, waiting, committed, partitions: partitions.size, routes: { ...routes } };
+    },
+
+    flush,
+  };
+}

@@ -1,0 +1,14 @@
+/** Every wire contract that gets a checked-in JSON Schema under schemas/. */
+import type { z } from 'zod';
+import { CostEvent } from './cost-event.ts';
+import { EnrichedDocument, ReviewItem } from './enriched-document.ts';
+import { RawDocument } from './raw-document.ts';
+import { RetryEnvelope } from './retry-envelope.ts';
+
+export const WIRE_CONTRACTS: Readonly<Record<string, z.ZodType>> = {
+  'raw-document': RawDocument,
+  'enriched-document': EnrichedDocument,
+  'review-item': ReviewItem,
+  'cost-event': CostEvent,
+  'retry-envelope': RetryEnvelope,
+};

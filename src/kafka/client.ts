@@ -1,0 +1,40 @@
+/**
+ * One place that builds KafkaJS clients, so that every process logs through pino and retries
+ * the same way. KafkaJS's own logs are mapped onto our logger instead of its console JSON.
+ */
+import kafkajs from 'kafkajs';
+import type { Kafka as KafkaClient, logCreator } from 'kafkajs';
+import type { Config } from '../config.ts';
+import type { Logger } from '../observability/logger.ts';
+
+const { Kafka, logLevel } = kafkajs;
+export type { KafkaClient };
+
+// KafkaJS warns about its v2 partitioner change on every producer; we use the default
+// partitioner deliberately (murmur2, like the Java client), so the warning is noise.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+
+function pinoLogCreator(logger: Logger): logCreator {
+  return () => ({ level, log }) => {
+    const { message, ...extra } = log;
+    const child = { component: 'kafkajs', ...extra };
+    if (level === logLevel.ERROR) logger.error(child, message);
+    else if (level === logLevel.WARN) logger.warn(child, message);
+    else if (level === logLevel.INFO) logger.debug(child, message);
+    else logger.trace(child, message);
+  };
+}
+
+export function createKafka(config: Pick<Config, 'kafka'>, logger: Logger, clientSuffix = ''): KafkaClient {
+  return new Kafka({
+    clientId: config.kafka.clientId + clientSuffix,
+    brokers: [...config.kafka.brokers],
+    logLevel: logLevel.WARN,
+    logCreator: pinoLogCreator(logger),
+    connectionTimeout: 3_000,
+    requestTimeout: 30_000,
+    // Retries inside KafkaJS cover brief broker blips; longer outages are the caller's
+    // business (the processor restarts its clients until BROKER_GIVE_UP_AFTER).
+    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
+  });
+}

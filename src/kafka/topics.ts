@@ -1,0 +1,65 @@
+/** Every topic this service owns, with the settings each needs, and creation of the missing ones. */
+import type { Admin, ITopicConfig } from 'kafkajs';
+import type { Config } from '../config.ts';
+import { formatDuration } from '../util/duration.ts';
+
+export function retryTopicName(prefix: string, delayMs: number): string {
+  return `${prefix}.${formatDuration(delayMs)}`;
+}
+
+export function retryTopics(config: Pick<Config, 'topics' | 'retry'>): { topic: string; delayMs: number }[] {
+  return config.retry.delaysMs.map((delayMs) => ({ topic: retryTopicName(config.topics.retryPrefix, delayMs), delayMs }));
+}
+
+export function topicSpecs(config: Pick<Config, 'topics' | 'retry'>): ITopicConfig[] {
+  const t = config.topics;
+  const base = { numPartitions: t.partitions, replicationFactor: t.replicationFactor };
+  // Documents may be large (the DLQ must take whatever raw took): allow up to 16 MiB records
+  // even on brokers whose default is 1 MB.
+  const big = { ...base, configEntries: [{ name: 'max.message.bytes', value: String(16 * 1024 * 1024) }] };
+  const compacted = { ...base, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] };
+  return [
+    { topic: t.raw, ...big },
+    { topic: t.enriched, ...big },
+    { topic: t.review, ...big },
+    // The DLQ keeps what could not be processed until a person redrives it: never delete by age.
+    { topic: t.dlq, ...big, configEntries: [...big.configEntries, { name: 'retention.ms', value: '-1' }] },
+    ...retryTopics(config).map((r) => ({ topic: r.topic, ...big })),
+    { topic: t.costEvents, ...base },
+    { topic: t.costsDaily, ...compacted, numPartitions: 1 },
+    { topic: t.budgetAlerts, ...base, numPartitions: 1 },
+    { topic: t.config, ...compacted, numPartitions: 1 },
+  ];
+}
+
+/** Creates the topics that do not exist yet. Returns the names it created. */
+export async function ensureTopics(admin: Admin, specs: ITopicConfig[]): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existing.has(s.topic));
+  if (missing.length === 0) return [];
+  try {
+    // KafkaJS's own waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION, which KRaft brokers
+    // answer for a moment after creation; waitForLeadership below polls through that instead.
+    await admin.createTopics({ topics: missing, waitForLeaders: false });
+  } catch (e) {
+    // Another instance may have created them between our list and create: that is fine.
+    const still = new Set(await admin.listTopics());
+    if (missing.some((s) => !still.has(s.topic))) throw e;
+  }
+  await waitForLeadership(admin, missing.map((s) => s.topic));
+  return missing.map((s) => s.topic);
+}
+
+export async function waitForLeadership(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const md = await admin.fetchTopicMetadata({ topics });
+      if (md.topics.length === topics.length && md.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    }
+    if (Date.now() > deadline) throw new Error(`topics have no leaders after ${timeoutMs} ms: ${topics.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,26 @@
+/** prom-client metrics, one registry per process (no global default registry, so tests stay isolated). */
+import client from 'prom-client';
+
+export function createMetrics() {
+  const registry = new client.Registry();
+  const c = (name: string, help: string, labelNames: string[] = []) =>
+    new client.Counter({ name, help, labelNames, registers: [registry] });
+  const g = (name: string, help: string, labelNames: string[] = []) =>
+    new client.Gauge({ name, help, labelNames, registers: [registry] });
+  return {
+    registry,
+    documents: c('enricher_documents_total', 'Documents finished, by route', ['route']),
+    llmCalls: c('enricher_llm_calls_total', 'Real LLM API calls, by step and outcome', ['step', 'outcome']),
+    llmCacheHits: c('enricher_llm_cache_hits_total', 'Chain steps answered from the result cache', ['step']),
+    llmTokens: c('enricher_llm_tokens_total', 'Billed tokens', ['direction', 'model']),
+    llmCostUsd: c('enricher_llm_cost_usd_total', 'Billed cost in USD', ['model']),
+    priceFallbacks: c('enricher_price_fallback_total', 'Calls priced with the fallback price (unknown model)', ['model']),
+    retries: c('enricher_retries_total', 'Documents sent to a retry topic', ['code']),
+    dlq: c('enricher_dlq_total', 'Messages sent to the dead-letter topic', ['code']),
+    inFlight: g('enricher_in_flight', 'Documents being processed by this instance'),
+    pendingCommit: g('enricher_pending_commit', 'Finished documents waiting for a gap to fill before commit'),
+    paused: g('enricher_paused', '1 while intake is paused, by reason', ['reason']),
+    commits: c('enricher_commits_total', 'Output transactions committed'),
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;

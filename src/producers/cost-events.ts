@@ -1,0 +1,40 @@
+/**
+ * Cost events are produced outside the output transactions, with the idempotent producer, as
+ * soon as a call returns: a call whose document's transaction later aborts was still paid
+ * for and must still be counted. The aggregator dedupes by call id, so a re-sent event is
+ * never counted twice.
+ */
+import type { CostSink } from '../chain/call-step.ts';
+import { Headers, type CostEvent } from '../contracts/index.ts';
+import { createBatchingSender, type BatchingSender } from '../kafka/batching-sender.ts';
+import { encodeJson } from '../kafka/serde.ts';
+import type { KafkaClient } from '../kafka/client.ts';
+import type { Producer } from 'kafkajs';
+
+export interface CostEventProducer extends CostSink {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createCostEventProducer(deps: { kafka: KafkaClient; topic: string; onEmitted?: (e: CostEvent) => void }): CostEventProducer {
+  let producer: Producer | undefined;
+  let sender: BatchingSender | undefined;
+  return {
+    async start() {
+      producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      sender = createBatchingSender(producer);
+    },
+    async emit(event) {
+      if (!sender) throw new Error('cost event producer is not started');
+      deps.onEmitted?.(event);
+      const headers: Record<string, string> = {};
+      if (event.run_id) headers[Headers.runId] = event.run_id;
+      await sender.send(deps.topic, { key: event.call_id, value: encodeJson(event), headers });
+    },
+    async stop() {
+      await sender?.flush();
+      await producer?.disconnect();
+    },
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * Builders for every message this service writes. Keys are the document id (the original key
+ * on the DLQ); headers are strings. Nothing here talks to Kafka: the committer sends them.
+ */
+import type { IHeaders } from 'kafkajs';
+import { Headers, type EnrichedDocument, type RetryEnvelope, type ReviewItem } from '../contracts/index.ts';
+import { encodeJson } from '../kafka/serde.ts';
+
+export interface OutgoingMessage {
+  topic: string;
+  key: Buffer | string | null;
+  value: Buffer | null;
+  headers: IHeaders;
+}
+
+/** Where a message came from: enough to find it again and to say so on the DLQ. */
+export interface SourceRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  timestamp: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: IHeaders;
+}
+
+export interface FailureInfo {
+  code: string;
+  message: string;
+  stage: string;
+  attempts: number;
+}
+
+// Header values must stay small: a 10 MB error message must not make the DLQ write fail.
+const MAX_HEADER_CHARS = 2000;
+const clip = (s: string) => (s.length > MAX_HEADER_CHARS ? `${s.slice(0, MAX_HEADER_CHARS)}…` : s);
+
+/** Our own x- headers are replaced, never stacked, when a message passes through twice. */
+function passthroughHeaders(h: IHeaders, drop: readonly string[]): IHeaders {
+  const out: IHeaders = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined && !drop.includes(k)) out[k] = v;
+  return out;
+}
+
+export function enrichedMessage(topic: string, doc: EnrichedDocument, headers: IHeaders): OutgoingMessage {
+  return { topic, key: doc.document_id, value: encodeJson(doc), headers: { ...passthroughHeaders(headers, []), [Headers.route]: 'enriched' } };
+}
+
+export function reviewMessage(topic: string, item: ReviewItem, headers: IHeaders): OutgoingMessage {
+  return {
+    topic,
+    key: item.document_id,
+    value: encodeJson(item),
+    headers: { ...passthroughHeaders(headers, []), [Headers.route]: 'review' },
+  };
+}
+
+export function retryMessage(topic: string, envelope: RetryEnvelope, headers: IHeaders): OutgoingMessage {
+  return {
+    topic,
+    key: envelope.document.id,
+    value: encodeJson(envelope),
+    headers: { ...passthroughHeaders(headers, []), [Headers.errorCode]: envelope.last_error.code, [Headers.route]: 'retry' },
+  };
+}
+
+const ERROR_HEADERS = [
+  Headers.errorCode, Headers.errorMessage, Headers.errorStage, Headers.errorAttempts, Headers.originalTopic,
+  Headers.originalPartition, Headers.originalOffset, Headers.originalTimestamp, Headers.failedAt, Headers.route,
+];
+
+/**
+ * The DLQ record: original key and bytes untouched, original headers kept, and the reason.
+ * `origin` is where the document first entered (for a retried one, its raw message).
+ */
+export function dlqMessage(
+  topic: string,
+  record: Pick<SourceRecord, 'key' | 'value' | 'headers'>,
+  origin: Pick<SourceRecord, 'topic' | 'partition' | 'offset' | 'timestamp'>,
+  failure: FailureInfo,
+  now = new Date(),
+): OutgoingMessage {
+  return {
+    topic,
+    key: record.key,
+    value: record.value,
+    headers: {
+      ...passthroughHeaders(record.headers, ERROR_HEADERS),
+      [Headers.errorCode]: failure.code,
+      [Headers.errorMessage]: clip(failure.message),
+      [Headers.errorStage]: failure.stage,
+      [Headers.errorAttempts]: String(failure.attempts),
+      [Headers.originalTopic]: origin.topic,
+      [Headers.originalPartition]: String(origin.partition),
+      [Headers.originalOffset]: origin.offset,
+      [Headers.originalTimestamp]: origin.timestamp,
+      [Headers.failedAt]: now.toISOString(),
+      [Headers.route]: 'dlq',
+    },
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * The core pipeline against the real broker: documents in, each exactly once in enriched or
+ * review, routed by the threshold, with usage and cost; malformed input to the DLQ with its
+ * original bytes and reasons while the documents around it are processed.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../../src/app.ts';
+import type { EnrichedDocument, ReviewItem } from '../../src/contracts/index.ts';
+import { Headers } from '../../src/contracts/index.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
+import { corpusDocs, toMessage } from '../support/docs.ts';
+import { connectTestKafka, jsonValue, readTopics, testConfig, type TestKafka } from '../support/kafka.ts';
+
+let tk: TestKafka | undefined;
+let app: App | undefined;
+afterEach(async () => {
+  await app?.stop();
+  await tk?.cleanup();
+  app = undefined;
+  tk = undefined;
+});
+
+describe('pipeline on a real broker', () => {
+  it('routes 200 documents exactly once to enriched or review, by the threshold, with usage and cost', async () => {
+    const config = testConfig({ LLM_CACHE_SIZE: '0', QUALITY_THRESHOLD: '0.8' });
+    tk = await connectTestKafka(config);
+    await tk.createTopics(config);
+    const docs = corpusDocs(200);
+    const producer = tk.kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: config.topics.raw, messages: docs.map(toMessage) });
+    await producer.disconnect();
+
+    app = createApp(config, silentLogger());
+    await app.start();
+    const out = await readTopics(tk.kafka, [config.topics.enriched, config.topics.review], {
+      until: (r) => r.length >= 200,
+      timeoutMs: 90_000,
+    });
+    // Give a duplicate, if there were one, the time to show up.
+    const after = await readTopics(tk.kafka, [config.topics.enriched, config.topics.review], { minCount: out.length, quietMs: 1500 });
+
+    const ids = after.map((r) => r.key);
+    expect(new Set(ids).size).toBe(200);
+    expect(ids.length).toBe(200);
+    expect(new Set(ids)).toEqual(new Set(docs.map((d) => d.id)));
+
+    const enriched = after.filter((r) => r.topic === config.topics.enriched).map((r) => jsonValue<EnrichedDocument>(r));
+    const review = after.filter((r) => r.topic === config.topics.review).map((r) => jsonValue<ReviewItem>(r));
+    expect(enriched.length).toBeGreaterThan(0);
+    expect(review.length).toBeGreaterThan(0);
+    for (const e of enriched) {
+      expect(e.classification.confidence).toBeGreaterThanOrEqual(0.8);
+      expect(e.partial).toBe(false);
+    }
+    for (const r of review) {
+      expect(r.review_reasons.length).toBeGreaterThan(0);
+      expect(r.threshold).toBe(0.8);
+      if (r.review_reasons.every((x) => x.code === 'LOW_CONFIDENCE')) expect(r.classification.confidence).toBeLessThan(0.8);
+    }
+    for (const d of [...enriched, ...review]) {
+      expect(d.usage.calls).toBe(3);
+      expect(d.usage.input_tokens).toBeGreaterThan(50);
+      expect(d.usage.output_tokens).toBeGreaterThan(5);
+      expect(d.usage.cost_usd).toBeGreaterThan(0);
+      expect(d.model).toBe('gpt-4o-mini');
+      expect(d.offline).toBe(true);
+      expect(d.summary.length).toBeGreaterThan(10);
+    }
+    // Cost events: one per call, 3 per document, their sum equals the documents' usage.
+    const costs = await readTopics(tk.kafka, [config.topics.costEvents], { until: (r) => r.length >= 600, timeoutMs: 30_000 });
+    expect(costs.length).toBe(600);
+    const sumEvents = costs.reduce((s, r) => s + jsonValue<{ cost_usd: number }>(r).cost_usd, 0);
+    const sumDocs = [...enriched, ...review].reduce((s, d) => s + d.usage.cost_usd, 0);
+    expect(Math.abs(sumEvents - sumDocs)).toBeLessThan(1e-9);
+  });
+
+  it('sends malformed messages to the DLQ with their original bytes and reasons, and processes the rest', async () => {
+    const config = testConfig({ TOPIC_PARTITIONS: '1' });
+    tk = await connectTestKafka(config);
+    await tk.createTopics(config);
+    const good = corpusDocs(10, 'ok');
+    const bad = [
+      { key: 'bad-json', value: Buffer.from('{"id": "x", "content": ') },
+      { key: 'no-id', value: Buffer.from(JSON.stringify({ content: 'text without an id' })) },
+      { key: 'empty-content', value: Buffer.from(JSON.stringify({ id: 'e1', content: '   ' })) },
+      { key: 'binary', value: Buffer.from([0xff, 0xfe, 0x00, 0x01, 0x80]) },
+      { key: 'wrong-type', value: Buffer.from(JSON.stringify({ id: 42, content: ['a'] })) },
+    ];
+    // Bad messages sit between good ones on one partition, with a header that must survive.
+    const messages = good.flatMap((d, i) => [toMessage(d), ...(bad[i] ? [{ ...bad[i]!, headers: { 'x-trace': `t-${i}` } }] : [])]);
+    const producer = tk.kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: config.topics.raw, messages });
+    await producer.disconnect();
+
+    app = createApp(config, silentLogger());
+    await app.start();
+    const out = await readTopics(tk.kafka, [config.topics.enriched, config.topics.review, config.topics.dlq], {
+      until: (r) => r.length >= 15,
+      timeoutMs: 60_000,
+    });
+    const dlq = out.filter((r) => r.topic === config.topics.dlq);
+    expect(out.filter((r) => r.topic !== config.topics.dlq).map((r) => r.key).sort()).toEqual(good.map((d) => d.id).sort());
+    expect(dlq.map((r) => r.key).sort()).toEqual(bad.map((b) => b.key).sort());
+    for (const r of dlq) {
+      const original = bad.find((b) => b.key === r.key)!;
+      expect(r.value!.equals(original.value)).toBe(true);
+      expect(r.headers[Headers.errorCode]).toMatch(/^(INVALID_JSON|SCHEMA_INVALID)$/);
+      expect(r.headers[Headers.errorMessage]!.length).toBeGreaterThan(5);
+      expect(r.headers[Headers.originalTopic]).toBe(config.topics.raw);
+      expect(r.headers[Headers.originalPartition]).toBe('0');
+      expect(Number(r.headers[Headers.originalOffset])).toBeGreaterThanOrEqual(0);
+      expect(r.headers['x-trace']).toMatch(/^t-\d$/);
+    }
+    expect(dlq.find((r) => r.key === 'bad-json')!.headers[Headers.errorCode]).toBe('INVALID_JSON');
+    expect(dlq.find((r) => r.key === 'no-id')!.headers[Headers.errorCode]).toBe('SCHEMA_INVALID');
+  });
+});

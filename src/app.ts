@@ -25,6 +25,10 @@ import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { createCostEventProducer } from './producers/cost-events.ts';
 import { createRuntimeSettings, type MutableRuntimeSettings } from './runtime-settings.ts';
 import { createServiceGuard } from './service-guard.ts';
+import { createOutageGuard } from './outage-guard.ts';
+import { retryTopics } from './kafka/topics.ts';
+import { Headers } from './contracts/index.ts';
+import { headerString } from './kafka/serde.ts';
 
 export interface AppOverrides {
   provider?: ProviderWithProbe;
@@ -43,6 +47,7 @@ export interface App {
   readonly metrics: Metrics;
   readonly provider: ProviderWithProbe;
   readonly raw: PartitionedProcessor;
+  readonly retry: PartitionedProcessor;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -74,7 +79,11 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
     classify: createClassifyStep(callStep, config.llm.categories),
     logger,
   });
-  const handler = createDocumentHandler({ config, chain, settings, provider: provider.name, promptVersion: PROMPT_VERSION, logger, metrics });
+  const outage = createOutageGuard({ intake, window: config.retry.outageWindow, failureRatio: config.retry.outageFailureRatio, logger });
+  const handler = createDocumentHandler({
+    config, chain, settings, provider: provider.name, promptVersion: PROMPT_VERSION, logger, metrics,
+    onChainOutcome: (ok, error) => outage.record(ok, error),
+  });
   const guard = createServiceGuard({ intake, probe: () => provider.probe(), intervalMs: config.retry.serviceProbeIntervalMs, logger });
   const processorOptions = {
     maxInFlight: config.processing.maxInFlight,
@@ -97,9 +106,31 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
     metrics,
     ...(o.onRouted ? { onRouted: o.onRouted } : {}),
   });
+  // Retries have their own group, so that replaying documents.raw (a reset of the main
+  // group's offsets) leaves pending retries alone, and an outage pause leaves retries flowing.
+  const retryGroupId = `${config.kafka.groupId}.retry`;
+  const retry = createPartitionedProcessor({
+    name: 'retry',
+    kafka,
+    groupId: retryGroupId,
+    topics: retryTopics(config).map((r) => r.topic),
+    handle: (r) => handler.handleRetry(r),
+    waitOutServiceError: (e, id) => guard.waitOutServiceError(e, id),
+    committer: createTransactionalCommitter({ kafka, groupId: retryGroupId, logger }),
+    intake,
+    pauseOn: ['budget', 'service-error'],
+    dueAt: (m) => {
+      const due = Number(headerString(m.headers as Record<string, unknown>, Headers.dueAt));
+      return Number.isFinite(due) && due > 0 ? due : undefined;
+    },
+    options: processorOptions,
+    logger,
+    metrics,
+    ...(o.onRouted ? { onRouted: o.onRouted } : {}),
+  });
 
   return {
-    config, settings, intake, metrics, provider, raw,
+    config, settings, intake, metrics, provider, raw, retry,
     async start() {
       const admin = kafka.admin();
       await admin.connect();
@@ -116,10 +147,12 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
       if (limiter.scope === 'local') logger.info({ slots: config.llm.poolSlots }, 'LLM pool is per instance (set REDIS_URL to share one pool across instances)');
       await costs.start();
       await raw.start();
+      await retry.start();
     },
     async stop() {
       guard.stop();
-      await raw.stop();
+      outage.stop();
+      await Promise.all([raw.stop(), retry.stop()]);
       await costs.stop();
       await limiter.stop();
     },

@@ -77,6 +77,8 @@ export interface StepCallerDeps {
   instanceId: string;
   logger: Logger;
   metrics: Metrics;
+  /** Awaited before every real call (not before cache hits): the budget guard holds calls here. */
+  beforeCall?: ((ctx: CallContext) => Promise<void>) | undefined;
 }
 
 export type StepCaller = <T>(call: StepCall<T>, ctx: CallContext) => Promise<StepCallResult<T>>;
@@ -97,6 +99,7 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
       }
     }
 
+    if (deps.beforeCall) await deps.beforeCall(ctx);
     let usage = emptyUsage();
     const pendingCosts: Promise<void>[] = [];
     const onBilledCall = (b: BilledCall): void => {

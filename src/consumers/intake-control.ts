@@ -1,42 +1,52 @@
 /**
  * Why intake is paused. Several guards (budget, outage, a service error) can hold it at once;
- * intake resumes only when none does. Consumers subscribe and pause/resume their topics.
+ * a consumer resumes only when none of the reasons that apply to it holds. The outage guard,
+ * for one, pauses new documents but lets retries through, so it can see the API recover.
  */
-export type PauseReason = 'budget' | 'outage' | 'service-error' | 'shutdown';
+export type PauseReason = 'budget' | 'outage' | 'service-error';
 
 export interface IntakeControl {
   pause(reason: PauseReason, detail?: string): void;
   resume(reason: PauseReason): void;
-  isPaused(): boolean;
+  isPaused(appliesTo?: readonly PauseReason[]): boolean;
   reasons(): PauseReason[];
-  /** Called with true when intake becomes paused and false when it resumes. */
-  subscribe(listener: (paused: boolean) => void): () => void;
+  /** Called with true when intake becomes paused for these reasons and false when it resumes. */
+  subscribe(listener: (paused: boolean) => void, appliesTo?: readonly PauseReason[]): () => void;
 }
+
+export const ALL_REASONS: readonly PauseReason[] = ['budget', 'outage', 'service-error'];
 
 export function createIntakeControl(onChange?: (reason: PauseReason, paused: boolean, detail?: string) => void): IntakeControl {
   const active = new Set<PauseReason>();
-  const listeners = new Set<(paused: boolean) => void>();
-  const notify = (paused: boolean) => {
-    for (const l of listeners) l(paused);
+  const listeners = new Set<{ fn: (paused: boolean) => void; appliesTo: readonly PauseReason[]; last: boolean }>();
+  const pausedFor = (appliesTo: readonly PauseReason[]) => appliesTo.some((r) => active.has(r));
+  const notify = () => {
+    for (const l of listeners) {
+      const now = pausedFor(l.appliesTo);
+      if (now !== l.last) {
+        l.last = now;
+        l.fn(now);
+      }
+    }
   };
   return {
     pause(reason, detail) {
       if (active.has(reason)) return;
-      const was = active.size > 0;
       active.add(reason);
       onChange?.(reason, true, detail);
-      if (!was) notify(true);
+      notify();
     },
     resume(reason) {
       if (!active.delete(reason)) return;
       onChange?.(reason, false);
-      if (active.size === 0) notify(false);
+      notify();
     },
-    isPaused: () => active.size > 0,
+    isPaused: (appliesTo = ALL_REASONS) => pausedFor(appliesTo),
     reasons: () => [...active],
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+    subscribe(fn, appliesTo = ALL_REASONS) {
+      const l = { fn, appliesTo, last: pausedFor(appliesTo) };
+      listeners.add(l);
+      return () => listeners.delete(l);
     },
   };
 }

@@ -20,7 +20,7 @@ import type { SourceRecord } from '../producers/messages.ts';
 import type { EnricherError } from '../errors.ts';
 import { createCapacity } from './capacity.ts';
 import type { HandleResult, Route } from './document-handler.ts';
-import type { IntakeControl } from './intake-control.ts';
+import { ALL_REASONS, type IntakeControl, type PauseReason } from './intake-control.ts';
 import { createKeyLanes } from './key-lanes.ts';
 import { createPartitionTracker, type PartitionTracker } from './partition-tracker.ts';
 
@@ -42,6 +42,8 @@ export interface PartitionedProcessorDeps {
   waitOutServiceError: (error: EnricherError, documentId: string) => Promise<void>;
   committer: Committer;
   intake: IntakeControl;
+  /** The pause reasons that stop this consumer's intake (the retry consumer ignores outages). */
+  pauseOn?: readonly PauseReason[];
   options: ProcessorOptions;
   logger: Logger;
   metrics: Metrics;
@@ -85,6 +87,7 @@ function toHeaders(h: KafkaMessage['headers']): IHeaders {
 
 export function createPartitionedProcessor(deps: PartitionedProcessorDeps): PartitionedProcessor {
   const { logger, metrics, options, committer, intake } = deps;
+  const pauseOn = deps.pauseOn ?? ALL_REASONS;
   const log = logger.child({ consumer: deps.name });
   const partitions = new Map<string, PartitionState>();
   const lanes = createKeyLanes((e) => log.error({ err: e }, 'unexpected error in a processing task'));
@@ -220,7 +223,7 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
     const { batch, resolveOffset, heartbeat, isRunning, isStale, pause } = payload;
     const s = stateFor(batch.topic, batch.partition);
     await ensureReady(s);
-    const stillWanted = () => isRunning() && !isStale() && !stopping && !intake.isPaused() && partitions.get(pkey(batch.topic, batch.partition)) === s;
+    const stillWanted = () => isRunning() && !isStale() && !stopping && !intake.isPaused(pauseOn) && partitions.get(pkey(batch.topic, batch.partition)) === s;
 
     for (const message of batch.messages) {
       if (!stillWanted()) break;
@@ -247,6 +250,7 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
       resolveOffset(message.offset);
       process(s, message, batch.topic, batch.partition);
     }
+    log.debug({ topic: batch.topic, partition: batch.partition, first: batch.firstOffset(), last: batch.lastOffset(), n: batch.messages.length, highest: s.tracker.highestAdded()?.toString() }, 'batch');
     await heartbeat();
   }
 
@@ -280,8 +284,8 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
         const topics = deps.topics.map((topic) => ({ topic }));
         if (paused) consumer?.pause(topics);
         else consumer?.resume(topics);
-      });
-      if (intake.isPaused()) consumer.pause(deps.topics.map((topic) => ({ topic })));
+      }, pauseOn);
+      if (intake.isPaused(pauseOn)) consumer.pause(deps.topics.map((topic) => ({ topic })));
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,

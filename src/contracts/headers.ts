@@ -15,5 +15,7 @@ export const Headers = {
   redriveCount: 'x-redrive-count',
   runId: 'x-run-id',
   route: 'x-route',
+  /** On retry topics: epoch ms when the message is due, so the retry consumer need not parse it. */
+  dueAt: 'x-due-at',
   instanceId: 'x-instance-id',
 } as const;

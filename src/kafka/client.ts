@@ -18,8 +18,9 @@ function pinoLogCreator(logger: Logger): logCreator {
   return () => ({ level, log }) => {
     const { message, ...extra } = log;
     const child = { component: 'kafkajs', ...extra };
-    if (level === logLevel.ERROR) logger.error(child, message);
-    else if (level === logLevel.WARN) logger.warn(child, message);
+    // KafkaJS logs at ERROR every failed request it is about to retry; our own code logs what
+    // really failed, so its errors are warnings here.
+    if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn(child, message);
     else if (level === logLevel.INFO) logger.debug(child, message);
     else logger.trace(child, message);
   };

@@ -11,6 +11,10 @@ export function retryTopics(config: Pick<Config, 'topics' | 'retry'>): { topic: 
   return config.retry.delaysMs.map((delayMs) => ({ topic: retryTopicName(config.topics.retryPrefix, delayMs), delayMs }));
 }
 
+export function redriveMarkerTopic(dlqTopic: string): string {
+  return `${dlqTopic}.redriven`;
+}
+
 export function topicSpecs(config: Pick<Config, 'topics' | 'retry'>): ITopicConfig[] {
   const t = config.topics;
   const base = { numPartitions: t.partitions, replicationFactor: t.replicationFactor };
@@ -24,6 +28,8 @@ export function topicSpecs(config: Pick<Config, 'topics' | 'retry'>): ITopicConf
     { topic: t.review, ...big },
     // The DLQ keeps what could not be processed until a person redrives it: never delete by age.
     { topic: t.dlq, ...big, configEntries: [...big.configEntries, { name: 'retention.ms', value: '-1' }] },
+    // One compacted marker per redriven DLQ record, so a record is redriven at most once.
+    { topic: redriveMarkerTopic(t.dlq), ...compacted, numPartitions: 1 },
     ...retryTopics(config).map((r) => ({ topic: r.topic, ...big })),
     { topic: t.costEvents, ...base },
     { topic: t.costsDaily, ...compacted, numPartitions: 1 },

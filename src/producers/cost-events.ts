@@ -21,7 +21,9 @@ export function createCostEventProducer(deps: { kafka: KafkaClient; topic: strin
   let sender: BatchingSender | undefined;
   return {
     async start() {
-      producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      // Retries without limit: a billed call's event must reach Kafka, so during a broker outage
+      // the step waits here (its document stays uncommitted) rather than dropping the event.
+      producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 } });
       await producer.connect();
       sender = createBatchingSender(producer);
     },

@@ -60,7 +60,12 @@ export function retryMessage(topic: string, envelope: RetryEnvelope, headers: IH
     topic,
     key: envelope.document.id,
     value: encodeJson(envelope),
-    headers: { ...passthroughHeaders(headers, []), [Headers.errorCode]: envelope.last_error.code, [Headers.route]: 'retry' },
+    headers: {
+      ...passthroughHeaders(headers, []),
+      [Headers.errorCode]: envelope.last_error.code,
+      [Headers.route]: 'retry',
+      [Headers.dueAt]: String(Date.parse(envelope.due_at)),
+    },
   };
 }
 

@@ -278,6 +278,7 @@ describe('OpenAI provider against the fake server', () => {
     const err = await provider.complete(request('extract', 'doc-abort', controller.signal)).catch((e: unknown) => e);
     expect(err).not.toBeInstanceOf(EnricherError);
     expect((err as Error).name).toBe('AbortError');
+    await expect.poll(() => server.stats().outcomes['aborted']).toBe(1);
   });
 
   it('counts concurrent in-flight calls on the server', async () => {

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';
 import type { EnrichedDocument, ReviewItem } from '../../src/contracts/index.ts';
 import { Headers } from '../../src/contracts/index.ts';
-import { silentLogger } from '../../src/observability/logger.ts';
+import { testLogger } from '../support/logger.ts';
 import { corpusDocs, toMessage } from '../support/docs.ts';
 import { connectTestKafka, jsonValue, readTopics, testConfig, type TestKafka } from '../support/kafka.ts';
 
@@ -26,12 +26,12 @@ describe('pipeline on a real broker', () => {
     tk = await connectTestKafka(config);
     await tk.createTopics(config);
     const docs = corpusDocs(200);
-    const producer = tk.kafka.producer();
+    const producer = tk.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await producer.send({ topic: config.topics.raw, messages: docs.map(toMessage) });
     await producer.disconnect();
 
-    app = createApp(config, silentLogger());
+    app = createApp(config, testLogger());
     await app.start();
     const out = await readTopics(tk.kafka, [config.topics.enriched, config.topics.review], {
       until: (r) => r.length >= 200,
@@ -89,12 +89,12 @@ describe('pipeline on a real broker', () => {
     ];
     // Bad messages sit between good ones on one partition, with a header that must survive.
     const messages = good.flatMap((d, i) => [toMessage(d), ...(bad[i] ? [{ ...bad[i]!, headers: { 'x-trace': `t-${i}` } }] : [])]);
-    const producer = tk.kafka.producer();
+    const producer = tk.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await producer.send({ topic: config.topics.raw, messages });
     await producer.disconnect();
 
-    app = createApp(config, silentLogger());
+    app = createApp(config, testLogger());
     await app.start();
     const out = await readTopics(tk.kafka, [config.topics.enriched, config.topics.review, config.topics.dlq], {
       until: (r) => r.length >= 15,

@@ -33,6 +33,7 @@ export interface FakeStats {
   requestsPerDocument: Record<string, number>;
   statusCounts: Record<string, number>;
   outcomes: Record<string, number>;
+  /** In flight among the requests received since the last reset. */
   inFlight: number;
   maxInFlight: number;
   billedRequests: number;
@@ -57,7 +58,7 @@ export function createRecorder() {
   let maxInFlight = 0;
   let received = 0;
   let modelRequests = 0;
-  /** Bumped by reset(): a request that started before it is not recorded after it. */
+  /** Bumped by reset(): a request that started before it is neither counted nor recorded after it. */
   let epoch = 0;
   const billed = () => records.filter((r) => r.billed);
   const tokens = (r: RequestRecord) => r.promptTokens + r.completionTokens;
@@ -71,7 +72,8 @@ export function createRecorder() {
       maxInFlight = Math.max(maxInFlight, inFlight);
       return () => {
         rec.durationMs = Date.now() - rec.at;
-        if (startedIn === epoch) records.push(rec);
+        if (startedIn !== epoch) return;
+        records.push(rec);
         inFlight--;
       };
     },
@@ -157,7 +159,8 @@ export function createRecorder() {
       epoch++;
       received = 0;
       records = [];
-      maxInFlight = inFlight;
+      inFlight = 0;
+      maxInFlight = 0;
       modelRequests = 0;
     },
   };

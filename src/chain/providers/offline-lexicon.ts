@@ -67,6 +67,8 @@ export const LEXICON: Readonly<Record<string, readonly string[]>> = {
     'match$', 'matches$', 'season', 'scored', 'victory', 'semi-final', 'semifinal', 'quarter-final',
     'quarterfinal', 'final$', 'finals$', 'cyclist', 'cycling', 'swimm', 'sprinter', 'podium',
     'fans$', 'kickoff', 'kick-off', 'halftime', 'half-time', 'title$', 'racing', 'sprint$',
+    'rebound', 'overtime', 'layup', 'buzzer', 'quarterback', 'touchdown', 'inning', 'pitcher', 'teammate',
+    'game$', 'games$', 'player', 'scoring', 'relegat', 'lineup', 'manager$', 'captain',
     'grand slam', 'world cup', 'premier league', 'grand prix', 'world record', 'head coach',
     'penalty shootout', 'penalty kick',
   ],

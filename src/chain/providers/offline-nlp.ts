@@ -99,10 +99,8 @@ const DATE_PATTERN = new RegExp(
 
 export function findDates(text: string): string[] {
   const found: string[] = [];
-  for (const m of text.matchAll(DATE_PATTERN)) {
-    // "May" and "March" are also a verb and a word; alone without a day or year they are not dates.
-    found.push(m[0]);
-  }
+  // A bare month is left out on purpose: "May" and "March" are also a verb and a word.
+  for (const m of text.matchAll(DATE_PATTERN)) found.push(m[0]);
   return dedupe(found);
 }
 
@@ -144,50 +142,92 @@ function dropPartialNames(names: readonly string[]): string[] {
   return out;
 }
 
-function nlpText(content: string, title: string | undefined): string {
-  const t = title?.trim();
-  const head = t ? (/[.!?]$/.test(t) ? `${t}\n` : `${t}.\n`) : '';
-  const full = head + content;
-  if (full.length <= MAX_NLP_CHARS) return full;
-  const cut = full.lastIndexOf('. ', MAX_NLP_CHARS);
-  return full.slice(0, cut > 0 ? cut + 1 : MAX_NLP_CHARS);
+// Headlines drop the articles and verbs taggers rely on, so compromise misreads them; the
+// body repeats whatever the headline names. The title still contributes its dates.
+function nlpText(content: string): string {
+  if (content.length <= MAX_NLP_CHARS) return content;
+  const cut = content.lastIndexOf('. ', MAX_NLP_CHARS);
+  return content.slice(0, cut > 0 ? cut + 1 : MAX_NLP_CHARS);
 }
 
 function singularKey(w: string): string {
   return w.length > 4 && w.endsWith('s') && !/(?:ss|us|is)$/.test(w) ? w.slice(0, -1) : w;
 }
 
+const TITLES = new RegExp(
+  '^(?:(?:President|Vice President|Prime Minister|Minister|Senator|Sen|Governor|Gov|Mayor|Judge|Justice|' +
+    'Lord Justice|Chancellor|Speaker|Commissioner|Secretary|General|Captain|Coach|Dame|Sir|Lord|Lady|' +
+    'Dr|Mr|Mrs|Ms|Prof|Professor|Rev|Chief)\\.?\\s+)+',
+);
+// A "person" ending in one of these is an organisation or a thing named after someone.
+const NOT_A_PERSON = /\s(?:Holdings|Group|Inc|Ltd|Bank|Capital|Partners|Telescope|Space|Cup|Prize|Foundation|Institute|University|Day|Street)\.?$/;
+// Capitalised abbreviations that taggers take for organisations.
+const NOT_AN_ORG = new Set(['ai', 'ceo', 'cfo', 'cto', 'gdp', 'ipo', 'gpu', 'cpu', 'vpn', 'mmr', 'rsv', 'gp', 'tv', 'pm', 'am']);
+const CONNECTORS = new Set(['of', 'and', 'for', 'the', '&', 'de', 'du', 'la', 'van', 'von', 'der', 'del', 'y', 'für']);
+
+function isNameCased(s: string): boolean {
+  return s.split(' ').every((t) => CONNECTORS.has(t) || /^[A-Z0-9À-Þ]/.test(t));
+}
+
 export function extractEntities(content: string, title?: string): Entities {
-  const text = nlpText(content, title);
+  const text = nlpText(content);
   const doc = nlp(text);
+
   const people = dropPartialNames(
-    dedupe(doc.people().not('#Honorific').out('array').map(cleanName).filter((s: string) => /[A-Z]/.test(s)), 50),
+    dedupe(
+      doc
+        .people()
+        .not('#Honorific')
+        .out('array')
+        .map((p: string) => cleanName(p).replace(TITLES, ''))
+        .filter((p: string) => p.includes(' ') && isNameCased(p) && !NOT_A_PERSON.test(p)),
+      50,
+    ),
   ).slice(0, MAX_ENTITIES);
-  const personKeys = new Set(people.flatMap((p) => p.toLowerCase().split(' ')));
-  const places = dedupe(doc.places().out('array').map(cleanName), MAX_ENTITIES);
+  const nameTokens = new Set(people.flatMap((p) => p.toLowerCase().split(' ')));
+
+  const places = dedupe(
+    doc
+      .places()
+      .out('array')
+      .map((p: string) => cleanName(p.split(/['’]s\s/)[0] ?? p))
+      .filter((p: string) => p.length > 1 && isNameCased(p) && !TITLES.test(`${p} `) && !nameTokens.has(p.toLowerCase().split(' ')[0]!)),
+    MAX_ENTITIES,
+  );
   const placeKeys = new Set(places.map((p) => p.toLowerCase()));
   const organizations = dedupe(
     doc
       .organizations()
       .out('array')
       .map(cleanName)
-      .filter((o: string) => o.length > 1 && !placeKeys.has(o.toLowerCase()) && !/^(?:[A-Z]\.){2,}$/.test(o)),
+      .filter(
+        (o: string) =>
+          o.length > 1 && isNameCased(o) && !placeKeys.has(o.toLowerCase()) && !NOT_AN_ORG.has(o.toLowerCase()) && !/^(?:[A-Z]\.){2,}$/.test(o),
+      ),
   );
+  for (const o of organizations) for (const t of o.toLowerCase().split(' ')) if (!CONNECTORS.has(t)) nameTokens.add(t);
 
-  // Topics are what the document is about: its most repeated common nouns, then its places.
+  // Topics are what the document is about: its most repeated common-noun phrases, then its places.
   const counts = new Map<string, { text: string; n: number; first: number }>();
-  const nouns: string[] = doc
+  const chunks: string[] = doc
     .match('#Noun+')
     .not('(#ProperNoun|#Pronoun|#Value|#Date|#Possessive|#Honorific)')
     .out('array');
-  nouns.forEach((raw, i) => {
-    const text = cleanName(raw).toLowerCase();
-    if (text.length < 3 || GENERIC_NOUNS.has(text) || STOPWORDS.has(text) || personKeys.has(text)) return;
-    const key = text.split(' ').map(singularKey).join(' ');
-    const entry = counts.get(key);
-    if (entry) entry.n += 1;
-    else counts.set(key, { text, n: 1, first: i });
-  });
+  let order = 0;
+  for (const chunk of chunks) {
+    for (const part of chunk.split(/[,;:]\s*/)) {
+      const tokens = cleanName(part).toLowerCase().split(' ').filter(Boolean);
+      // The head noun and at most two modifiers: "open-source language model" is about language models.
+      const phrase = tokens.slice(-3).join(' ');
+      order++;
+      if (phrase.length < 3 || /\d/.test(phrase) || GENERIC_NOUNS.has(phrase) || STOPWORDS.has(phrase)) continue;
+      if (nameTokens.has(tokens[0]!) || nameTokens.has(tokens[tokens.length - 1]!)) continue;
+      const key = phrase.split(' ').map(singularKey).join(' ');
+      const entry = counts.get(key);
+      if (entry) entry.n += 1;
+      else counts.set(key, { text: phrase, n: 1, first: order });
+    }
+  }
   const ranked = [...counts.values()]
     .map((e) => ({ ...e, score: e.n * (e.text.includes(' ') ? 1.5 : 1) }))
     .sort((a, b) => b.score - a.score || a.first - b.first)
@@ -196,7 +236,8 @@ export function extractEntities(content: string, title?: string): Entities {
     .map((e) => e.text);
   const topics = dedupe([...ranked, ...places]);
 
-  return { people, organizations, dates: findDates(text).slice(0, MAX_ENTITIES), topics };
+  const dates = findDates(title ? `${title}\n${content}` : content);
+  return { people, organizations, dates, topics };
 }
 
 const SUMMARY_MAX_CHARS = 400;

@@ -43,12 +43,26 @@ export function countOutputTokens(output: unknown): number {
 }
 
 /** Raw weight of "other": a text must show more signal than this to be called anything else. */
-const OTHER_PRIOR = 1.5;
+const OTHER_PRIOR = 2.5;
+/** "Other" is a shrug, not a finding: its confidence never rises above this. */
+const OTHER_EVIDENCE = 0.4;
 /** Hits at which evidence is ~63 % "enough"; a 300-character clear text has about ten. */
 const EVIDENCE_SCALE = 3;
 /** Keeps every configured category's score above zero, as a model's would be. */
 const SMOOTHING = 0.05;
 const TITLE_WEIGHT = 2;
+
+/**
+ * Maps the winner's share of the signal to how sure a model would sound: a logistic centred
+ * just below an even two-way split, so two equal topics (share ~0.45) land near 0.55-0.6,
+ * a clear winner (share 0.75+) above 0.9, and certainty stays below 1 as a model's does.
+ */
+const CLARITY_CEILING = 0.98;
+const CLARITY_MIDPOINT = 0.42;
+const CLARITY_STEEPNESS = 8;
+function clarity(share: number): number {
+  return CLARITY_CEILING / (1 + Math.exp(-CLARITY_STEEPNESS * (share - CLARITY_MIDPOINT)));
+}
 
 export interface ClassificationRecord {
   category: string;
@@ -98,8 +112,8 @@ export function classifyText(input: Extract<StepInput, { step: 'classify' }>): C
   // How much of the signal the winner holds, and whether there was enough signal at all:
   // one dominant vocabulary gives both, an even mix halves the first, a vague text lacks the second.
   const share = total > 0 ? top / total : 0;
-  const evidence = 1 - Math.exp(-top / EVIDENCE_SCALE);
-  const confidence = round4(Math.min(1, Math.max(0, evidence * Math.min(1, 0.25 + share))));
+  const evidence = categories[best] === 'other' ? OTHER_EVIDENCE : 1 - Math.exp(-top / EVIDENCE_SCALE);
+  const confidence = round4(evidence * clarity(share));
   return { category: categories[best] ?? 'other', confidence, scores };
 }
 

@@ -1,0 +1,116 @@
+/**
+ * Moves DLQ records back to documents.raw: original key, value and headers, plus a redrive
+ * count. Each redrive is one transaction that writes the raw message and a compacted marker
+ * for the DLQ record, so a record is redriven at most once even if the command is interrupted,
+ * and a filtered run (--code) leaves the other records eligible for a later one. A record whose
+ * document was already redriven MAX_REDRIVES times is refused: it keeps failing for a reason
+ * a person must fix.
+ */
+import type { IHeaders, KafkaMessage } from 'kafkajs';
+import { Headers } from '../contracts/index.ts';
+import type { KafkaClient } from '../kafka/client.ts';
+import { headerString } from '../kafka/serde.ts';
+import { redriveMarkerTopic } from '../kafka/topics.ts';
+import { readToEnd } from '../kafka/read-to-end.ts';
+import type { Logger } from '../observability/logger.ts';
+
+export interface RedriveOptions {
+  code?: string | undefined;
+  limit?: number | undefined;
+  maxRedrives: number;
+  dryRun?: boolean;
+}
+
+export interface RedriveReport {
+  scanned: number;
+  redriven: number;
+  alreadyRedriven: number;
+  refused: { key: string | null; code: string | undefined; redriveCount: number }[];
+  skippedByCode: number;
+}
+
+interface DlqRecord {
+  partition: number;
+  offset: string;
+  message: KafkaMessage;
+}
+
+const markerKey = (partition: number, offset: string) => `${partition}:${offset}`;
+
+export async function redrive(deps: {
+  kafka: KafkaClient;
+  dlqTopic: string;
+  rawTopic: string;
+  transactionalId: string;
+  logger: Logger;
+  progress?: (done: number, total: number) => void;
+}, opts: RedriveOptions): Promise<RedriveReport> {
+  const markers = new Set<string>();
+  await readToEnd(deps.kafka, redriveMarkerTopic(deps.dlqTopic), (_p, m) => {
+    if (m.key && m.value) markers.add(m.key.toString('utf8'));
+  });
+  const records: DlqRecord[] = [];
+  await readToEnd(deps.kafka, deps.dlqTopic, (partition, message) => records.push({ partition, offset: message.offset, message }));
+
+  const report: RedriveReport = { scanned: records.length, redriven: 0, alreadyRedriven: 0, refused: [], skippedByCode: 0 };
+  const todo: DlqRecord[] = [];
+  for (const r of records) {
+    const headers = r.message.headers as Record<string, unknown>;
+    if (markers.has(markerKey(r.partition, r.offset))) {
+      report.alreadyRedriven++;
+      continue;
+    }
+    const code = headerString(headers, Headers.errorCode);
+    if (opts.code && code !== opts.code) {
+      report.skippedByCode++;
+      continue;
+    }
+    const count = Number(headerString(headers, Headers.redriveCount) ?? '0') || 0;
+    if (count >= opts.maxRedrives) {
+      report.refused.push({ key: r.message.key?.toString('utf8') ?? null, code, redriveCount: count });
+      deps.logger.warn({ documentId: r.message.key?.toString('utf8'), code, redriveCount: count, maxRedrives: opts.maxRedrives }, 'refused: already redriven too often');
+      continue;
+    }
+    if (opts.limit !== undefined && todo.length >= opts.limit) break;
+    todo.push(r);
+  }
+  if (opts.dryRun || todo.length === 0) return report;
+
+  const producer = deps.kafka.producer({ transactionalId: deps.transactionalId, idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (let i = 0; i < todo.length; i += 100) {
+      const chunk = todo.slice(i, i + 100);
+      const tx = await producer.transaction();
+      try {
+        await tx.sendBatch({
+          acks: -1,
+          topicMessages: [
+            {
+              topic: deps.rawTopic,
+              messages: chunk.map((r) => {
+                const h: IHeaders = {};
+                for (const [k, v] of Object.entries(r.message.headers ?? {})) if (v !== undefined) h[k] = v;
+                const count = Number(headerString(h as Record<string, unknown>, Headers.redriveCount) ?? '0') || 0;
+                return { key: r.message.key, value: r.message.value, headers: { ...h, [Headers.redriveCount]: String(count + 1) } };
+              }),
+            },
+            {
+              topic: redriveMarkerTopic(deps.dlqTopic),
+              messages: chunk.map((r) => ({ key: markerKey(r.partition, r.offset), value: JSON.stringify({ redriven_at: new Date().toISOString() }) })),
+            },
+          ],
+        });
+        await tx.commit();
+      } catch (e) {
+        await tx.abort().catch(() => undefined);
+        throw e;
+      }
+      report.redriven += chunk.length;
+      deps.progress?.(report.redriven, todo.length);
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return report;
+}

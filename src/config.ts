@@ -97,6 +97,10 @@ const envSchema = z.object({
   MAX_REDRIVES: int(1, 100).default(3),
 
   DAILY_BUDGET_USD: optionalPositive(false),
+  COST_AGGREGATOR_GROUP_ID: optionalString,
+  COST_FLUSH_INTERVAL: duration.default(1_000),
+  COST_FLUSH_MAX_EVENTS: int(1, 1_000_000).default(5_000),
+  COST_DEDUP_WINDOW: int(0, 10_000_000).default(200_000),
   REDIS_URL: optionalString.pipe(z.url().optional()),
   LLM_POOL_ID: z.string().min(1).default('llm_api'),
   LLM_RPM: optionalPositive(true),
@@ -133,6 +137,8 @@ export interface Config {
     serviceProbeIntervalMs: number; maxRedrives: number;
   };
   readonly budget: { dailyUsd: number | undefined };
+  /** The cost aggregator (`enricher aggregate-costs`). */
+  readonly costs: { aggregatorGroupId: string; flushIntervalMs: number; flushMaxEvents: number; dedupWindow: number };
   readonly log: { level: Env['LOG_LEVEL'] };
   readonly metrics: { port: number };
 }
@@ -191,6 +197,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxRedrives: e.MAX_REDRIVES,
     },
     budget: { dailyUsd: e.DAILY_BUDGET_USD },
+    costs: {
+      aggregatorGroupId: e.COST_AGGREGATOR_GROUP_ID ?? `${e.KAFKA_GROUP_ID}.cost-aggregator`,
+      flushIntervalMs: e.COST_FLUSH_INTERVAL, flushMaxEvents: e.COST_FLUSH_MAX_EVENTS, dedupWindow: e.COST_DEDUP_WINDOW,
+    },
     log: { level: e.LOG_LEVEL },
     metrics: { port: e.METRICS_PORT },
   });

@@ -5,3 +5,6 @@ export * from './cost-event.ts';
 export * from './headers.ts';
 export * from './chain-progress.ts';
 export * from './retry-envelope.ts';
+export * from './daily-cost.ts';
+export * from './budget-alert.ts';
+export * from './config-record.ts';

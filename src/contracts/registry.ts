@@ -1,6 +1,9 @@
 /** Every wire contract that gets a checked-in JSON Schema under schemas/. */
 import type { z } from 'zod';
+import { BudgetAlert } from './budget-alert.ts';
+import { ConfigRecord } from './config-record.ts';
 import { CostEvent } from './cost-event.ts';
+import { DailyCost } from './daily-cost.ts';
 import { EnrichedDocument, ReviewItem } from './enriched-document.ts';
 import { RawDocument } from './raw-document.ts';
 import { RetryEnvelope } from './retry-envelope.ts';
@@ -11,4 +14,7 @@ export const WIRE_CONTRACTS: Readonly<Record<string, z.ZodType>> = {
   'review-item': ReviewItem,
   'cost-event': CostEvent,
   'retry-envelope': RetryEnvelope,
+  'daily-cost': DailyCost,
+  'budget-alert': BudgetAlert,
+  'config-record': ConfigRecord,
 };

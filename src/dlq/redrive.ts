@@ -23,6 +23,8 @@ export interface RedriveOptions {
 
 export interface RedriveReport {
   scanned: number;
+  /** Selected to go back (what a dry run would redrive). */
+  selected: number;
   redriven: number;
   alreadyRedriven: number;
   refused: { key: string | null; code: string | undefined; redriveCount: number }[];
@@ -52,7 +54,7 @@ export async function redrive(deps: {
   const records: DlqRecord[] = [];
   await readToEnd(deps.kafka, deps.dlqTopic, (partition, message) => records.push({ partition, offset: message.offset, message }));
 
-  const report: RedriveReport = { scanned: records.length, redriven: 0, alreadyRedriven: 0, refused: [], skippedByCode: 0 };
+  const report: RedriveReport = { scanned: records.length, selected: 0, redriven: 0, alreadyRedriven: 0, refused: [], skippedByCode: 0 };
   const todo: DlqRecord[] = [];
   for (const r of records) {
     const headers = r.message.headers as Record<string, unknown>;
@@ -74,6 +76,7 @@ export async function redrive(deps: {
     if (opts.limit !== undefined && todo.length >= opts.limit) break;
     todo.push(r);
   }
+  report.selected = todo.length;
   if (opts.dryRun || todo.length === 0) return report;
 
   const producer = deps.kafka.producer({ transactionalId: deps.transactionalId, idempotent: true, maxInFlightRequests: 1 });

@@ -89,7 +89,8 @@ export const LEXICON: Readonly<Record<string, readonly string[]>> = {
     'indict', 'convict', 'testimon', 'testif', 'subpoena', 'arbitrat', 'patent', 'antitrust',
     'tribunal', 'criminal', 'fraud', 'police', 'arrest', 'allegation', 'alleged', 'lawful',
     'unlawful', 'liabilit', 'damages', 'breach', 'copyright', 'trademark', 'magistrate', 'bail$',
-    'acquit', 'clause', 'contract', 'barrister', 'solicitor', 'prosecutor',
+    'acquit', 'clause', 'contract', 'barrister', 'solicitor', 'prosecutor', 'sue$', 'sued$', 'sues$',
+    'suing$', 'negligen', 'dismiss', 'claimant', 'plead', 'guilty', 'prison', 'jail',
     'supreme court', 'high court', 'class action', 'court of', 'district court',
   ],
 };

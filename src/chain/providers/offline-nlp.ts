@@ -7,7 +7,7 @@ import type { Entities } from '../../contracts/index.ts';
 
 /** Each entity list is capped: a model asked for "the entities" returns a handful, not fifty. */
 export const MAX_ENTITIES = 10;
-/** compromise costs ~7 ms per KB; past this the first part of a document names its entities. */
+/** compromise costs ~10 ms per KB; past this the first part of a document names its entities. */
 const MAX_NLP_CHARS = 4000;
 const MAX_NOUN_TOPICS = 6;
 
@@ -20,7 +20,7 @@ const STOPWORDS = new Set(
     'was we were what when where which while who whom why will with would you your yours yourself yourselves ' +
     'said says say according new one two three year years month months week weeks day days time last first next ' +
     'since may might must shall per around among across still already even however though although yet many much ' +
-    'well back made make makes told including while whose within without s t').split(' '),
+    'well back made make makes told including whose within without s t').split(' '),
 );
 
 /** Nouns too generic to be anyone's topic. */
@@ -129,19 +129,6 @@ export function dedupe(items: readonly string[], limit = MAX_ENTITIES): string[]
   return out;
 }
 
-/** "Lagarde" after "Christine Lagarde" is the same person, not a second one. */
-function dropPartialNames(names: readonly string[]): string[] {
-  const parts = new Set<string>();
-  const out: string[] = [];
-  for (const n of names) {
-    const tokens = n.toLowerCase().split(' ');
-    if (tokens.length === 1 && parts.has(tokens[0]!)) continue;
-    if (tokens.length > 1) for (const t of tokens) parts.add(t);
-    out.push(n);
-  }
-  return out;
-}
-
 // Headlines drop the articles and verbs taggers rely on, so compromise misreads them; the
 // body repeats whatever the headline names. The title still contributes its dates.
 function nlpText(content: string): string {
@@ -157,13 +144,20 @@ function singularKey(w: string): string {
 const TITLES = new RegExp(
   '^(?:(?:President|Vice President|Prime Minister|Minister|Senator|Sen|Governor|Gov|Mayor|Judge|Justice|' +
     'Lord Justice|Chancellor|Speaker|Commissioner|Secretary|General|Captain|Coach|Dame|Sir|Lord|Lady|' +
-    'Dr|Mr|Mrs|Ms|Prof|Professor|Rev|Chief)\\.?\\s+)+',
+    'Majority Leader|Minority Leader|Leader|Dr|Mr|Mrs|Ms|Prof|Professor|Rev|Chief)\\.?\\s+)+',
 );
 // A "person" ending in one of these is an organisation or a thing named after someone.
-const NOT_A_PERSON = /\s(?:Holdings|Group|Inc|Ltd|Bank|Capital|Partners|Telescope|Space|Cup|Prize|Foundation|Institute|University|Day|Street)\.?$/;
+const NOT_A_PERSON = /\s(?:Holdings|Group|Inc|Ltd|Bank|Capital|Partners|Telescope|Space|Cup|Prize|Foundation|Institute|University|Day|Street|Party|Democrats|Republicans)\.?$/;
 // Capitalised abbreviations that taggers take for organisations.
 const NOT_AN_ORG = new Set(['ai', 'ceo', 'cfo', 'cto', 'gdp', 'ipo', 'gpu', 'cpu', 'vpn', 'mmr', 'rsv', 'gp', 'tv', 'pm', 'am']);
 const CONNECTORS = new Set(['of', 'and', 'for', 'the', '&', 'de', 'du', 'la', 'van', 'von', 'der', 'del', 'y', 'für']);
+
+const HONORIFIC_INSIDE = /\b(?:Dr|Mr|Mrs|Ms|Prof)\.?\s/;
+
+/** Lists of names come back as one match ("Samsung, Google"); each name is its own entity. */
+function names(list: readonly string[]): string[] {
+  return list.flatMap((s) => s.split(/,\s*/)).map(cleanName);
+}
 
 function isNameCased(s: string): boolean {
   return s.split(' ').every((t) => CONNECTORS.has(t) || /^[A-Z0-9À-Þ]/.test(t));
@@ -173,37 +167,26 @@ export function extractEntities(content: string, title?: string): Entities {
   const text = nlpText(content);
   const doc = nlp(text);
 
-  const people = dropPartialNames(
-    dedupe(
-      doc
-        .people()
-        .not('#Honorific')
-        .out('array')
-        .map((p: string) => cleanName(p).replace(TITLES, ''))
-        .filter((p: string) => p.includes(' ') && isNameCased(p) && !NOT_A_PERSON.test(p)),
-      50,
-    ),
-  ).slice(0, MAX_ENTITIES);
+  // A lone name is either a later mention of someone already named in full ("Alvarez" after
+  // "Maria Alvarez") or a tagging slip ("Davis" of the Davis Cup): neither is a new person.
+  const people = dedupe(
+    names(doc.people().not('#Honorific').out('array'))
+      .map((p) => p.replace(TITLES, ''))
+      .filter((p) => p.includes(' ') && isNameCased(p) && !NOT_A_PERSON.test(p)),
+  );
   const nameTokens = new Set(people.flatMap((p) => p.toLowerCase().split(' ')));
 
   const places = dedupe(
-    doc
-      .places()
-      .out('array')
-      .map((p: string) => cleanName(p.split(/['’]s\s/)[0] ?? p))
-      .filter((p: string) => p.length > 1 && isNameCased(p) && !TITLES.test(`${p} `) && !nameTokens.has(p.toLowerCase().split(' ')[0]!)),
+    names(doc.places().out('array'))
+      .map((p) => cleanName(p.split(/['’]s\s/)[0] ?? p))
+      .filter((p) => p.length > 1 && isNameCased(p) && !HONORIFIC_INSIDE.test(p) && !nameTokens.has(p.toLowerCase().split(' ')[0]!)),
     MAX_ENTITIES,
   );
   const placeKeys = new Set(places.map((p) => p.toLowerCase()));
   const organizations = dedupe(
-    doc
-      .organizations()
-      .out('array')
-      .map(cleanName)
-      .filter(
-        (o: string) =>
-          o.length > 1 && isNameCased(o) && !placeKeys.has(o.toLowerCase()) && !NOT_AN_ORG.has(o.toLowerCase()) && !/^(?:[A-Z]\.){2,}$/.test(o),
-      ),
+    names(doc.organizations().out('array')).filter(
+      (o) => o.length > 1 && isNameCased(o) && !placeKeys.has(o.toLowerCase()) && !NOT_AN_ORG.has(o.toLowerCase()) && !/^(?:[A-Z]\.){2,}$/.test(o),
+    ),
   );
   for (const o of organizations) for (const t of o.toLowerCase().split(' ')) if (!CONNECTORS.has(t)) nameTokens.add(t);
 

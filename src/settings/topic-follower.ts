@@ -1,0 +1,131 @@
+/**
+ * Reads a (usually compacted) topic from the beginning, read_committed, in a consumer group
+ * of its own, and keeps following it. `start()` resolves once every record that was in the
+ * topic when it started has been handed over, so that a reader never acts on half a state.
+ *
+ * Catching up is judged by the last offset of each fetched batch, control records included:
+ * a topic written in transactions ends with a commit marker, which is never a message, so
+ * waiting for "the message at high watermark - 1" would wait forever.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Consumer } from 'kafkajs';
+import type { KafkaClient } from '../kafka/client.ts';
+import type { Logger } from '../observability/logger.ts';
+
+export interface FollowedRecord {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+}
+
+export interface TopicFollowerDeps {
+  kafka: KafkaClient;
+  topic: string;
+  /** Unique per reader: every reader needs every partition. */
+  groupId: string;
+  logger: Logger;
+  onRecord: (r: FollowedRecord) => void;
+  /** Per partition: the offset to start at instead of the beginning (records before it are not handed over). */
+  from?: ReadonlyMap<number, bigint>;
+  /** Per partition: read only the records before this offset, and catch up to it instead of the current end. */
+  until?: ReadonlyMap<number, bigint>;
+  /** The group only holds a reader's position in memory: delete it when the reader stops. */
+  deleteGroupOnStop?: boolean;
+}
+
+export interface TopicFollower {
+  /** True once caught up; false if timeoutMs passed first (records keep coming either way). */
+  start(timeoutMs?: number): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export function createTopicFollower(deps: TopicFollowerDeps): TopicFollower {
+  let consumer: Consumer | undefined;
+  let resolveCaughtUp: (() => void) | undefined;
+  const caughtUp = new Promise<void>((r) => (resolveCaughtUp = r));
+  /** partition → the last offset that must have been read. */
+  const pending = new Map<number, bigint>();
+  const progress = (partition: number, lastOffset: string) => {
+    const target = pending.get(partition);
+    if (target !== undefined && BigInt(lastOffset) >= target) pending.delete(partition);
+    if (pending.size === 0) resolveCaughtUp?.();
+  };
+
+  return {
+    async start(timeoutMs = 30_000) {
+      const admin = deps.kafka.admin();
+      await admin.connect();
+      try {
+        for (const o of await admin.fetchTopicOffsets(deps.topic)) {
+          const start = deps.from?.get(o.partition) ?? BigInt(o.low);
+          const end = deps.until?.get(o.partition) ?? BigInt(o.high);
+          if (end > start && end > BigInt(o.low)) pending.set(o.partition, end - 1n);
+        }
+      } finally {
+        await admin.disconnect();
+      }
+      if (pending.size === 0) resolveCaughtUp?.();
+
+      consumer = deps.kafka.consumer({ groupId: deps.groupId, readUncommitted: false, maxWaitTimeInMs: 200, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+      consumer.on(consumer.events.END_BATCH_PROCESS, (e) => progress(e.payload.partition, e.payload.lastOffset));
+      await consumer.connect();
+      await consumer.subscribe({ topic: deps.topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          const from = deps.from?.get(batch.partition);
+          const until = deps.until?.get(batch.partition);
+          for (const m of batch.messages) {
+            if (from !== undefined && BigInt(m.offset) < from) continue;
+            if (until !== undefined && BigInt(m.offset) >= until) continue;
+            deps.onRecord({ partition: batch.partition, offset: m.offset, key: m.key?.toString('utf8') ?? null, value: m.value });
+          }
+        },
+      });
+      // A seek before the first fetch of a partition replaces the group's starting position.
+      for (const [partition, offset] of deps.from ?? []) consumer.seek({ topic: deps.topic, partition, offset: offset.toString() });
+
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
+      const ok = await Promise.race([caughtUp.then(() => true), timedOut]);
+      clearTimeout(timer);
+      if (!ok) deps.logger.warn({ topic: deps.topic, behindPartitions: [...pending.keys()], timeoutMs }, 'topic reader has not caught up yet; going on');
+      return ok;
+    },
+    async stop() {
+      await consumer?.disconnect().catch(() => undefined);
+      if (!deps.deleteGroupOnStop) return;
+      const admin = deps.kafka.admin();
+      try {
+        await admin.connect();
+        await admin.deleteGroups([deps.groupId]);
+      } catch {
+        // Best effort: an empty group without offsets is removed by the broker anyway.
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    },
+  };
+}
+
+/** A group name for one short-lived or per-process reader. */
+export function readerGroupId(base: string, purpose: string): string {
+  return `${base}.${purpose}.${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * Reads a topic once, up to its end at the time of the call. Throws if it cannot catch up in
+ * time: callers rebuild state from what they read, and half a state is worse than none.
+ */
+export async function readTopicOnce(
+  deps: Omit<TopicFollowerDeps, 'groupId' | 'deleteGroupOnStop'> & { groupBase: string; timeoutMs?: number },
+): Promise<void> {
+  const follower = createTopicFollower({ ...deps, groupId: readerGroupId(deps.groupBase, 'read'), deleteGroupOnStop: true });
+  try {
+    const ok = await follower.start(deps.timeoutMs ?? 30_000);
+    if (!ok) throw new Error(`could not read ${deps.topic} to its end within ${deps.timeoutMs ?? 30_000} ms`);
+  } finally {
+    await follower.stop();
+  }
+}

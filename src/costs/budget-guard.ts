@@ -1,0 +1,159 @@
+/**
+ * Daily budget enforcement in the processor. When the day's spend (the aggregator's totals
+ * plus this instance's calls not aggregated yet, see estimateSpend) reaches the budget:
+ *  - intake of documents.raw pauses (reason "budget"), so no new documents are fetched;
+ *  - every new LLM call is held: before it is queued for a pool slot (beforeCall, which
+ *    knows the document) and again once it holds a slot (gate), so a call that was already
+ *    waiting for a slot does not start either. Calls on the wire finish; the overshoot is at
+ *    most those, one per pool slot.
+ * Held documents stay in flight and uncommitted: a restart reprocesses them, nothing is lost.
+ * Everything resumes at the next UTC day, or as soon as the budget is raised or removed.
+ */
+import type { CallContext } from '../chain/call-step.ts';
+import type { LlmLimiter } from '../chain/limiter.ts';
+import type { CostEvent } from '../contracts/index.ts';
+import type { IntakeControl } from '../consumers/intake-control.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { MutableRuntimeSettings } from '../runtime-settings.ts';
+import { estimateSpend, isExceeded, msUntilNextUtcDay, reachedLevels } from './budget-levels.ts';
+import { utcDay } from './daily-totals.ts';
+import { picoToUsd, usdToPico, type Pico } from './money.ts';
+
+export interface SpendSource {
+  spend(day: string, instanceId: string): { total: Pico; instance: Pico };
+}
+
+export interface BudgetStatus {
+  day: string;
+  spendUsd: number;
+  budgetUsd: number | undefined;
+  exceeded: boolean;
+  heldCalls: number;
+}
+
+export interface BudgetGuard {
+  /** Counts one of this instance's own calls (called as its cost event is emitted). */
+  recordOwn(event: CostEvent): void;
+  /** The beforeCall hook of the step caller: resolves when a call may start. */
+  beforeCall(ctx: CallContext): Promise<void>;
+  /** The same hold, taken inside the pool slot. */
+  gateLimiter(limiter: LlmLimiter): LlmLimiter;
+  /** Takes the current totals as the baseline for this instance id, and watches the clock. */
+  start(): void;
+  stop(): void;
+  evaluate(): void;
+  status(): BudgetStatus;
+}
+
+export function createBudgetGuard(deps: {
+  settings: Pick<MutableRuntimeSettings, 'dailyBudgetUsd' | 'onChange'>;
+  intake: IntakeControl;
+  spendSource: SpendSource;
+  instanceId: string;
+  logger: Logger;
+  now?: () => Date;
+}): BudgetGuard {
+  const { settings, intake, spendSource, instanceId, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const own = new Map<string, Pico>();
+  const baseline = new Map<string, Pico>();
+  const warned = new Set<string>();
+  let exceeded = false;
+  let held = 0;
+  let release: (() => void) | undefined;
+  let released: Promise<void> = Promise.resolve();
+  let dayTimer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  function spendOf(day: string): Pico {
+    const agg = spendSource.spend(day, instanceId);
+    return estimateSpend({ aggregateTotal: agg.total, aggregateOwn: agg.instance, ownBaseline: baseline.get(day) ?? 0n, ownSinceStart: own.get(day) ?? 0n });
+  }
+
+  function current(): { spend: Pico; status: BudgetStatus } {
+    const day = utcDay(now());
+    const budgetUsd = settings.dailyBudgetUsd();
+    const spend = spendOf(day);
+    return { spend, status: { day, spendUsd: picoToUsd(spend), budgetUsd, exceeded: isExceeded(spend, budgetUsd), heldCalls: held } };
+  }
+
+  function evaluate(): void {
+    if (stopped) return;
+    const { spend, status: s } = current();
+    const fields = { day: s.day, spendUsd: s.spendUsd, budgetUsd: s.budgetUsd };
+    if (!warned.has(s.day) && reachedLevels(spend, s.budgetUsd).includes('warning')) {
+      warned.add(s.day);
+      logger.warn(fields, 'daily LLM budget 80 % used (aggregated spend plus this instance’s unaggregated calls)');
+    }
+    if (s.exceeded && !exceeded) {
+      exceeded = true;
+      released = new Promise<void>((r) => (release = r));
+      intake.pause('budget', `$${s.spendUsd.toFixed(4)} of $${s.budgetUsd} spent on ${s.day}`);
+      logger.error(fields, 'daily LLM budget reached: intake paused and new LLM calls held until the budget is raised or the UTC day ends');
+    } else if (!s.exceeded && exceeded) {
+      exceeded = false;
+      release?.();
+      intake.resume('budget');
+      logger.info({ ...fields, heldCalls: held }, 'daily LLM budget no longer reached (raised, removed, or a new day): resuming');
+    }
+  }
+
+  async function hold(ctx: CallContext | undefined): Promise<void> {
+    evaluate();
+    if (!exceeded) return;
+    held++;
+    if (ctx) logger.warn({ documentId: ctx.documentId, attempt: ctx.attempt, ...current().status }, 'LLM call held: daily budget reached');
+    try {
+      // A stopped guard never lets a held call through: the document is handed back uncommitted.
+      while (exceeded) await released;
+    } finally {
+      held--;
+    }
+  }
+
+  function scheduleDayChange(): void {
+    dayTimer = setTimeout(() => {
+      evaluate();
+      if (!stopped) scheduleDayChange();
+    }, msUntilNextUtcDay(now()) + 50);
+    dayTimer.unref();
+  }
+
+  return {
+    recordOwn(event) {
+      const day = utcDay(event.timestamp);
+      own.set(day, (own.get(day) ?? 0n) + usdToPico(event.cost_usd));
+      if (own.size > 3) for (const d of [...own.keys()].sort().slice(0, own.size - 3)) own.delete(d);
+      evaluate();
+    },
+    beforeCall: (ctx) => hold(ctx),
+    gateLimiter(limiter) {
+      return {
+        scope: limiter.scope,
+        weighted: limiter.weighted,
+        schedule: (weight, fn) => limiter.schedule(weight, async () => {
+          await hold(undefined);
+          return fn();
+        }),
+        hold: (ms, reason) => limiter.hold(ms, reason),
+        running: () => limiter.running(),
+        stop: () => limiter.stop(),
+      };
+    },
+    start() {
+      // What the aggregate already holds under our instance id was spent by an earlier process
+      // with the same id; it is not in `own`, which counts from now.
+      const today = utcDay(now());
+      baseline.set(today, spendSource.spend(today, instanceId).instance);
+      settings.onChange(() => evaluate());
+      scheduleDayChange();
+      evaluate();
+    },
+    stop() {
+      stopped = true;
+      if (dayTimer) clearTimeout(dayTimer);
+    },
+    evaluate,
+    status: () => current().status,
+  };
+}

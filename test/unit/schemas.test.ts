@@ -1,0 +1,27 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { renderSchemas } from '../../src/contracts/json-schema.ts';
+
+const dir = new URL('../../schemas/', import.meta.url);
+
+describe('checked-in JSON Schemas', () => {
+  const rendered = renderSchemas();
+
+  it('cover every wire contract and nothing else', () => {
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
+    expect(files).toEqual(Object.keys(rendered).sort());
+  });
+
+  for (const [name, text] of Object.entries(rendered)) {
+    it(`schemas/${name}.json is up to date (run \`npm run schemas\` after changing src/contracts)`, () => {
+      expect(readFileSync(new URL(`${name}.json`, dir), 'utf8')).toBe(text);
+    });
+  }
+
+  it('describe the raw document as ingestion must send it', () => {
+    const raw = JSON.parse(rendered['raw-document']!);
+    const def = raw.$defs?.RawDocument ?? raw;
+    expect(def.required).toEqual(expect.arrayContaining(['id', 'content']));
+    expect(def.properties.id.type).toBe('string');
+  });
+});

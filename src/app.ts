@@ -29,6 +29,8 @@ import { createOutageGuard } from './outage-guard.ts';
 import { retryTopics } from './kafka/topics.ts';
 import { Headers } from './contracts/index.ts';
 import { headerString } from './kafka/serde.ts';
+import { createBudgetEnforcement, type BudgetEnforcement } from './costs/budget-enforcement.ts';
+import { createConfigTopicReader } from './settings/config-reader.ts';
 
 export interface AppOverrides {
   provider?: ProviderWithProbe;
@@ -38,6 +40,8 @@ export interface AppOverrides {
   metrics?: Metrics;
   onCostEvent?: (e: CostEvent) => void;
   onRouted?: (route: Route, documentId: string | undefined) => void;
+  /** The broker stayed unreachable past BROKER_GIVE_UP_AFTER: the CLI exits non-zero. */
+  onFatal?: (error: Error) => void;
 }
 
 export interface App {
@@ -48,6 +52,7 @@ export interface App {
   readonly provider: ProviderWithProbe;
   readonly raw: PartitionedProcessor;
   readonly retry: PartitionedProcessor;
+  readonly budget: BudgetEnforcement;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -67,11 +72,21 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
     logger,
     onFallback: (model) => metrics.priceFallbacks.inc({ model }),
   });
-  const costs = createCostEventProducer({ kafka, topic: config.topics.costEvents, ...(o.onCostEvent ? { onEmitted: o.onCostEvent } : {}) });
+  // Runtime settings follow pipeline.config; the budget guard holds calls once the day's spend reaches the budget.
+  const configReader = createConfigTopicReader({ kafka, config, settings, logger });
+  const budget = createBudgetEnforcement({ kafka, config, settings, intake, logger });
+  const costs = createCostEventProducer({
+    kafka, topic: config.topics.costEvents,
+    onEmitted: (e) => {
+      budget.guard.recordOwn(e);
+      o.onCostEvent?.(e);
+    },
+  });
   const cache = o.cache ?? (config.llm.cacheSize > 0 ? createMemoryCache(config.llm.cacheSize) : undefined);
   const callStep = createStepCaller({
-    provider, limiter, pricing, costs, cache, promptVersion: PROMPT_VERSION,
+    provider, limiter: budget.guard.gateLimiter(limiter), pricing, costs, cache, promptVersion: PROMPT_VERSION,
     maxOutputTokens: config.llm.maxOutputTokens, instanceId: config.kafka.instanceId, logger, metrics,
+    beforeCall: (ctx) => budget.guard.beforeCall(ctx),
   });
   const chain = createChainRunner({
     extract: createExtractStep(callStep),
@@ -86,6 +101,9 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
   });
   const guard = createServiceGuard({ intake, probe: () => provider.probe(), intervalMs: config.retry.serviceProbeIntervalMs, logger });
   const processorOptions = {
+    sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+    heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
+    giveUpAfterMs: config.kafka.giveUpAfterMs,
     maxInFlight: config.processing.maxInFlight,
     maxPendingBytes: config.processing.maxPendingBytes,
     flushIntervalMs: config.processing.flushIntervalMs,
@@ -105,6 +123,7 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
     logger,
     metrics,
     ...(o.onRouted ? { onRouted: o.onRouted } : {}),
+    ...(o.onFatal ? { onFatal: o.onFatal } : {}),
   });
   // Retries have their own group, so that replaying documents.raw (a reset of the main
   // group's offsets) leaves pending retries alone, and an outage pause leaves retries flowing.
@@ -127,10 +146,11 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
     logger,
     metrics,
     ...(o.onRouted ? { onRouted: o.onRouted } : {}),
+    ...(o.onFatal ? { onFatal: o.onFatal } : {}),
   });
 
   return {
-    config, settings, intake, metrics, provider, raw, retry,
+    config, settings, intake, metrics, provider, raw, retry, budget,
     async start() {
       const admin = kafka.admin();
       await admin.connect();
@@ -145,6 +165,8 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
         'starting processor',
       );
       if (limiter.scope === 'local') logger.info({ slots: config.llm.poolSlots }, 'LLM pool is per instance (set REDIS_URL to share one pool across instances)');
+      await configReader.start();
+      await budget.start();
       await costs.start();
       await raw.start();
       await retry.start();
@@ -154,6 +176,8 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
       outage.stop();
       await Promise.all([raw.stop(), retry.stop()]);
       await costs.stop();
+      await budget.stop();
+      await configReader.stop();
       await limiter.stop();
     },
   };

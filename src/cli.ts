@@ -10,6 +10,9 @@ import { createLogger, type Logger } from './observability/logger.ts';
 import { startHttpEndpoints } from './observability/http.ts';
 import { runDemo } from './cli/demo.ts';
 import { produceFile } from './cli/produce.ts';
+import { registerAggregateCommand } from './cli/aggregate.ts';
+import { registerConfigCommands } from './cli/config-cmd.ts';
+import { registerCostsCommand } from './cli/costs.ts';
 import { redrive } from './dlq/redrive.ts';
 
 function boot(): { config: Config; logger: Logger } {
@@ -35,7 +38,12 @@ program
   .description('run the processor (consumes documents.raw and the retry topics)')
   .action(async () => {
     const { config, logger } = boot();
-    const app = createApp(config, logger);
+    const app = createApp(config, logger, {
+      onFatal: (e) => {
+        logger.fatal({ err: e.message, giveUpAfterMs: config.kafka.giveUpAfterMs }, 'exiting: Kafka unreachable for too long');
+        process.exit(1);
+      },
+    });
     let ready = false;
     await startHttpEndpoints({ port: config.metrics.port, metrics: app.metrics, ready: () => ready });
     let stopping = false;
@@ -127,6 +135,10 @@ program
       process.stdout.write(`  refused ${r.key ?? '(no key)'} (${r.code ?? 'no code'}): redriven ${r.redriveCount} times already (MAX_REDRIVES=${config.retry.maxRedrives})\n`);
     }
   });
+
+registerAggregateCommand(program, boot);
+registerCostsCommand(program, boot);
+registerConfigCommands(program, boot);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`enricher: ${e instanceof Error ? e.message : String(e)}\n`);

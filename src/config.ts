@@ -57,6 +57,8 @@ const envSchema = z.object({
   KAFKA_CLIENT_ID: z.string().min(1).default('llm-enricher'),
   KAFKA_GROUP_ID: z.string().min(1).default('llm-enricher'),
   INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  KAFKA_SESSION_TIMEOUT: duration.default(30_000),
+  KAFKA_HEARTBEAT_INTERVAL: duration.default(3_000),
   TOPIC_RAW: z.string().min(1).default('documents.raw'),
   TOPIC_ENRICHED: z.string().min(1).default('documents.enriched'),
   TOPIC_REVIEW: z.string().min(1).default('documents.review'),
@@ -115,7 +117,10 @@ const envSchema = z.object({
 type Env = z.infer<typeof envSchema>;
 
 export interface Config {
-  readonly kafka: { brokers: readonly string[]; clientId: string; groupId: string; instanceId: string; giveUpAfterMs: number };
+  readonly kafka: {
+    brokers: readonly string[]; clientId: string; groupId: string; instanceId: string; giveUpAfterMs: number;
+    sessionTimeoutMs: number; heartbeatIntervalMs: number;
+  };
   readonly topics: {
     raw: string; enriched: string; review: string; dlq: string; retryPrefix: string;
     costEvents: string; costsDaily: string; budgetAlerts: string; config: string;
@@ -172,7 +177,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
 
   return deepFreeze<Config>({
-    kafka: { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, groupId: e.KAFKA_GROUP_ID, instanceId: e.INSTANCE_ID, giveUpAfterMs: e.BROKER_GIVE_UP_AFTER },
+    kafka: {
+      brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, groupId: e.KAFKA_GROUP_ID, instanceId: e.INSTANCE_ID,
+      giveUpAfterMs: e.BROKER_GIVE_UP_AFTER, sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT, heartbeatIntervalMs: e.KAFKA_HEARTBEAT_INTERVAL,
+    },
     topics: {
       raw: e.TOPIC_RAW, enriched: e.TOPIC_ENRICHED, review: e.TOPIC_REVIEW, dlq: e.TOPIC_DLQ,
       retryPrefix: e.TOPIC_RETRY_PREFIX, costEvents: e.TOPIC_COST_EVENTS, costsDaily: e.TOPIC_COSTS_DAILY,

@@ -12,6 +12,8 @@ import type { CostEvent } from '../contracts/index.ts';
 import { createKafka } from '../kafka/client.ts';
 import type { Logger } from '../observability/logger.ts';
 import { linesToMessages, produceFile } from './produce.ts';
+import { startDemoAggregator } from './aggregate.ts';
+import { costsReport } from './costs.ts';
 import { readFileSync } from 'node:fs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -58,6 +60,8 @@ export async function runDemo(baseConfig: Config, logger: Logger, opts: { file?:
       if (e.run_id === runId) costs.push(e);
     },
   });
+  // The cost aggregator runs alongside, so that the end shows what `enricher costs` prints.
+  const aggregator = await startDemoAggregator(config, logger);
   await app.start();
   const kafka = createKafka(config, logger, '-demo');
   const t0 = Date.now();
@@ -78,6 +82,8 @@ export async function runDemo(baseConfig: Config, logger: Logger, opts: { file?:
   await app.raw.flush();
   const seconds = (Date.now() - t0) / 1000;
   await app.stop();
+  const aggregated = await aggregator.waitForRun(runId, costs.length, 30_000);
+  await aggregator.stop();
 
   const count = (r: string) => [...routed.values()].filter((v) => v === r).length;
   const enriched = count('enriched');
@@ -97,6 +103,8 @@ export async function runDemo(baseConfig: Config, logger: Logger, opts: { file?:
     out(`  ${model.padEnd(16)} ${String(m.calls).padStart(6)} ${String(m.input).padStart(10)} ${String(m.output).padStart(10)} ${fmtUsd(m.usd).padStart(12)}\n`);
   }
   out(`\n  (offline provider: token counts are real (gpt-tokenizer), prices are ${config.llm.model}'s list prices)\n`);
+  out(`\nToday's spend from ${config.topics.costsDaily}, as \`enricher costs\` prints it${aggregated ? '' : ' (the aggregator had not caught up with this run within 30 s)'}:\n`);
+  out(await costsReport(config, logger, {}));
   if (routed.size < ids.size) throw new Error(`only ${routed.size} of ${ids.size} documents were routed within 10 minutes`);
   return { enriched, review, dlq, docsPerSec };
 }

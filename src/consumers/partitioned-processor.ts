@@ -25,6 +25,10 @@ import { createKeyLanes } from './key-lanes.ts';
 import { createPartitionTracker, type PartitionTracker } from './partition-tracker.ts';
 
 export interface ProcessorOptions {
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  /** How long the broker may be unreachable before the process gives up (onFatal). */
+  giveUpAfterMs: number;
   maxInFlight: number;
   maxPendingBytes: number;
   flushIntervalMs: number;
@@ -50,6 +54,8 @@ export interface PartitionedProcessorDeps {
   /** For retry topics: when a record is due (epoch ms); undefined when it is due now. */
   dueAt?: (message: KafkaMessage) => number | undefined;
   onRouted?: (route: Route, documentId: string | undefined) => void;
+  /** Called once when the broker stayed unreachable for longer than giveUpAfterMs. */
+  onFatal?: (error: Error) => void;
 }
 
 interface PartitionState {
@@ -61,6 +67,12 @@ interface PartitionState {
   ready: Promise<void> | undefined;
   committing: Promise<void> | undefined;
   resumeTimer: NodeJS.Timeout | undefined;
+  /**
+   * Set when a commit failed with an unknown outcome (broker gone mid-commit): before trying
+   * again, the partition is fenced (ending any open transaction) and its committed offset read,
+   * so a transaction that did commit is not committed twice.
+   */
+  verifyBeforeCommit: boolean;
 }
 
 export interface PartitionedProcessor {
@@ -107,6 +119,18 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
   let flushTimer: NodeJS.Timeout | undefined;
   let stopping = false;
   let unsubscribeIntake: (() => void) | undefined;
+  let lastBrokerContact = Date.now();
+  let fatal = false;
+
+  function checkGiveUp(e: Error): void {
+    if (fatal || stopping) return;
+    const silentFor = Date.now() - lastBrokerContact;
+    if (silentFor > options.giveUpAfterMs) {
+      fatal = true;
+      log.fatal({ silentForMs: silentFor, giveUpAfterMs: options.giveUpAfterMs, err: e.message }, 'Kafka unreachable for longer than BROKER_GIVE_UP_AFTER: giving up');
+      deps.onFatal?.(e);
+    }
+  }
 
   async function committedOffset(topic: string, partition: number): Promise<bigint> {
     const res = await admin!.fetchOffsets({ groupId: deps.groupId, topics: [topic] });
@@ -118,7 +142,7 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
     const k = pkey(topic, partition);
     let s = partitions.get(k);
     if (!s) {
-      s = { topic, partition, tracker: createPartitionTracker(), floor: -1n, ready: undefined, committing: undefined, resumeTimer: undefined };
+      s = { topic, partition, tracker: createPartitionTracker(), floor: -1n, ready: undefined, committing: undefined, resumeTimer: undefined, verifyBeforeCommit: false };
       partitions.set(k, s);
     }
     return s;
@@ -147,13 +171,28 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
     await committer.release(s.topic, s.partition).catch(() => undefined);
   }
 
-  async function commitPartition(s: PartitionState, force = false): Promise<void> {
+  async function settleUnknownCommit(s: PartitionState): Promise<void> {
+    await committer.prepare(s.topic, s.partition);
+    const committedNow = await committedOffset(s.topic, s.partition);
+    const already = s.tracker.countDoneBelow(committedNow);
+    if (already > 0) {
+      s.tracker.markCommitted(already);
+      committed += already;
+      log.info({ topic: s.topic, partition: s.partition, count: already, committedOffset: committedNow.toString() }, 'the earlier commit did go through: not committing it again');
+    }
+    s.verifyBeforeCommit = false;
+  }
+
+  async function commitPartition(s: PartitionState): Promise<void> {
     if (s.committing) return s.committing;
-    const c = s.tracker.peekCommittable(options.flushMaxMessages * 4);
-    if (!c || (!force && c.count === 0)) return;
+    if (!s.verifyBeforeCommit && !s.tracker.peekCommittable(1)) return;
     s.committing = (async () => {
       try {
+        if (s.verifyBeforeCommit) await settleUnknownCommit(s);
+        const c = s.tracker.peekCommittable(options.flushMaxMessages * 4);
+        if (!c) return;
         await committer.commit(s.topic, s.partition, c.messages, c.nextOffset);
+        lastBrokerContact = Date.now();
         if (partitions.get(pkey(s.topic, s.partition)) === s) s.tracker.markCommitted(c.count);
         committed += c.count;
         metrics.commits.inc();
@@ -171,9 +210,11 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
             }
           }
         } else {
-          // Transient (broker restart, timeout): the aborted transaction left nothing behind,
-          // so the same prefix is committed again on the next flush.
-          log.warn({ topic: s.topic, partition: s.partition, err: (e as Error).message }, 'commit failed; will retry');
+          // Transient (broker restart, timeout): the outcome is unknown, so the next flush first
+          // checks whether it went through, then commits what is still uncommitted.
+          s.verifyBeforeCommit = true;
+          log.warn({ topic: s.topic, partition: s.partition, err: (e as Error).message }, 'commit failed; will verify and retry');
+          checkGiveUp(e as Error);
         }
       } finally {
         s.committing = undefined;
@@ -221,6 +262,7 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale, pause } = payload;
+    lastBrokerContact = Date.now();
     const s = stateFor(batch.topic, batch.partition);
     await ensureReady(s);
     const stillWanted = () => isRunning() && !isStale() && !stopping && !intake.isPaused(pauseOn) && partitions.get(pkey(batch.topic, batch.partition)) === s;
@@ -254,6 +296,47 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
     await heartbeat();
   }
 
+  async function startConsumer(): Promise<void> {
+    const c = deps.kafka.consumer({
+      groupId: deps.groupId,
+      readUncommitted: false,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: options.heartbeatIntervalMs,
+      rebalanceTimeout: 60_000,
+      maxWaitTimeInMs: 250,
+    });
+    consumer = c;
+    c.on(c.events.GROUP_JOIN, (e) => {
+      lastBrokerContact = Date.now();
+      log.info({ assignment: e.payload.memberAssignment }, 'joined group');
+      onAssignment(e.payload.memberAssignment);
+    });
+    // Any answer from the cluster counts as contact, so an idle or paused consumer is not
+    // mistaken for one that lost the broker.
+    c.on(c.events.HEARTBEAT, () => void (lastBrokerContact = Date.now()));
+    c.on(c.events.FETCH, () => void (lastBrokerContact = Date.now()));
+    c.on(c.events.CRASH, (e) => {
+      const err = e.payload.error;
+      log.error({ err: err.message, restart: e.payload.restart }, 'consumer crashed');
+      checkGiveUp(err);
+      // KafkaJS restarts itself after retriable errors; after others we start a new consumer,
+      // until the give-up time says the cluster is gone for good.
+      if (!e.payload.restart && !stopping && !fatal && consumer === c) {
+        setTimeout(() => {
+          if (stopping || fatal || consumer !== c) return;
+          void c.disconnect().catch(() => undefined).then(() => startConsumer()).catch((err2: Error) => {
+            log.error({ err: err2.message }, 'consumer restart failed; trying again');
+            checkGiveUp(err2);
+          });
+        }, 2_000);
+      }
+    });
+    await c.connect();
+    for (const topic of deps.topics) await c.subscribe({ topic, fromBeginning: true });
+    if (intake.isPaused(pauseOn)) c.pause(deps.topics.map((topic) => ({ topic })));
+    await c.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 16, eachBatch });
+  }
+
   function onAssignment(assignment: Record<string, number[]>): void {
     const owned = new Set<string>();
     for (const [topic, parts] of Object.entries(assignment)) for (const p of parts) owned.add(pkey(topic, p));
@@ -266,33 +349,16 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
     async start() {
       admin = deps.kafka.admin();
       await admin.connect();
-      consumer = deps.kafka.consumer({
-        groupId: deps.groupId,
-        readUncommitted: false,
-        sessionTimeout: 30_000,
-        heartbeatInterval: 3_000,
-        rebalanceTimeout: 60_000,
-        maxWaitTimeInMs: 250,
-      });
-      consumer.on(consumer.events.GROUP_JOIN, (e) => {
-        log.info({ assignment: e.payload.memberAssignment }, 'joined group');
-        onAssignment(e.payload.memberAssignment);
-      });
-      await consumer.connect();
-      for (const topic of deps.topics) await consumer.subscribe({ topic, fromBeginning: true });
+      await startConsumer();
       unsubscribeIntake = intake.subscribe((paused) => {
         const topics = deps.topics.map((topic) => ({ topic }));
         if (paused) consumer?.pause(topics);
         else consumer?.resume(topics);
       }, pauseOn);
-      if (intake.isPaused(pauseOn)) consumer.pause(deps.topics.map((topic) => ({ topic })));
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 16,
-        eachBatch,
-      });
-      flushTimer = setInterval(() => void flush().catch((e) => log.error({ err: e }, 'flush failed')), options.flushIntervalMs);
+      flushTimer = setInterval(() => {
+        void flush().catch((e) => log.error({ err: e }, 'flush failed'));
+        if (Date.now() - lastBrokerContact > options.giveUpAfterMs) checkGiveUp(new Error('no contact with the Kafka cluster'));
+      }, options.flushIntervalMs);
     },
 
     async stop() {

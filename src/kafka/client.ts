@@ -14,13 +14,24 @@ export type { KafkaClient };
 // partitioner deliberately (murmur2, like the Java client), so the warning is noise.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
+// KafkaJS 2.2.4 arms timers with negative durations on Node >= 22 (its request queue computes
+// "time left" from a stale clock); Node then warns once per process and runs the timer at once,
+// which is what KafkaJS meant. Only that warning is silenced; every other one still prints.
+const nodeWarningListeners = process.listeners('warning');
+process.removeAllListeners('warning');
+process.on('warning', (w) => {
+  if (w.name === 'TimeoutNegativeWarning') return;
+  for (const l of nodeWarningListeners) l(w);
+});
+
 function pinoLogCreator(logger: Logger): logCreator {
   return () => ({ level, log }) => {
     const { message, ...extra } = log;
     const child = { component: 'kafkajs', ...extra };
     // KafkaJS logs at ERROR every failed request it is about to retry; our own code logs what
-    // really failed, so its errors are warnings here.
-    if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn(child, message);
+    // really failed, so its errors are warnings here and its warnings are information.
+    if (level === logLevel.ERROR) logger.warn(child, message);
+    else if (level === logLevel.WARN) logger.info(child, message);
     else if (level === logLevel.INFO) logger.debug(child, message);
     else logger.trace(child, message);
   };

@@ -7,10 +7,12 @@ import { createStepCaller } from './chain/call-step.ts';
 import { createClassifyStep } from './chain/classify.ts';
 import { createProvider, type ProviderWithProbe } from './chain/create-provider.ts';
 import { createExtractStep } from './chain/extract.ts';
-import { createLocalLimiter, type LlmLimiter } from './chain/limiter.ts';
+import { createCache } from './chain/create-cache.ts';
+import { createLimiter } from './chain/create-limiter.ts';
+import type { LlmLimiter } from './chain/limiter.ts';
 import { createPricing, loadPriceOverrides } from './chain/pricing.ts';
 import { PROMPT_VERSION } from './chain/prompts.ts';
-import { createMemoryCache, type ResultCache } from './chain/result-cache.ts';
+import type { ResultCache } from './chain/result-cache.ts';
 import { createChainRunner } from './chain/run-chain.ts';
 import { createSummarizeStep } from './chain/summarize.ts';
 import { createDocumentHandler, type Route } from './consumers/document-handler.ts';
@@ -36,6 +38,8 @@ export interface AppOverrides {
   provider?: ProviderWithProbe;
   limiter?: LlmLimiter;
   cache?: ResultCache;
+  /** Defaults to PROMPT_VERSION; tests run a "new" version to show that it pays again. */
+  promptVersion?: string;
   kafka?: KafkaClient;
   metrics?: Metrics;
   onCostEvent?: (e: CostEvent) => void;
@@ -65,7 +69,7 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
     metrics.paused.set({ reason }, paused ? 1 : 0);
     logger.info({ reason, paused, detail }, paused ? 'intake paused' : 'intake resumed');
   });
-  const limiter = o.limiter ?? createLocalLimiter({ slots: config.llm.poolSlots, logger });
+  const limiter = o.limiter ?? createLimiter(config, logger);
   const provider = o.provider ?? createProvider(config, logger, (s) => limiter.hold(s.holdMs, s.reason));
   const pricing = createPricing({
     overrides: config.llm.pricesFile ? loadPriceOverrides(config.llm.pricesFile) : undefined,
@@ -82,9 +86,10 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
       o.onCostEvent?.(e);
     },
   });
-  const cache = o.cache ?? (config.llm.cacheSize > 0 ? createMemoryCache(config.llm.cacheSize) : undefined);
+  const cache = o.cache ?? createCache(config, logger);
+  const promptVersion = o.promptVersion ?? PROMPT_VERSION;
   const callStep = createStepCaller({
-    provider, limiter: budget.guard.gateLimiter(limiter), pricing, costs, cache, promptVersion: PROMPT_VERSION,
+    provider, limiter: budget.guard.gateLimiter(limiter), pricing, costs, cache, promptVersion,
     maxOutputTokens: config.llm.maxOutputTokens, instanceId: config.kafka.instanceId, logger, metrics,
     beforeCall: (ctx) => budget.guard.beforeCall(ctx),
   });
@@ -96,7 +101,7 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
   });
   const outage = createOutageGuard({ intake, window: config.retry.outageWindow, failureRatio: config.retry.outageFailureRatio, logger });
   const handler = createDocumentHandler({
-    config, chain, settings, provider: provider.name, promptVersion: PROMPT_VERSION, logger, metrics,
+    config, chain, settings, provider: provider.name, promptVersion, logger, metrics,
     onChainOutcome: (ok, error) => outage.record(ok, error),
   });
   const guard = createServiceGuard({ intake, probe: () => provider.probe(), intervalMs: config.retry.serviceProbeIntervalMs, logger });
@@ -179,6 +184,8 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
       await budget.stop();
       await configReader.stop();
       await limiter.stop();
+      // Only a cache the app built is closed here; an injected one belongs to its owner.
+      if (!o.cache) await cache?.close?.();
     },
   };
 }

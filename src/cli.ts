@@ -13,6 +13,7 @@ import { produceFile } from './cli/produce.ts';
 import { registerAggregateCommand } from './cli/aggregate.ts';
 import { registerConfigCommands } from './cli/config-cmd.ts';
 import { registerCostsCommand } from './cli/costs.ts';
+import { registerReplayCommand } from './cli/replay.ts';
 import { redrive } from './dlq/redrive.ts';
 
 function boot(): { config: Config; logger: Logger } {
@@ -139,6 +140,7 @@ program
 registerAggregateCommand(program, boot);
 registerCostsCommand(program, boot);
 registerConfigCommands(program, boot);
+registerReplayCommand(program, boot);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`enricher: ${e instanceof Error ? e.message : String(e)}\n`);

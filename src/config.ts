@@ -92,8 +92,8 @@ const envSchema = z.object({
   MAX_DOCUMENT_BYTES: int(1024).default(1_048_576),
 
   RETRY_DELAYS: durationList.default([10_000, 20_000, 40_000]),
-  RETRY_MAX_DELAY: duration.default(120_000),
-  OUTAGE_WINDOW: int(4, 10_000).default(20),
+  RETRY_MAX_DELAY: duration.pipe(z.number().min(1000, 'must be at least 1s')).default(120_000),
+  OUTAGE_WINDOW: int(4, 10_000).default(50),
   OUTAGE_FAILURE_RATIO: z.coerce.number().gt(0).max(1).default(0.5),
   SERVICE_PROBE_INTERVAL: duration.default(30_000),
   MAX_REDRIVES: int(1, 100).default(3),
@@ -161,20 +161,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Empty strings mean "unset" to users of shells and compose files.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}${i.path[0] ? ` (got "${String(cleaned[String(i.path[0])])}")` : ''}`);
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  // The key's value is never echoed back: an error message may end up in a log.
+  const shown = (name: string) => (name === 'OPENAI_API_KEY' ? '' : ` (got "${String(cleaned[name])}")`);
+  const lines = parsed.success ? [] : parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}${i.path[0] ? shown(String(i.path[0])) : ''}`);
+  // Rules across settings are checked even when others failed, so every problem is named at once.
+  if ((cleaned.LLM_PROVIDER ?? '').trim() === 'openai' && !(cleaned.OPENAI_API_KEY ?? '').trim()) {
+    lines.push('  OPENAI_API_KEY: required when LLM_PROVIDER=openai');
   }
+  const categories = cleaned.CATEGORIES?.split(',').map((c) => c.trim());
+  if (categories && !categories.includes('other')) {
+    lines.push('  CATEGORIES: must include "other", the category for text that fits none');
+  }
+  if (parsed.success && parsed.data.KAFKA_HEARTBEAT_INTERVAL >= parsed.data.KAFKA_SESSION_TIMEOUT) {
+    lines.push('  KAFKA_HEARTBEAT_INTERVAL: must be shorter than KAFKA_SESSION_TIMEOUT');
+  }
+  if (lines.length > 0 || !parsed.success) throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   const e = parsed.data;
-  if (e.LLM_PROVIDER === 'openai' && !e.OPENAI_API_KEY) {
-    throw new ConfigError('invalid configuration:\n  OPENAI_API_KEY: required when LLM_PROVIDER=openai');
-  }
   const provider = e.LLM_PROVIDER === 'auto' ? (e.OPENAI_API_KEY ? 'openai' : 'offline') : e.LLM_PROVIDER;
   // Tiers above the cap are clamped, then de-duplicated, so the topic names stay unique.
   const delays = [...new Set(e.RETRY_DELAYS.map((d) => Math.min(d, e.RETRY_MAX_DELAY)))];
-  if (!e.CATEGORIES.includes('other')) {
-    throw new ConfigError('invalid configuration:\n  CATEGORIES: must include "other", the category for text that fits none');
-  }
 
   return deepFreeze<Config>({
     kafka: {

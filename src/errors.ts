@@ -33,6 +33,7 @@ export const ErrorCodes = {
   LLM_AUTH: 'LLM_AUTH',
   LLM_UNKNOWN_MODEL: 'LLM_UNKNOWN_MODEL',
   RETRIES_EXHAUSTED: 'RETRIES_EXHAUSTED',
+  KAFKA_UNAVAILABLE: 'KAFKA_UNAVAILABLE',
   CONFIG_INVALID: 'CONFIG_INVALID',
   INTERNAL: 'INTERNAL',
 } as const;
@@ -46,7 +47,17 @@ export interface EnricherErrorOptions {
   /** Seconds the server asked us to wait (Retry-After), when it said so. */
   retryAfterMs?: number;
   status?: number;
+  /** What the failed operation was billed: its calls were paid for even though it failed. */
+  billed?: BilledUsage;
   cause?: unknown;
+}
+
+export interface BilledUsage {
+  calls: number;
+  cachedCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
 }
 
 export class EnricherError extends Error {
@@ -56,6 +67,7 @@ export class EnricherError extends Error {
   readonly scope: ErrorScope;
   readonly retryAfterMs: number | undefined;
   readonly status: number | undefined;
+  billed: BilledUsage | undefined;
 
   constructor(message: string, opts: EnricherErrorOptions) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
@@ -66,6 +78,7 @@ export class EnricherError extends Error {
     this.scope = opts.scope ?? 'document';
     this.retryAfterMs = opts.retryAfterMs;
     this.status = opts.status;
+    this.billed = opts.billed;
   }
 }
 

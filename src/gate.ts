@@ -22,7 +22,8 @@ export function qualityGate(result: Pick<ChainResult, 'classification' | 'partia
   } else if (confidence < threshold) {
     reasons.push({ code: 'LOW_CONFIDENCE', message: `confidence ${confidence.toFixed(3)} is below the threshold ${threshold}` });
   }
-  if (!(category in scores)) {
+  // Own keys only: "constructor" must not count as configured because every object has it.
+  if (!Object.hasOwn(scores, category)) {
     reasons.push({ code: 'UNKNOWN_CATEGORY', message: `category "${category}" is not among the configured categories` });
   }
   return reasons.length === 0 ? { route: 'enriched' } : { route: 'review', reasons };

@@ -54,7 +54,10 @@ export function createOutageGuard(deps: {
       if (open || outcomes.length < deps.window) return;
       const failures = outcomes.filter((o) => !o).length;
       if (failures / outcomes.length > deps.failureRatio) trip(failures);
-      else if (failures === 0) trips = 0;
+      // A full window at half the threshold or better means the API is healthy again: the next
+      // outage starts from the short cool-down. (Requiring a spotless window would never reset
+      // under ordinary background failures, and the cool-down would only grow.)
+      else if (failures / outcomes.length <= deps.failureRatio / 2) trips = 0;
     },
     get open() {
       return open;

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { countTokens } from 'gpt-tokenizer';
 import type { z } from 'zod';
 import type { CostEvent, StepName } from '../contracts/index.ts';
-import { toEnricherError } from '../errors.ts';
+import { EnricherError, ErrorCodes, toEnricherError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { LlmLimiter } from './limiter.ts';
@@ -83,6 +83,17 @@ export interface StepCallerDeps {
 
 export type StepCaller = <T>(call: StepCall<T>, ctx: CallContext) => Promise<StepCallResult<T>>;
 
+/** A cost event that Kafka would not take is a transient fault of ours, not of the document. */
+async function awaitCosts(pending: Promise<void>[], step: StepName, usage: StepUsage): Promise<void> {
+  const results = await Promise.allSettled(pending);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) {
+    throw new EnricherError(`could not record the cost of a ${step} call: ${String((failed.reason as Error)?.message ?? failed.reason)}`, {
+      code: ErrorCodes.KAFKA_UNAVAILABLE, stage: step, retriable: true, billed: usage, cause: failed.reason,
+    });
+  }
+}
+
 export function createStepCaller(deps: StepCallerDeps): StepCaller {
   const { provider, limiter, pricing, costs, cache, metrics } = deps;
 
@@ -125,7 +136,11 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
         timestamp: new Date().toISOString(),
         ...(ctx.runId ? { run_id: ctx.runId } : {}),
       };
-      pendingCosts.push(costs.emit(event));
+      const sent = costs.emit(event);
+      // Handled here at once: a failure while the call is still running must not become an
+      // unhandled rejection; it is reported when the step settles.
+      sent.catch(() => undefined);
+      pendingCosts.push(sent);
     };
 
     const weight = limiter.weighted ? countTokens(`${call.messages.system}\n${call.messages.user}`) + deps.maxOutputTokens : 1;
@@ -143,14 +158,17 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
           ...(ctx.signal ? { signal: ctx.signal } : {}),
         }),
       );
-      await Promise.all(pendingCosts);
+      await awaitCosts(pendingCosts, call.step, usage);
       if (cache && key) await cache.set(key, { output: res.output, model: res.model });
       return { output: res.output, usage, model: res.model, cached: false };
     } catch (e) {
-      // The calls of a failed step were paid for too: their costs are recorded before we rethrow.
+      // The calls of a failed step were paid for too: their costs are recorded before we
+      // rethrow, and the error carries them so the document's usage counts them.
       await Promise.allSettled(pendingCosts);
       metrics.llmCalls.inc({ step: call.step, outcome: 'error' });
-      throw toEnricherError(e, call.step);
+      const err = toEnricherError(e, call.step);
+      if (usage.calls > 0 && !err.billed) err.billed = usage;
+      throw err;
     }
   };
 }

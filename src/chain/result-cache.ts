@@ -15,6 +15,8 @@ export interface ResultCache {
   get(key: string): Promise<CachedAnswer | undefined>;
   set(key: string, value: CachedAnswer): Promise<void>;
   readonly kind: 'memory' | 'redis';
+  /** Releases connections (Redis); the app calls it on stop. */
+  close?(): Promise<void>;
 }
 
 export function cacheKey(step: string, model: string, promptVersion: string, messages: LlmMessages): string {

@@ -28,7 +28,7 @@ export type ChainRunner = (doc: RawDocument, ctx: CallContext, prior?: ChainProg
 const EMPTY_ENTITIES = { people: [], organizations: [], dates: [], topics: [] };
 
 export function totalUsage(progress: ChainProgress): StepUsage {
-  return [progress.extract?.usage, progress.summarize?.usage, progress.classify?.usage]
+  return [progress.extract?.usage, progress.summarize?.usage, progress.classify?.usage, progress.failed_usage]
     .filter((u): u is StepUsage => u !== undefined)
     .reduce(addUsage, emptyUsage());
 }
@@ -41,6 +41,9 @@ export function createChainRunner(deps: {
 }): ChainRunner {
   return async (doc, ctx, prior = {}) => {
     const progress: ChainProgress = { ...prior };
+    const noteBilled = (err: EnricherError) => {
+      if (err.billed) progress.failed_usage = addUsage(progress.failed_usage ?? emptyUsage(), err.billed);
+    };
     try {
       if (!progress.extract) {
         try {
@@ -51,6 +54,7 @@ export function createChainRunner(deps: {
           // A permanent extraction failure is not the end: summarize and classify still work
           // on the text alone, and the result goes to review as partial.
           if (err.retriable || err.scope === 'service') throw err;
+          noteBilled(err);
           deps.logger.warn({ documentId: doc.id, code: err.code, err: err.message }, 'extraction failed permanently; continuing without entities');
           progress.extract = { entities: EMPTY_ENTITIES, usage: emptyUsage(), model: '', failed: { code: err.code, message: err.message } };
         }
@@ -76,6 +80,7 @@ export function createChainRunner(deps: {
       };
     } catch (e) {
       const error = toEnricherError(e, progress.summarize ? 'classify' : progress.extract ? 'summarize' : 'extract');
+      noteBilled(error);
       return { ok: false, error, progress };
     }
   };

@@ -6,6 +6,7 @@ import { createKafka } from '../kafka/client.ts';
 import type { Logger } from '../observability/logger.ts';
 import { effectiveSettings, readStoredSettings, setConfigValue, unsetConfigValue } from '../settings/config-topic.ts';
 import { SETTING_NAMES } from '../settings/config-values.ts';
+import { quietBoot } from './costs.ts';
 
 type Boot = () => { config: Config; logger: Logger };
 
@@ -30,7 +31,7 @@ export function registerConfigCommands(program: Command, boot: Boot): void {
     .description('validate and write a setting')
     .action((name: string, value: string) =>
       reportConfigErrors(async () => {
-        const { config, logger } = boot();
+        const { config, logger } = quietBoot(boot);
         const rec = await setConfigValue(createKafka(config, logger, '-config'), config, name, value);
         process.stdout.write(`${rec.name} = ${rec.value ?? 'none'} (written to ${config.topics.config}; running processors apply it within a second)\n`);
       }),
@@ -42,7 +43,7 @@ export function registerConfigCommands(program: Command, boot: Boot): void {
     .description('remove the runtime value, so that the environment variable applies again')
     .action((name: string) =>
       reportConfigErrors(async () => {
-        const { config, logger } = boot();
+        const { config, logger } = quietBoot(boot);
         const n = await unsetConfigValue(createKafka(config, logger, '-config'), config, name);
         process.stdout.write(`${n}: runtime value removed from ${config.topics.config}; the environment's value applies\n`);
       }),
@@ -53,7 +54,7 @@ export function registerConfigCommands(program: Command, boot: Boot): void {
     .description('print the current value of every runtime setting and where it comes from')
     .action(() =>
       reportConfigErrors(async () => {
-        const { config, logger } = boot();
+        const { config, logger } = quietBoot(boot);
         const stored = await readStoredSettings(createKafka(config, logger, '-config'), config, logger);
         const eff = effectiveSettings(config, stored);
         const env = { quality_threshold: 'QUALITY_THRESHOLD', daily_budget_usd: 'DAILY_BUDGET_USD' } as const;

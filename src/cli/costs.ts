@@ -6,7 +6,7 @@ import { REPORT_BY, formatCostTable, loadDailyCosts, type ReportBy } from '../co
 import { ConfigError } from '../errors.ts';
 import { createKafka, type KafkaClient } from '../kafka/client.ts';
 import { ensureTopics, topicSpecs } from '../kafka/topics.ts';
-import type { Logger } from '../observability/logger.ts';
+import { createLogger, type Logger } from '../observability/logger.ts';
 import { effectiveSettings, readStoredSettings } from '../settings/config-topic.ts';
 
 export function parseDay(input: string | undefined, now = new Date()): string {
@@ -43,6 +43,12 @@ export async function costsReport(config: Config, logger: Logger, opts: { day?: 
   return formatCostTable({ day, by, records, budgetUsd: budget.value, budgetSource: budget.source === 'environment' ? 'DAILY_BUDGET_USD' : config.topics.config });
 }
 
+/** A command that prints a result: the service's info logs would only get in the way. */
+export function quietBoot(boot: () => { config: Config; logger: Logger }): { config: Config; logger: Logger } {
+  const { config, logger } = boot();
+  return { config, logger: config.log.level === 'info' ? createLogger({ level: 'warn' }) : logger };
+}
+
 export function registerCostsCommand(program: Command, boot: () => { config: Config; logger: Logger }): void {
   program
     .command('costs')
@@ -50,7 +56,7 @@ export function registerCostsCommand(program: Command, boot: () => { config: Con
     .option('--day <YYYY-MM-DD>', 'the UTC day (default: today)')
     .option('--by <what>', `group by ${REPORT_BY.join(' | ')}`, 'model')
     .action(async (opts: { day?: string; by?: string }) => {
-      const { config, logger } = boot();
+      const { config, logger } = quietBoot(boot);
       try {
         process.stdout.write(await costsReport(config, logger, opts));
       } catch (e) {

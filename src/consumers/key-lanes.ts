@@ -14,11 +14,19 @@ export function createKeyLanes(onError: (e: unknown) => void): KeyLanes {
   return {
     run(key, task) {
       const prev = tails.get(key) ?? Promise.resolve();
-      const next = prev.then(task).catch(onError);
+      const next = prev
+        .then(task)
+        .catch((e: unknown) => {
+          try {
+            onError(e);
+          } catch {
+            // A failing error handler must not leave the lane's tail behind forever.
+          }
+        })
+        .finally(() => {
+          if (tails.get(key) === next) tails.delete(key);
+        });
       tails.set(key, next);
-      void next.then(() => {
-        if (tails.get(key) === next) tails.delete(key);
-      });
     },
     get activeKeys() {
       return tails.size;

@@ -25,6 +25,8 @@ export const ChainProgress = z
       })
       .optional(),
     summarize: z.object({ summary: z.string(), usage: StepUsage, model: z.string() }).optional(),
+    /** Billed usage of calls whose step failed (earlier attempts, a failed extraction). */
+    failed_usage: StepUsage.optional(),
     classify: z
       .object({
         classification: z.object({

@@ -9,7 +9,7 @@ import { BudgetAlert, DailyCost } from '../contracts/index.ts';
 import type { KafkaClient } from '../kafka/client.ts';
 import { decodeJson } from '../kafka/serde.ts';
 import type { Logger } from '../observability/logger.ts';
-import { readTopicOnce } from '../settings/topic-follower.ts';
+import { readTopicOnce, topicOffsets } from '../settings/topic-follower.ts';
 import { alertKey } from './budget-levels.ts';
 import type { DedupWindow } from './dedup.ts';
 import { fromDailyCost, type TotalsState } from './daily-totals.ts';
@@ -65,7 +65,7 @@ export async function restoreAlerts(deps: ReadDeps, topic: string): Promise<Set<
 export async function warmDedupWindow(deps: ReadDeps & { admin: Admin; groupId: string }, topic: string, window: number, dedup: DedupWindow): Promise<number> {
   if (window <= 0) return 0;
   const committed = (await deps.admin.fetchOffsets({ groupId: deps.groupId, topics: [topic] })).find((t) => t.topic === topic)?.partitions ?? [];
-  const ends = await deps.admin.fetchTopicOffsets(topic);
+  const ends = await topicOffsets(deps.kafka, topic);
   const perPartition = BigInt(Math.ceil(window / Math.max(1, ends.length)));
   const from = new Map<number, bigint>();
   const until = new Map<number, bigint>();

@@ -14,8 +14,11 @@
  * Dedup by call id remains for what offsets cannot see, the same call written twice at two
  * offsets (a producer re-send): a bounded window of recent call ids, refilled at start from
  * the tail of llm.cost-events before the committed offsets.
- * The price: one aggregator at a time (a second one fences the first, which then stops), and
- * llm.costs.daily changes once per flush (COST_FLUSH_INTERVAL), not once per event.
+ * The price: one aggregator at a time. Totals per day and model are single records, so two
+ * live aggregators would overwrite each other's; a newer instance fences the older one at its
+ * start, and the older one stops at its next flush (its uncommitted counts are discarded and
+ * recounted by the newer one from the committed offsets). And llm.costs.daily changes once
+ * per flush (COST_FLUSH_INTERVAL, 1 s), not once per event.
  */
 import type { Admin, Consumer, KafkaMessage, Producer } from 'kafkajs';
 import type { Config } from '../config.ts';
@@ -27,7 +30,6 @@ import { restoreAlerts, restoreTotals, warmDedupWindow } from './aggregator-rest
 import { alertKey, dueAlerts } from './budget-levels.ts';
 import { applyCostEvent, toDailyCost, utcDay, type TotalsState } from './daily-totals.ts';
 import { createDedupWindow } from './dedup.ts';
-import { picoToUsd } from './money.ts';
 
 export interface CostAggregatorDeps {
   kafka: KafkaClient;
@@ -87,7 +89,6 @@ export function createCostAggregator(deps: CostAggregatorDeps): CostAggregator {
   const committed = new Map<number, bigint>();
   const stats: AggregatorStats = { events: 0, duplicates: 0, invalid: 0, flushes: 0, restoredRecords: 0, dedupWarmed: 0 };
   let sinceFlush = 0;
-  let partitionCount = 0;
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
   let admin: Admin | undefined;
@@ -104,7 +105,7 @@ export function createCostAggregator(deps: CostAggregatorDeps): CostAggregator {
     halted = true;
     if (timer) clearInterval(timer);
     if (summaryTimer) clearInterval(summaryTimer);
-    log.error({ group: groupId, err: e.message }, 'cost aggregator stopping: another instance took over (or the group was shared); its totals are the ones that count');
+    log.error({ group: groupId, err: e.message }, 'cost aggregator stopping: a newer instance took over; its totals are the ones that count');
     void consumer?.disconnect().catch(() => undefined);
     rejectFailed(e);
   }
@@ -129,8 +130,15 @@ export function createCostAggregator(deps: CostAggregatorDeps): CostAggregator {
     sinceFlush++;
   }
 
+  async function connectProducer(): Promise<Producer> {
+    const p = kafka.producer({ transactionalId: aggregatorTransactionalId(groupId), idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000 });
+    await p.connect();
+    return p;
+  }
+
   async function doFlush(): Promise<void> {
-    if (halted || !producer) return;
+    if (halted) return;
+    producer ??= await connectProducer();
     // Snapshot synchronously: events counted while the transaction is open go to the next one.
     const at = now();
     const keys = [...dirty];
@@ -160,6 +168,13 @@ export function createCostAggregator(deps: CostAggregatorDeps): CostAggregator {
       await tx.abort().catch(() => undefined);
       for (const k of keys) dirty.add(k);
       if (isFencing(e)) fatal(e as Error);
+      else {
+        // A producer whose transaction failed may be in a state KafkaJS cannot leave: the next
+        // flush starts with a new one under the same id (which also fences this one).
+        const broken = producer;
+        producer = undefined;
+        await broken?.disconnect().catch(() => undefined);
+      }
       throw e;
     }
     for (const o of offsets) committed.set(o.partition, BigInt(o.offset));
@@ -171,7 +186,7 @@ export function createCostAggregator(deps: CostAggregatorDeps): CostAggregator {
 
   function raised(a: BudgetAlert): void {
     alerted.add(alertKey(a.day, a.level));
-    const fields = { day: a.day, level: a.level, budgetUsd: a.budget_usd, spendUsd: a.spend_usd, spendPct: a.spend_pct };
+    const fields = { day: a.day, alertLevel: a.level, budgetUsd: a.budget_usd, spendUsd: a.spend_usd, spendPct: a.spend_pct };
     if (a.level === 'exceeded') log.error(fields, `daily LLM budget exceeded: $${a.spend_usd.toFixed(4)} of $${a.budget_usd}`);
     else log.warn(fields, `daily LLM budget ${a.threshold_pct} % used: $${a.spend_usd.toFixed(4)} of $${a.budget_usd}`);
   }
@@ -181,22 +196,12 @@ export function createCostAggregator(deps: CostAggregatorDeps): CostAggregator {
     return flushChain;
   }
 
-  function onAssignment(assignment: Record<string, number[]>): void {
-    const mine = assignment[topics.costEvents] ?? [];
-    // Totals per day and model are one record: two aggregators splitting the partitions would
-    // overwrite each other's records. So an aggregator must own every partition or none.
-    if (partitionCount > 0 && mine.length < partitionCount) {
-      fatal(new Error(`the cost aggregator owns ${mine.length} of ${partitionCount} partitions of ${topics.costEvents}: another member joined group ${groupId}`));
-    }
-  }
-
   return {
     failed,
     async start() {
       admin = kafka.admin();
       await admin.connect();
-      producer = kafka.producer({ transactionalId: aggregatorTransactionalId(groupId), idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000 });
-      await producer.connect();
+      producer = await connectProducer();
       // The first transaction runs InitProducerId: it fences any older instance and waits for
       // its open transaction to be aborted, so what we read next is final.
       const fence = await producer.transaction();
@@ -207,10 +212,10 @@ export function createCostAggregator(deps: CostAggregatorDeps): CostAggregator {
       alerted = await restoreAlerts(readDeps, topics.budgetAlerts);
       stats.restoredRecords = state.size;
       stats.dedupWarmed = await warmDedupWindow({ ...readDeps, admin, groupId }, topics.costEvents, config.costs.dedupWindow, dedup);
-      partitionCount = (await admin.fetchTopicOffsets(topics.costEvents)).length;
 
-      consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
-      consumer.on(consumer.events.GROUP_JOIN, (e) => onAssignment(e.payload.memberAssignment));
+      // A short session: after a crash, the group waits this long for the dead member before
+      // the next instance is assigned its partitions.
+      consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
       await consumer.connect();
       await consumer.subscribe({ topic: topics.costEvents, fromBeginning: true });
       await consumer.run({
@@ -229,7 +234,7 @@ export function createCostAggregator(deps: CostAggregatorDeps): CostAggregator {
             }
             resolveOffset(m.offset);
           }
-          if (sinceFlush >= config.costs.flushMaxEvents) await flush();
+          if (sinceFlush >= config.costs.flushMaxEvents) await flush().catch((e: Error) => log.warn({ err: e.message }, 'flush failed; retrying on the next one'));
           await heartbeat();
         },
       });
@@ -277,7 +282,3 @@ export function createCostAggregator(deps: CostAggregatorDeps): CostAggregator {
   };
 }
 
-/** Today's spend in the aggregator's memory (for logs and the demo). */
-export function spendOf(records: readonly DailyCost[], day: string): number {
-  return picoToUsd(records.filter((r) => r.day === day).reduce((s, r) => s + BigInt(r.cost_pico_usd), 0n));
-}

@@ -35,6 +35,12 @@ export interface FailureInfo {
 const MAX_HEADER_CHARS = 2000;
 const clip = (s: string) => (s.length > MAX_HEADER_CHARS ? `${s.slice(0, MAX_HEADER_CHARS)}…` : s);
 
+/** The reason headers of a failure: a redriven or retried document must not carry old ones on. */
+const ERROR_HEADERS = [
+  Headers.errorCode, Headers.errorMessage, Headers.errorStage, Headers.errorAttempts, Headers.originalTopic,
+  Headers.originalPartition, Headers.originalOffset, Headers.originalTimestamp, Headers.failedAt, Headers.route,
+];
+
 /** Our own x- headers are replaced, never stacked, when a message passes through twice. */
 function passthroughHeaders(h: IHeaders, drop: readonly string[]): IHeaders {
   const out: IHeaders = {};
@@ -43,7 +49,7 @@ function passthroughHeaders(h: IHeaders, drop: readonly string[]): IHeaders {
 }
 
 export function enrichedMessage(topic: string, doc: EnrichedDocument, headers: IHeaders): OutgoingMessage {
-  return { topic, key: doc.document_id, value: encodeJson(doc), headers: { ...passthroughHeaders(headers, []), [Headers.route]: 'enriched' } };
+  return { topic, key: doc.document_id, value: encodeJson(doc), headers: { ...passthroughHeaders(headers, ERROR_HEADERS), [Headers.route]: 'enriched' } };
 }
 
 export function reviewMessage(topic: string, item: ReviewItem, headers: IHeaders): OutgoingMessage {
@@ -51,7 +57,7 @@ export function reviewMessage(topic: string, item: ReviewItem, headers: IHeaders
     topic,
     key: item.document_id,
     value: encodeJson(item),
-    headers: { ...passthroughHeaders(headers, []), [Headers.route]: 'review' },
+    headers: { ...passthroughHeaders(headers, ERROR_HEADERS), [Headers.route]: 'review' },
   };
 }
 
@@ -61,7 +67,7 @@ export function retryMessage(topic: string, envelope: RetryEnvelope, headers: IH
     key: envelope.document.id,
     value: encodeJson(envelope),
     headers: {
-      ...passthroughHeaders(headers, []),
+      ...passthroughHeaders(headers, ERROR_HEADERS),
       [Headers.errorCode]: envelope.last_error.code,
       [Headers.route]: 'retry',
       [Headers.dueAt]: String(Date.parse(envelope.due_at)),
@@ -69,10 +75,7 @@ export function retryMessage(topic: string, envelope: RetryEnvelope, headers: IH
   };
 }
 
-const ERROR_HEADERS = [
-  Headers.errorCode, Headers.errorMessage, Headers.errorStage, Headers.errorAttempts, Headers.originalTopic,
-  Headers.originalPartition, Headers.originalOffset, Headers.originalTimestamp, Headers.failedAt, Headers.route,
-];
+
 
 /**
  * The DLQ record: original key and bytes untouched, original headers kept, and the reason.

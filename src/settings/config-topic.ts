@@ -26,7 +26,8 @@ async function ensureConfigTopic(kafka: KafkaClient, config: TopicConfig): Promi
 }
 
 async function send(kafka: KafkaClient, topic: string, key: string, value: Buffer | null): Promise<void> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  // One record, acks from all replicas: an idempotent producer adds nothing to a single send.
+  const producer = kafka.producer();
   await producer.connect();
   try {
     await producer.send({ topic, acks: -1, messages: [{ key, value }] });

@@ -54,16 +54,10 @@ export function createTopicFollower(deps: TopicFollowerDeps): TopicFollower {
 
   return {
     async start(timeoutMs = 30_000) {
-      const admin = deps.kafka.admin();
-      await admin.connect();
-      try {
-        for (const o of await admin.fetchTopicOffsets(deps.topic)) {
-          const start = deps.from?.get(o.partition) ?? BigInt(o.low);
-          const end = deps.until?.get(o.partition) ?? BigInt(o.high);
-          if (end > start && end > BigInt(o.low)) pending.set(o.partition, end - 1n);
-        }
-      } finally {
-        await admin.disconnect();
+      for (const o of await topicOffsets(deps.kafka, deps.topic)) {
+        const start = deps.from?.get(o.partition) ?? BigInt(o.low);
+        const end = deps.until?.get(o.partition) ?? BigInt(o.high);
+        if (end > start && end > BigInt(o.low)) pending.set(o.partition, end - 1n);
       }
       if (pending.size === 0) resolveCaughtUp?.();
 
@@ -107,6 +101,27 @@ export function createTopicFollower(deps: TopicFollowerDeps): TopicFollower {
       }
     },
   };
+}
+
+/**
+ * Low and high offsets of every partition. KafkaJS's admin gives up at once on a "not the
+ * leader" answer, which a broker gives for a moment after a topic is created or moved; this
+ * asks again, with fresh metadata, for a while.
+ */
+export async function topicOffsets(kafka: KafkaClient, topic: string, timeoutMs = 15_000): Promise<{ partition: number; low: string; high: string }[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      return await admin.fetchTopicOffsets(topic);
+    } catch (e) {
+      if (Date.now() > deadline || (e as { retriable?: boolean }).retriable !== true) throw e;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /** A group name for one short-lived or per-process reader. */

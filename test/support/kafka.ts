@@ -15,8 +15,13 @@ export function randomName(prefix = 't'): string {
 
 /** A Config whose topic and group names are unique to this test; env overrides win. */
 export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig(testEnv(env));
+}
+
+/** The environment behind testConfig: also what child processes of a test are started with. */
+export function testEnv(env: Record<string, string> = {}): Record<string, string> {
   const p = randomName('it');
-  return loadConfig({
+  return {
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
     KAFKA_GROUP_ID: `${p}-group`,
     TOPIC_RAW: `${p}.raw`,
@@ -33,7 +38,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     FLUSH_INTERVAL: '50ms',
     ...env,
-  });
+  };
 }
 
 export interface TestKafka {

@@ -1,0 +1,29 @@
+/**
+ * Picks the result cache: Redis when REDIS_URL is set (shared, survives restarts, entries live
+ * LLM_CACHE_TTL), else a bounded LRU in memory (LLM_CACHE_SIZE entries, this process only).
+ * LLM_CACHE_SIZE=0 turns caching off whatever the store.
+ */
+import { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+import type { Logger } from '../observability/logger.ts';
+import { redactRedisUrl } from './limiter-settings.ts';
+import { createRedisCache } from './redis-cache.ts';
+import { createMemoryCache, type ResultCache } from './result-cache.ts';
+
+export function createCache(config: Pick<Config, 'llm'>, logger: Logger): ResultCache | undefined {
+  const llm = config.llm;
+  if (llm.cacheSize <= 0) return undefined;
+  if (!llm.redisUrl || llm.cacheTtlMs <= 0) return createMemoryCache(llm.cacheSize);
+  const log = logger.child({ component: 'result-cache', redis: redactRedisUrl(llm.redisUrl) });
+  // Short command timeout and one retry: a slow Redis must cost a call, not stall it.
+  const redis = new Redis(llm.redisUrl, { commandTimeout: 1_000, maxRetriesPerRequest: 1, connectionName: `llm-cache:${llm.poolId}` });
+  let lastError = 0;
+  redis.on('error', (err: Error) => {
+    // ioredis reconnects by itself; without a listener it would print every attempt.
+    if (Date.now() - lastError < 10_000) return;
+    lastError = Date.now();
+    log.warn({ err: err.message }, 'result cache: Redis connection error');
+  });
+  log.info({ ttlMs: llm.cacheTtlMs, prefix: `${llm.poolId}:` }, 'result cache in Redis, shared by every instance');
+  return createRedisCache({ redis, prefix: `${llm.poolId}:`, ttlMs: llm.cacheTtlMs, logger: log });
+}

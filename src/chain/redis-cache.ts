@@ -1,0 +1,73 @@
+/**
+ * The result cache in Redis, shared by every instance and kept across restarts, so that a
+ * replay or a duplicate document costs nothing while prompt version and model are unchanged.
+ * The cache is an optimisation: a Redis error is logged and read as a miss (or a skipped
+ * write), never a failed document; after one, Redis is left alone for a moment so that an
+ * outage does not add a timeout to every call.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from '../observability/logger.ts';
+import type { CachedAnswer, ResultCache } from './result-cache.ts';
+
+export interface RedisCacheDeps {
+  redis: Pick<Redis, 'get' | 'set' | 'quit' | 'disconnect'>;
+  /** Namespaces the keys: the pool id, so that deployments (and tests) do not share answers. */
+  prefix: string;
+  ttlMs: number;
+  logger: Logger;
+  /** How long to skip Redis after an error. */
+  backoffMs?: number;
+  now?: () => number;
+}
+
+function parseAnswer(text: string): CachedAnswer | undefined {
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (typeof v === 'object' && v !== null && 'output' in v && typeof (v as { model?: unknown }).model === 'string') {
+      return { output: (v as CachedAnswer).output, model: (v as CachedAnswer).model };
+    }
+  } catch {
+    // An entry we cannot read is a miss; the next answer overwrites it.
+  }
+  return undefined;
+}
+
+export function createRedisCache(deps: RedisCacheDeps): ResultCache {
+  const { redis, prefix, ttlMs, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const backoffMs = deps.backoffMs ?? 5_000;
+  let skipUntil = 0;
+  let lastLogged = 0;
+
+  function failed(err: unknown, op: 'get' | 'set'): void {
+    skipUntil = now() + backoffMs;
+    if (now() - lastLogged < 10_000) return;
+    lastLogged = now();
+    logger.warn({ err: err instanceof Error ? err.message : String(err), op, skipMs: backoffMs }, 'result cache unavailable: treating it as a miss');
+  }
+
+  return {
+    kind: 'redis',
+    async get(key) {
+      if (now() < skipUntil) return undefined;
+      try {
+        const text = await redis.get(prefix + key);
+        return text === null ? undefined : parseAnswer(text);
+      } catch (err) {
+        failed(err, 'get');
+        return undefined;
+      }
+    },
+    async set(key, value) {
+      if (now() < skipUntil) return;
+      try {
+        await redis.set(prefix + key, JSON.stringify({ output: value.output, model: value.model }), 'PX', Math.max(1, Math.round(ttlMs)));
+      } catch (err) {
+        failed(err, 'set');
+      }
+    },
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

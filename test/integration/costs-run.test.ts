@@ -1,0 +1,172 @@
+/**
+ * Cost events of real runs, summed by the aggregator into llm.costs.daily: with the offline
+ * provider, and through the real OpenAI SDK against the local server with transient faults
+ * that are recovered inside the calls (SDK retries, the repair of a malformed answer). The
+ * daily totals must equal what was billed, priced with the table, to 1e-9 USD.
+ */
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../../src/app.ts';
+import { PRICE_TABLE } from '../../src/chain/pricing.ts';
+import type { Config } from '../../src/config.ts';
+import { Headers, type CostEvent, type DailyCost, type EnrichedDocument } from '../../src/contracts/index.ts';
+import { createCostAggregator, type CostAggregator } from '../../src/costs/aggregator.ts';
+import { picoToUsd, usdToPico } from '../../src/costs/money.ts';
+import { formatCostTable, loadDailyCosts } from '../../src/costs/report.ts';
+import { createLogger, silentLogger, type Logger } from '../../src/observability/logger.ts';
+import { corpusDocs } from '../support/docs.ts';
+import { doc, startHarness, type Harness } from '../support/harness.ts';
+import { connectTestKafka, jsonValue, readTopics, testConfig, type TestKafka } from '../support/kafka.ts';
+import { testLogger } from '../support/logger.ts';
+
+let tk: TestKafka | undefined;
+let app: App | undefined;
+let h: Harness | undefined;
+let aggregator: CostAggregator | undefined;
+afterEach(async () => {
+  await aggregator?.abort();
+  await app?.stop();
+  await tk?.cleanup();
+  await h?.close();
+  aggregator = undefined;
+  app = undefined;
+  tk = undefined;
+  h = undefined;
+});
+
+async function until(cond: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const calls = (records: readonly DailyCost[]) => records.reduce((n, r) => n + r.calls, 0);
+const pico = (records: readonly DailyCost[]) => records.reduce((n, r) => n + BigInt(r.cost_pico_usd), 0n);
+
+/** Starts an in-process aggregator on the config's topics. */
+async function startAggregator(config: Config, kafka: TestKafka['kafka']): Promise<CostAggregator> {
+  const a = createCostAggregator({ kafka, config, budgetUsd: () => undefined, logger: testLogger() });
+  await a.start();
+  return a;
+}
+
+/** Waits until the aggregator counted `n` calls, flushes, and reads llm.costs.daily back. */
+async function dailyTotals(a: CostAggregator, config: Config, kafka: TestKafka['kafka'], n: () => number): Promise<DailyCost[]> {
+  await until(() => calls(a.totals()) >= n(), 30_000, () => `the aggregator to count ${n()} calls (has ${calls(a.totals())})`);
+  await a.flush();
+  return loadDailyCosts(kafka, config.topics.costsDaily, 'probe', silentLogger());
+}
+
+function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: createLogger({ level: 'warn', destination }), lines };
+}
+
+describe('costs of a run', () => {
+  it('offline provider: llm.costs.daily sums to the cost events and to the documents’ usage', async () => {
+    const config = testConfig({ LLM_CACHE_SIZE: '0', COST_FLUSH_INTERVAL: '200ms' });
+    tk = await connectTestKafka(config);
+    await tk.createTopics(config);
+    aggregator = await startAggregator(config, tk.kafka);
+    const docs = corpusDocs(60, 'run');
+    const emitted: CostEvent[] = [];
+    app = createApp(config, testLogger(), { onCostEvent: (e) => emitted.push(e) });
+    await app.start();
+    const producer = tk.kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: config.topics.raw, messages: docs.map((d) => ({ key: d.id, value: JSON.stringify(d), headers: { [Headers.runId]: 'run-offline-1' } })) });
+    await producer.disconnect();
+    const out = await readTopics(tk.kafka, [config.topics.enriched, config.topics.review], { until: (r) => r.length >= docs.length, timeoutMs: 45_000 });
+    expect(out).toHaveLength(docs.length);
+
+    const daily = await dailyTotals(aggregator, config, tk.kafka, () => emitted.length);
+    const events = (await readTopics(tk.kafka, [config.topics.costEvents], { until: (r) => r.length >= emitted.length })).map((r) => jsonValue<CostEvent>(r));
+    expect(events).toHaveLength(docs.length * 3);
+    const eventPico = events.reduce((s, e) => s + usdToPico(e.cost_usd), 0n);
+    const docsUsd = out.map((r) => jsonValue<EnrichedDocument>(r).usage.cost_usd).reduce((s, c) => s + c, 0);
+    expect(calls(daily)).toBe(events.length);
+    expect(pico(daily)).toBe(eventPico);
+    expect(Math.abs(picoToUsd(pico(daily)) - docsUsd)).toBeLessThan(1e-9);
+    expect(daily.map((d) => d.model)).toEqual(['gpt-4o-mini']);
+    expect(daily[0]!.by_run['run-offline-1']!.calls).toBe(docs.length * 3);
+    expect(Object.fromEntries(Object.entries(daily[0]!.by_step).map(([s, t]) => [s, t.calls]))).toEqual({ extract: 60, summarize: 60, classify: 60 });
+    console.log(`[costs] offline run of ${docs.length} documents:\n${formatCostTable({ day: daily[0]!.day, by: 'step', records: daily, budgetUsd: null, budgetSource: '' })}`);
+  });
+
+  it('OpenAI SDK with recovered 429, 500 and malformed answers: llm.costs.daily equals the server’s billed usage priced with the table', async () => {
+    const emitted: CostEvent[] = [];
+    h = await startHarness({ LLM_CALL_RETRIES: '2', COST_FLUSH_INTERVAL: '200ms', LLM_POOL_SLOTS: '4' }, {}, { onCostEvent: (e) => emitted.push(e) });
+    const { server, config } = h;
+    server.addFault({ match: { documentId: 'f-429', step: 'extract' }, times: 1, action: { status: 429, retryAfterSeconds: 1 } });
+    server.addFault({ match: { documentId: 'f-500', step: 'summarize' }, times: 2, action: { status: 500 } });
+    server.addFault({ match: { documentId: 'f-malformed', step: 'classify' }, times: 1, action: { malformed: true } });
+    server.addFault({ match: { documentId: 'f-wrong', step: 'extract' }, times: 1, action: { wrongShape: true } });
+    aggregator = await startAggregator(config, h.tk.kafka);
+    const ids = ['f-429', 'f-500', 'f-malformed', 'f-wrong', ...Array.from({ length: 16 }, (_, i) => `ok-${i}`)];
+    await h.produce(ids.map((id) => doc(id)));
+    const out = await readTopics(h.tk.kafka, [config.topics.enriched, config.topics.review, config.topics.dlq], { until: (r) => r.length >= ids.length, timeoutMs: 45_000 });
+    expect(out.map((r) => r.key).sort()).toEqual([...ids].sort());
+    expect(out.every((r) => r.topic !== config.topics.dlq)).toBe(true);
+
+    const stats = server.stats();
+    // The faults happened, and were recovered inside the calls (no document went to a retry topic).
+    expect(stats.outcomes['rateLimited']).toBe(1);
+    expect(stats.outcomes['fault']).toBe(2);
+    expect(stats.outcomes['malformed']).toBe(1);
+    expect(stats.outcomes['wrongShape']).toBe(1);
+    expect(h.app.retry.stats().routes.retry + h.app.raw.stats().routes.retry).toBe(0);
+
+    const daily = await dailyTotals(aggregator, config, h.tk.kafka, () => stats.billedRequests);
+    const billed = server.requests().filter((r) => r.billed);
+    const expectedPico = billed.reduce((s, r) => {
+      const p = PRICE_TABLE[r.model!]!;
+      return s + BigInt(r.promptTokens) * usdToPico(p.inputPer1k / 1000) + BigInt(r.completionTokens) * usdToPico(p.outputPer1k / 1000);
+    }, 0n);
+    expect(calls(daily)).toBe(billed.length);
+    expect(billed.length).toBe(ids.length * 3 + 2); // + the repairs of the malformed and the wrong-shape answer
+    expect(emitted).toHaveLength(billed.length);
+    expect(Math.abs(picoToUsd(pico(daily)) - picoToUsd(expectedPico))).toBeLessThan(1e-9);
+    expect(pico(daily)).toBe(expectedPico);
+    expect(daily.reduce((n, d) => n + d.input_tokens, 0)).toBe(stats.billedPromptTokens);
+    expect(daily.reduce((n, d) => n + d.output_tokens, 0)).toBe(stats.billedCompletionTokens);
+  });
+
+  it('an unknown model: fallback-priced events, a warning naming it, and fallback counts in the totals', async () => {
+    const config = testConfig({ LLM_MODEL: 'mystery-model-1', LLM_CACHE_SIZE: '0', COST_FLUSH_INTERVAL: '200ms' });
+    tk = await connectTestKafka(config);
+    await tk.createTopics(config);
+    aggregator = await startAggregator(config, tk.kafka);
+    const { logger, lines } = capturingLogger();
+    const emitted: CostEvent[] = [];
+    app = createApp(config, logger, { onCostEvent: (e) => emitted.push(e) });
+    await app.start();
+    const docs = corpusDocs(5, 'unknown');
+    const producer = tk.kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: config.topics.raw, messages: docs.map((d) => ({ key: d.id, value: JSON.stringify(d) })) });
+    await producer.disconnect();
+    await readTopics(tk.kafka, [config.topics.enriched, config.topics.review], { until: (r) => r.length >= docs.length, timeoutMs: 30_000 });
+
+    expect(emitted).toHaveLength(15);
+    expect(emitted.every((e) => e.model === 'mystery-model-1' && e.price_source === 'fallback' && e.cost_usd > 0)).toBe(true);
+    const warnings = lines.filter((l) => l['level'] === 'warn' && l['model'] === 'mystery-model-1');
+    expect(warnings).toHaveLength(1);
+    expect(String(warnings[0]!['msg'])).toContain('fallback');
+    const metric = await app.metrics.priceFallbacks.get();
+    expect(metric.values.find((v) => v.labels['model'] === 'mystery-model-1')?.value).toBe(15);
+
+    const daily = await dailyTotals(aggregator, config, tk.kafka, () => emitted.length);
+    expect(daily).toHaveLength(1);
+    expect(daily[0]!.model).toBe('mystery-model-1');
+    expect(daily[0]!.price_sources).toEqual({ table: 0, override: 0, fallback: 15 });
+    expect(pico(daily)).toBe(emitted.reduce((s, e) => s + usdToPico(e.cost_usd), 0n));
+  });
+});

@@ -1,0 +1,141 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createCapacity } from '../../src/consumers/capacity.ts';
+
+const always = () => true;
+const noBeat = async () => {};
+
+/** Tracks whether a promise has settled, without awaiting it. */
+function track<T>(p: Promise<T>) {
+  const s: { done: boolean; value: T | undefined } = { done: false, value: undefined };
+  void p.then((v) => {
+    s.done = true;
+    s.value = v;
+  });
+  return s;
+}
+
+describe('Capacity', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('grants slots up to maxInFlight without waiting', async () => {
+    const cap = createCapacity({ maxInFlight: 3, maxPendingBytes: 1000, pendingBytes: () => 0 });
+    for (let i = 0; i < 3; i++) await expect(cap.acquire(always, noBeat)).resolves.toBe(true);
+    expect(cap.used).toBe(3);
+  });
+
+  it('blocks when full and wakes on release', async () => {
+    const cap = createCapacity({ maxInFlight: 2, maxPendingBytes: 1000, pendingBytes: () => 0 });
+    await cap.acquire(always, noBeat);
+    await cap.acquire(always, noBeat);
+    const third = track(cap.acquire(always, noBeat));
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(third.done).toBe(false);
+    expect(cap.used).toBe(2);
+    cap.release();
+    // The release wakes the waiter without any timer having to fire.
+    await vi.advanceTimersByTimeAsync(0);
+    expect(third.done).toBe(true);
+    expect(third.value).toBe(true);
+    expect(cap.used).toBe(2);
+  });
+
+  it('lets exactly one of several waiters in per released slot', async () => {
+    const cap = createCapacity({ maxInFlight: 1, maxPendingBytes: 1000, pendingBytes: () => 0 });
+    await cap.acquire(always, noBeat);
+    const waiters = [track(cap.acquire(always, noBeat)), track(cap.acquire(always, noBeat)), track(cap.acquire(always, noBeat))];
+    await vi.advanceTimersByTimeAsync(0);
+    cap.release();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(waiters.filter((w) => w.done)).toHaveLength(1);
+    expect(cap.used).toBe(1);
+    cap.release();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(waiters.filter((w) => w.done)).toHaveLength(2);
+    cap.release();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(waiters.every((w) => w.done && w.value === true)).toBe(true);
+    expect(cap.used).toBe(1);
+  });
+
+  it('returns false at once when full and no longer wanted', async () => {
+    const cap = createCapacity({ maxInFlight: 1, maxPendingBytes: 1000, pendingBytes: () => 0 });
+    await cap.acquire(always, noBeat);
+    await expect(cap.acquire(() => false, noBeat)).resolves.toBe(false);
+    expect(cap.used).toBe(1);
+  });
+
+  it('returns false when the wish ends while waiting (partition revoked), taking no slot', async () => {
+    const cap = createCapacity({ maxInFlight: 1, maxPendingBytes: 1000, pendingBytes: () => 0 });
+    await cap.acquire(always, noBeat);
+    let wanted = true;
+    const w = track(cap.acquire(() => wanted, noBeat));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(w.done).toBe(false);
+    wanted = false;
+    await vi.advanceTimersByTimeAsync(600);
+    expect(w.done).toBe(true);
+    expect(w.value).toBe(false);
+    expect(cap.used).toBe(1);
+  });
+
+  it('returns false when the slot frees up but the wish has ended', async () => {
+    const cap = createCapacity({ maxInFlight: 1, maxPendingBytes: 1000, pendingBytes: () => 0 });
+    await cap.acquire(always, noBeat);
+    let wanted = true;
+    const w = track(cap.acquire(() => wanted, noBeat));
+    await vi.advanceTimersByTimeAsync(0);
+    wanted = false;
+    cap.release();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(w.value).toBe(false);
+    expect(cap.used).toBe(0);
+  });
+
+  it('blocks while pending bytes are at the bound, and re-checks them without a release', async () => {
+    let pending = 5000;
+    const cap = createCapacity({ maxInFlight: 10, maxPendingBytes: 5000, pendingBytes: () => pending });
+    const w = track(cap.acquire(always, noBeat));
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(w.done).toBe(false);
+    expect(cap.used).toBe(0);
+    // A commit shrinks pending bytes: no release() happens, the periodic re-check sees it.
+    pending = 4999;
+    await vi.advanceTimersByTimeAsync(500);
+    expect(w.done).toBe(true);
+    expect(w.value).toBe(true);
+    expect(cap.used).toBe(1);
+  });
+
+  it('calls whileWaiting (the heartbeat) while blocked, and not before 2 s', async () => {
+    const cap = createCapacity({ maxInFlight: 1, maxPendingBytes: 1000, pendingBytes: () => 0 });
+    await cap.acquire(always, noBeat);
+    const beat = vi.fn(async () => {});
+    const w = track(cap.acquire(always, beat));
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(beat).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(beat).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(10_000);
+    // Roughly every 2-2.5 s while still blocked: several beats, not one per 500 ms check.
+    expect(beat.mock.calls.length).toBeGreaterThanOrEqual(4);
+    expect(beat.mock.calls.length).toBeLessThanOrEqual(6);
+    cap.release();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(w.value).toBe(true);
+    const beats = beat.mock.calls.length;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(beat).toHaveBeenCalledTimes(beats);
+  });
+
+  it('never calls whileWaiting when a slot is free', async () => {
+    const cap = createCapacity({ maxInFlight: 1, maxPendingBytes: 1000, pendingBytes: () => 0 });
+    const beat = vi.fn(async () => {});
+    await cap.acquire(always, beat);
+    expect(beat).not.toHaveBeenCalled();
+  });
+});

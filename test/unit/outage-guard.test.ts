@@ -1,0 +1,179 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createIntakeControl } from '../../src/consumers/intake-control.ts';
+import { EnricherError, ErrorCodes } from '../../src/errors.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
+import { createOutageGuard } from '../../src/outage-guard.ts';
+
+const transient = new EnricherError('503', { code: ErrorCodes.LLM_SERVER_ERROR, stage: 'extract', retriable: true });
+const permanent = new EnricherError('400', { code: ErrorCodes.LLM_BAD_REQUEST, stage: 'extract', retriable: false });
+
+function setup(opts: { window?: number; failureRatio?: number; baseCooldownMs?: number; maxCooldownMs?: number } = {}) {
+  const onChange = vi.fn();
+  const intake = createIntakeControl(onChange);
+  const guard = createOutageGuard({
+    intake,
+    window: opts.window ?? 4,
+    failureRatio: opts.failureRatio ?? 0.5,
+    ...(opts.baseCooldownMs === undefined ? {} : { baseCooldownMs: opts.baseCooldownMs }),
+    ...(opts.maxCooldownMs === undefined ? {} : { maxCooldownMs: opts.maxCooldownMs }),
+    logger: silentLogger(),
+  });
+  const fail = (n: number) => {
+    for (let i = 0; i < n; i++) guard.record(false, transient);
+  };
+  const succeed = (n: number) => {
+    for (let i = 0; i < n; i++) guard.record(true);
+  };
+  return { intake, guard, onChange, fail, succeed };
+}
+
+describe('OutageGuard', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('trips when the failures in a full window exceed the ratio', () => {
+    const { guard, intake, fail, succeed } = setup();
+    succeed(1);
+    fail(3);
+    expect(guard.open).toBe(true);
+    expect(intake.isPaused(['outage'])).toBe(true);
+    expect(intake.reasons()).toEqual(['outage']);
+    guard.stop();
+  });
+
+  it('does not trip at exactly the ratio', () => {
+    const { guard, intake, fail, succeed } = setup();
+    succeed(2);
+    fail(2);
+    expect(guard.open).toBe(false);
+    expect(intake.isPaused()).toBe(false);
+  });
+
+  it('waits for a full window before judging', () => {
+    const { guard, fail } = setup({ window: 6 });
+    fail(5);
+    expect(guard.open).toBe(false);
+    fail(1);
+    expect(guard.open).toBe(true);
+    guard.stop();
+  });
+
+  it('judges a sliding window: old failures fall out', () => {
+    const { guard, fail, succeed } = setup();
+    fail(2);
+    succeed(2); // [F F S S]: 2/4, not over
+    succeed(1); // [F S S S]
+    fail(1); // [S S S F]
+    fail(1); // [S S F F]: 2/4
+    expect(guard.open).toBe(false);
+    fail(1); // [S F F F]: 3/4
+    expect(guard.open).toBe(true);
+    guard.stop();
+  });
+
+  it('counts only retriable failures: permanent errors and bare failures do not trip it', () => {
+    const { guard } = setup();
+    for (let i = 0; i < 20; i++) guard.record(false, permanent);
+    for (let i = 0; i < 20; i++) guard.record(false);
+    expect(guard.open).toBe(false);
+    // Permanent errors count as "the API answered": they dilute transient ones.
+    guard.record(false, permanent);
+    guard.record(false, permanent);
+    guard.record(false, transient);
+    guard.record(false, transient);
+    expect(guard.open).toBe(false);
+    guard.record(false, transient);
+    expect(guard.open).toBe(true);
+    guard.stop();
+  });
+
+  it('resumes intake after the cool-down (half-open)', async () => {
+    const { guard, intake, onChange, fail } = setup({ baseCooldownMs: 5000 });
+    fail(4);
+    expect(onChange).toHaveBeenLastCalledWith('outage', true, expect.stringContaining('4/4'));
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(guard.open).toBe(true);
+    expect(intake.isPaused()).toBe(true);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(guard.open).toBe(false);
+    expect(intake.isPaused()).toBe(false);
+    expect(onChange).toHaveBeenLastCalledWith('outage', false);
+  });
+
+  it('ignores records while open, then needs a new full window after the trip', async () => {
+    const { guard, fail, succeed } = setup({ baseCooldownMs: 1000 });
+    fail(4);
+    expect(guard.open).toBe(true);
+    // The window was cleared at the trip; these fill it while open and are not judged yet.
+    succeed(1);
+    fail(2);
+    expect(guard.open).toBe(true);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(guard.open).toBe(false);
+    fail(1); // [S F F F]: judged now
+    expect(guard.open).toBe(true);
+    guard.stop();
+  });
+
+  it('doubles the cool-down on each trip, up to the maximum', async () => {
+    const { guard, fail } = setup({ baseCooldownMs: 1000, maxCooldownMs: 5000 });
+    const cooldowns: number[] = [];
+    for (let trip = 0; trip < 5; trip++) {
+      fail(4);
+      expect(guard.open).toBe(true);
+      let waited = 0;
+      while (guard.open) {
+        await vi.advanceTimersByTimeAsync(100);
+        waited += 100;
+        if (waited > 100_000) throw new Error('never resumed');
+      }
+      cooldowns.push(waited);
+    }
+    expect(cooldowns).toEqual([1000, 2000, 4000, 5000, 5000]);
+  });
+
+  it('uses 5 s as the default base cool-down', async () => {
+    const { guard, fail } = setup();
+    fail(4);
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(guard.open).toBe(true);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(guard.open).toBe(false);
+  });
+
+  it('resets the growth after a clean window', async () => {
+    const { guard, fail, succeed } = setup({ baseCooldownMs: 1000 });
+    fail(4);
+    await vi.advanceTimersByTimeAsync(1000);
+    fail(4);
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(guard.open).toBe(true);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(guard.open).toBe(false);
+    succeed(4); // a full window without failure: the API is back
+    fail(4);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(guard.open).toBe(false);
+  });
+
+  it('stop() clears the pending cool-down timer', async () => {
+    const { guard, intake, fail } = setup({ baseCooldownMs: 1000 });
+    fail(4);
+    expect(vi.getTimerCount()).toBe(1);
+    guard.stop();
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(60_000);
+    // No resume fired after stop.
+    expect(intake.isPaused(['outage'])).toBe(true);
+  });
+
+  it('stop() without a trip is harmless', () => {
+    const { guard } = setup();
+    expect(() => guard.stop()).not.toThrow();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

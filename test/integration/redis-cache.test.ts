@@ -1,0 +1,93 @@
+/**
+ * The result cache on the real Redis: shared across instances and restarts, namespaced by the
+ * pool id, entries expire after LLM_CACHE_TTL, and a Redis that is down or holds garbage
+ * makes a miss, never an error.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { createCache } from '../../src/chain/create-cache.ts';
+import { createRedisCache } from '../../src/chain/redis-cache.ts';
+import { cacheKey, type ResultCache } from '../../src/chain/result-cache.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
+import { testConfig } from '../support/kafka.ts';
+import { deletePoolKeys, poolKeys, TEST_REDIS_URL, uniquePoolId, withRedis } from '../support/redis.ts';
+
+let caches: ResultCache[] = [];
+let pools: string[] = [];
+afterEach(async () => {
+  await Promise.all(caches.map((c) => c.close?.()));
+  caches = [];
+  for (const p of pools) await deletePoolKeys(p);
+  pools = [];
+});
+
+function cacheFor(poolId: string, env: Record<string, string> = {}): ResultCache {
+  pools.push(poolId);
+  const c = createCache(testConfig({ REDIS_URL: TEST_REDIS_URL, LLM_POOL_ID: poolId, LLM_CACHE_SIZE: '100', ...env }), silentLogger());
+  if (!c) throw new Error('no cache');
+  caches.push(c);
+  return c;
+}
+
+const key = cacheKey('extract', 'gpt-4o-mini', 'v1', { system: 's', user: 'u' });
+const answer = { output: { people: ['Jane Smith'] }, model: 'gpt-4o-mini-2024-07-18' };
+
+describe('Redis result cache', () => {
+  it('is shared by instances and survives a restart', async () => {
+    const pool = uniquePoolId('cache');
+    const a = cacheFor(pool);
+    expect(a.kind).toBe('redis');
+    expect(await a.get(key)).toBeUndefined();
+    await a.set(key, answer);
+    await a.close?.();
+    const b = cacheFor(pool);
+    expect(await b.get(key)).toEqual(answer);
+  });
+
+  it('keeps entries for LLM_CACHE_TTL under the pool id', async () => {
+    const pool = uniquePoolId('cache');
+    const c = cacheFor(pool, { LLM_CACHE_TTL: '2h' });
+    await c.set(key, answer);
+    const keys = await poolKeys(pool);
+    expect(keys).toEqual([`${pool}:${key}`]);
+    const ttl = await withRedis((r) => r.pttl(keys[0]!));
+    expect(ttl).toBeGreaterThan(2 * 3_600_000 - 10_000);
+    expect(ttl).toBeLessThanOrEqual(2 * 3_600_000);
+  });
+
+  it('does not share answers between pools', async () => {
+    const [p1, p2] = [uniquePoolId('cache'), uniquePoolId('cache')];
+    await cacheFor(p1).set(key, answer);
+    expect(await cacheFor(p2).get(key)).toBeUndefined();
+  });
+
+  it('reads an entry it cannot parse as a miss', async () => {
+    const pool = uniquePoolId('cache');
+    const c = cacheFor(pool);
+    await withRedis((r) => r.set(`${pool}:${key}`, '{"not": "an answer"'));
+    expect(await c.get(key)).toBeUndefined();
+    await withRedis((r) => r.set(`${pool}:${key}`, JSON.stringify({ output: 1 })));
+    expect(await c.get(key)).toBeUndefined();
+  });
+
+  it('turns a Redis outage into misses, quickly, without throwing', async () => {
+    // Nothing listens on port 1: every command fails.
+    const redis = new Redis('redis://127.0.0.1:1', { commandTimeout: 300, maxRetriesPerRequest: 1, retryStrategy: () => 200 });
+    redis.on('error', () => undefined);
+    const c = createRedisCache({ redis, prefix: 'down:', ttlMs: 60_000, logger: silentLogger(), backoffMs: 2_000 });
+    caches.push(c);
+    const t0 = Date.now();
+    expect(await c.get(key)).toBeUndefined();
+    await expect(c.set(key, answer)).resolves.toBeUndefined();
+    // After the first error it leaves Redis alone for a moment: the next lookups cost nothing.
+    const t1 = Date.now();
+    for (let i = 0; i < 20; i++) expect(await c.get(key)).toBeUndefined();
+    expect(Date.now() - t1).toBeLessThan(50);
+    expect(t1 - t0).toBeLessThan(2_000);
+  });
+
+  it('is the memory LRU without REDIS_URL, and off with LLM_CACHE_SIZE=0', () => {
+    expect(createCache(testConfig({ LLM_CACHE_SIZE: '10' }), silentLogger())?.kind).toBe('memory');
+    expect(createCache(testConfig({ LLM_CACHE_SIZE: '0', REDIS_URL: TEST_REDIS_URL }), silentLogger())).toBeUndefined();
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * Picks the result cache: Redis when REDIS_URL is set (shared, survives restarts, entries live
  * LLM_CACHE_TTL), else a bounded LRU in memory (LLM_CACHE_SIZE entries, this process only).
- * LLM_CACHE_SIZE=0 turns caching off whatever the store.
+ * LLM_CACHE_SIZE=0 turns caching off whatever the store (one switch for "always pay"), and so
+ * does LLM_CACHE_TTL=0 with Redis (an entry that lives 0 ms is no cache).
  */
 import { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
@@ -13,7 +14,8 @@ import { createMemoryCache, type ResultCache } from './result-cache.ts';
 export function createCache(config: Pick<Config, 'llm'>, logger: Logger): ResultCache | undefined {
   const llm = config.llm;
   if (llm.cacheSize <= 0) return undefined;
-  if (!llm.redisUrl || llm.cacheTtlMs <= 0) return createMemoryCache(llm.cacheSize);
+  if (!llm.redisUrl) return createMemoryCache(llm.cacheSize);
+  if (llm.cacheTtlMs <= 0) return undefined;
   const log = logger.child({ component: 'result-cache', redis: redactRedisUrl(llm.redisUrl) });
   // Short command timeout and one retry: a slow Redis must cost a call, not stall it.
   const redis = new Redis(llm.redisUrl, { commandTimeout: 1_000, maxRetriesPerRequest: 1, connectionName: `llm-cache:${llm.poolId}` });

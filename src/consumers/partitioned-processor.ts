@@ -100,6 +100,8 @@ function toHeaders(h: KafkaMessage['headers']): IHeaders {
 export function createPartitionedProcessor(deps: PartitionedProcessorDeps): PartitionedProcessor {
   const { logger, metrics, options, committer, intake } = deps;
   const pauseOn = deps.pauseOn ?? ALL_REASONS;
+  // FLUSH_INTERVAL=0: commit as soon as a prefix is finished (the timer then only retries).
+  const eager = options.flushIntervalMs === 0;
   const log = logger.child({ consumer: deps.name });
   const partitions = new Map<string, PartitionState>();
   const lanes = createKeyLanes((e) => log.error({ err: e }, 'unexpected error in a processing task'));
@@ -219,6 +221,11 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
       } finally {
         s.committing = undefined;
       }
+      // Eager mode: what finished during this commit goes out right after it, so commits batch
+      // themselves under load and a lone document is not held for a timer.
+      if (eager && !s.verifyBeforeCommit && partitions.get(pkey(s.topic, s.partition)) === s && s.tracker.peekCommittable(1)) {
+        void commitPartition(s);
+      }
     })();
     return s.committing;
   }
@@ -249,7 +256,7 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
           if (s.tracker.complete(message.offset, result.messages)) {
             routes[result.route]++;
             deps.onRouted?.(result.route, result.documentId);
-            if (s.tracker.waiting >= options.flushMaxMessages) void commitPartition(s);
+            if (eager || s.tracker.waiting >= options.flushMaxMessages) void commitPartition(s);
           }
           return;
         }
@@ -358,7 +365,7 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
       flushTimer = setInterval(() => {
         void flush().catch((e) => log.error({ err: e }, 'flush failed'));
         if (Date.now() - lastBrokerContact > options.giveUpAfterMs) checkGiveUp(new Error('no contact with the Kafka cluster'));
-      }, options.flushIntervalMs);
+      }, eager ? 250 : options.flushIntervalMs);
     },
 
     async stop() {

@@ -91,17 +91,14 @@ export interface ReplayPlan {
   partitions: PartitionPlan[];
 }
 
-type ReplayAdmin = Pick<Admin, 'describeGroups' | 'fetchOffsets' | 'fetchTopicOffsets' | 'fetchTopicOffsetsByTimestamp' | 'setOffsets'>;
+type ReplayAdmin = Pick<Admin, 'listTopics' | 'describeGroups' | 'fetchOffsets' | 'fetchTopicOffsets' | 'fetchTopicOffsetsByTimestamp' | 'setOffsets'>;
 
 export async function planReplay(admin: ReplayAdmin, groupId: string, topic: string, target: ReplayTarget): Promise<ReplayPlan> {
+  // Asked first: KafkaJS retries an unknown topic for about 40 s before it gives up.
+  if (!(await admin.listTopics()).includes(topic)) throw new ReplayUsageError(`topic ${topic} does not exist (TOPIC_RAW)`);
   const { groups } = await admin.describeGroups([groupId]);
   const group = groups[0];
-  let watermarks: Awaited<ReturnType<Admin['fetchTopicOffsets']>>;
-  try {
-    watermarks = await admin.fetchTopicOffsets(topic);
-  } catch (e) {
-    throw new ReplayUsageError(`cannot read topic ${topic}: ${(e as Error).message}`);
-  }
+  const watermarks = await admin.fetchTopicOffsets(topic);
   const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
   const byTime = target.kind === 'datetime' ? await admin.fetchTopicOffsetsByTimestamp(topic, target.at) : [];
   const partitions = watermarks

@@ -1,0 +1,67 @@
+/**
+ * The baseline of the saturation scenario: what most teams write first. A KafkaJS `eachMessage`
+ * consumer that runs the same chain (same provider, pool, pricing, cost events, gate) on one
+ * document at a time and produces its output before taking the next.
+ */
+import type { Config } from '../src/config.ts';
+import { createStepCaller } from '../src/chain/call-step.ts';
+import { createClassifyStep } from '../src/chain/classify.ts';
+import { createProvider } from '../src/chain/create-provider.ts';
+import { createExtractStep } from '../src/chain/extract.ts';
+import { createLocalLimiter } from '../src/chain/limiter.ts';
+import { createPricing } from '../src/chain/pricing.ts';
+import { PROMPT_VERSION } from '../src/chain/prompts.ts';
+import { createChainRunner } from '../src/chain/run-chain.ts';
+import { createSummarizeStep } from '../src/chain/summarize.ts';
+import { createDocumentHandler } from '../src/consumers/document-handler.ts';
+import { createKafka } from '../src/kafka/client.ts';
+import { silentLogger } from '../src/observability/logger.ts';
+import { createMetrics } from '../src/observability/metrics.ts';
+import { createCostEventProducer } from '../src/producers/cost-events.ts';
+import { createRuntimeSettings } from '../src/runtime-settings.ts';
+import type { IHeaders } from 'kafkajs';
+
+export async function runNaiveBaseline(config: Config): Promise<{ stop(): Promise<void> }> {
+  const logger = silentLogger();
+  const metrics = createMetrics();
+  const kafka = createKafka(config, logger, '-naive');
+  const limiter = createLocalLimiter({ slots: config.llm.poolSlots, logger });
+  const provider = createProvider(config, logger);
+  const costs = createCostEventProducer({ kafka, topic: config.topics.costEvents });
+  const callStep = createStepCaller({
+    provider, limiter, pricing: createPricing({ logger }), costs, promptVersion: PROMPT_VERSION,
+    maxOutputTokens: config.llm.maxOutputTokens, instanceId: 'naive', logger, metrics,
+  });
+  const chain = createChainRunner({
+    extract: createExtractStep(callStep), summarize: createSummarizeStep(callStep),
+    classify: createClassifyStep(callStep, config.llm.categories), logger,
+  });
+  const handler = createDocumentHandler({
+    config, chain, settings: createRuntimeSettings({ qualityThreshold: config.processing.qualityThreshold, dailyBudgetUsd: undefined }),
+    provider: provider.name, promptVersion: PROMPT_VERSION, logger, metrics,
+  });
+  await costs.start();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const consumer = kafka.consumer({ groupId: `${config.kafka.groupId}-naive` });
+  await consumer.connect();
+  await consumer.subscribe({ topic: config.topics.raw, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => {
+      const headers: IHeaders = {};
+      for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = v;
+      const res = await handler.handleRaw({ topic, partition, offset: message.offset, timestamp: message.timestamp, key: message.key, value: message.value, headers });
+      if (res.kind === 'done') {
+        for (const m of res.messages) await producer.send({ topic: m.topic, messages: [{ key: m.key, value: m.value, headers: m.headers }] });
+      }
+    },
+  });
+  return {
+    async stop() {
+      await consumer.disconnect();
+      await producer.disconnect();
+      await costs.stop();
+      await limiter.stop();
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * 3. Added latency: documents arrive at about half the LLM bound; for each, the time from its
+ * produce to its committed output, minus the time its calls spent at the LLM server. What is
+ * left is ours: Kafka, queueing for a pool slot, the chain's own work, the commit.
+ */
+import { benchEnv, createTopics, documents, percentile, sleep, startChild, startFakeLlm, watchOutputs } from '../lib.ts';
+import type { ScenarioOptions, ScenarioResult } from './types.ts';
+
+export async function latency(o: ScenarioOptions): Promise<ScenarioResult> {
+  const latencyMs = 200;
+  const slots = 5;
+  const bound = slots / ((3 * latencyMs) / 1000);
+  const rate = bound * 0.5;
+  const seconds = o.quick ? 8 : 60;
+  const n = Math.round(rate * seconds);
+  const llm = await startFakeLlm(latencyMs);
+  const env = benchEnv('latency', {
+    LLM_PROVIDER: 'openai', OPENAI_API_KEY: 'bench', OPENAI_BASE_URL: llm.url, LLM_POOL_SLOTS: String(slots),
+    TOPIC_PARTITIONS: '1', FLUSH_INTERVAL: '0',
+  });
+  const t = await createTopics(env);
+  try {
+    const w = await watchOutputs(t.kafka, [t.config.topics.enriched, t.config.topics.review, t.config.topics.dlq]);
+    const child = startChild(['src/cli.ts', 'start'], env);
+    // Let the processor join its group before the clock starts.
+    await sleep(o.quick ? 4000 : 6000);
+    const producer = t.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const docs = documents(n, 'lat');
+    const sentAt = new Map<string, number>();
+    const start = Date.now();
+    for (let i = 0; i < docs.length; i++) {
+      const due = start + (i * 1000) / rate;
+      if (due > Date.now()) await sleep(due - Date.now());
+      const d = docs[i]!;
+      sentAt.set(d.id, Date.now());
+      await producer.send({ topic: t.config.topics.raw, acks: -1, messages: [{ key: d.id, value: JSON.stringify(d) }] });
+    }
+    await w.waitFor(n, 300_000);
+    await producer.disconnect();
+    await child.stop();
+    await w.stop();
+
+    const llmTime = new Map<string, number>();
+    for (const r of await llm.requests()) if (r.documentId) llmTime.set(r.documentId, (llmTime.get(r.documentId) ?? 0) + r.durationMs);
+    const added = docs.map((d) => w.seen.get(d.id)! - sentAt.get(d.id)! - (llmTime.get(d.id) ?? 0)).sort((a, b) => a - b);
+    const endToEnd = docs.map((d) => w.seen.get(d.id)! - sentAt.get(d.id)!).sort((a, b) => a - b);
+    const p = (q: number) => percentile(added, q);
+    return {
+      name: 'latency',
+      title: 'Added latency at ~50 % of the bound',
+      metric: { label: 'p99 added latency (ms)', value: p(99), target: 50, lowerIsBetter: true },
+      rows: [
+        ['arrival rate', `${rate.toFixed(2)} docs/s (bound ${bound.toFixed(2)})`],
+        ['added latency p50 / p95 / p99', `${p(50).toFixed(0)} / ${p(95).toFixed(0)} / ${p(99).toFixed(0)} ms`],
+        ['end-to-end p50 / p99 (incl. 3 × LLM)', `${percentile(endToEnd, 50).toFixed(0)} / ${percentile(endToEnd, 99).toFixed(0)} ms`],
+      ],
+      params: { documents: n, 'LLM latency ms': latencyMs, 'pool slots': slots, partitions: 1, FLUSH_INTERVAL: '0 (commit as soon as a prefix is done)' },
+    };
+  } finally {
+    await t.cleanup();
+    await llm.child.stop();
+  }
+}

@@ -1,0 +1,14 @@
+export interface ScenarioResult {
+  name: string;
+  title: string;
+  /** The headline ratio and its target (ratio >= target unless lowerIsBetter). */
+  metric: { label: string; value: number; target: number; lowerIsBetter?: boolean };
+  rows: [string, string][];
+  params: Record<string, string | number>;
+}
+
+export interface ScenarioOptions {
+  quick: boolean;
+  /** When set, the processor child writes a V8 CPU profile (--cpu-prof) here. */
+  profileDir?: string | undefined;
+}

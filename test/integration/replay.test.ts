@@ -1,0 +1,169 @@
+/**
+ * Replay: stop the group, reset its offsets (`enricher replay`), start it again. With the
+ * result cache in Redis the second run re-publishes every document without a single API
+ * call, across a restart of the processor; a new prompt version pays again. The CLI refuses
+ * while the group has members, and changes nothing without --yes.
+ */
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../../src/app.ts';
+import { replayCommand } from '../../src/cli/replay.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import type { EnrichedDocument } from '../../src/contracts/index.ts';
+import { parseReplayTarget, planReplay, ReplayUsageError } from '../../src/kafka/replay.ts';
+import { startFakeOpenAiServer, type FakeOpenAiServer } from '../support/fake-openai-server.ts';
+import { corpusDocs, toMessage } from '../support/docs.ts';
+import { connectTestKafka, jsonValue, readTopics, testEnv, type ReadRecord, type TestKafka } from '../support/kafka.ts';
+import { testLogger } from '../support/logger.ts';
+import { spawnCli } from '../support/processes.ts';
+import { deletePoolKeys, TEST_REDIS_URL, uniquePoolId } from '../support/redis.ts';
+
+describe('replay arguments', () => {
+  it('takes exactly one of --to-earliest, --to-datetime, --to-offset', () => {
+    expect(parseReplayTarget({ toEarliest: true })).toEqual({ kind: 'earliest' });
+    expect(parseReplayTarget({ toOffset: '42' })).toEqual({ kind: 'offset', offset: 42 });
+    expect(parseReplayTarget({ toDatetime: '2026-03-01T12:00:00Z' })).toEqual({ kind: 'datetime', at: Date.parse('2026-03-01T12:00:00Z'), text: '2026-03-01T12:00:00Z' });
+    expect(parseReplayTarget({ toDatetime: '2026-03-01' })).toMatchObject({ kind: 'datetime', at: Date.UTC(2026, 2, 1) });
+    expect(parseReplayTarget({ toDatetime: '2026-03-01T12:00+02:00' })).toMatchObject({ at: Date.UTC(2026, 2, 1, 10) });
+    expect(() => parseReplayTarget({})).toThrow(/say where to replay from/);
+    expect(() => parseReplayTarget({ toEarliest: true, toOffset: '1' })).toThrow(/choose one/);
+  });
+
+  it.each([
+    [{ toOffset: '-1' }, /non-negative integer/],
+    [{ toOffset: '1.5' }, /non-negative integer/],
+    [{ toOffset: 'ten' }, /non-negative integer/],
+    [{ toDatetime: 'yesterday' }, /ISO-8601/],
+    [{ toDatetime: '2026-02-30' }, /ISO-8601/],
+    [{ toDatetime: '2026-03-01T12:00:00' }, /ISO-8601/], // no zone: ambiguous
+  ])('rejects %j with a clear message', (opts, message) => {
+    expect(() => parseReplayTarget(opts)).toThrow(ReplayUsageError);
+    expect(() => parseReplayTarget(opts)).toThrow(message);
+  });
+});
+
+let tk: TestKafka | undefined;
+let server: FakeOpenAiServer | undefined;
+let app: App | undefined;
+let pool: string | undefined;
+afterEach(async () => {
+  await app?.stop();
+  await tk?.cleanup();
+  await server?.close();
+  if (pool) await deletePoolKeys(pool);
+  app = undefined;
+  tk = undefined;
+  server = undefined;
+  pool = undefined;
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function outputs(config: Config, count: number): Promise<ReadRecord[]> {
+  const topics = [config.topics.enriched, config.topics.review, config.topics.dlq];
+  await readTopics(tk!.kafka, topics, { until: (r) => r.length >= count, timeoutMs: 45_000 });
+  return readTopics(tk!.kafka, topics, { minCount: count, quietMs: 800 });
+}
+
+async function runOnce(config: Config, count: number, promptVersion?: string): Promise<ReadRecord[]> {
+  app = createApp(config, testLogger(), promptVersion ? { promptVersion } : {});
+  await app.start();
+  const out = await outputs(config, count);
+  await app.stop();
+  app = undefined;
+  return out;
+}
+
+async function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawnCli(args, env, 'replay-cli');
+  const { code } = await child.exited;
+  await sleep(100); // the log file is closed on exit; let it flush
+  return { code, output: readFileSync(child.logFile, 'utf8') };
+}
+
+describe('replay', () => {
+  it('re-publishes every document from the Redis cache at no API cost, and pays again for a new prompt version', async () => {
+    pool = uniquePoolId('replay');
+    server = await startFakeOpenAiServer({ latencyMs: 5 });
+    const env = testEnv({
+      TOPIC_PARTITIONS: '2',
+      LLM_PROVIDER: 'openai',
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: server.url,
+      REDIS_URL: TEST_REDIS_URL,
+      LLM_POOL_ID: pool,
+      LLM_CACHE_SIZE: '1000',
+      KAFKA_SESSION_TIMEOUT: '6s',
+      KAFKA_HEARTBEAT_INTERVAL: '500ms',
+    });
+    const config = loadConfig(env);
+    tk = await connectTestKafka(config);
+    await tk.createTopics(config);
+    const docs = corpusDocs(8, 'rp');
+    const producer = tk.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({ topic: config.topics.raw, messages: docs.map(toMessage) });
+    await producer.disconnect();
+
+    // 1. The first run pays: three calls per document.
+    app = createApp(config, testLogger());
+    await app.start();
+    const first = await outputs(config, docs.length);
+    expect(new Set(first.map((r) => r.key)).size).toBe(docs.length);
+    const paid = server.stats().totalRequests;
+    expect(paid).toBeGreaterThanOrEqual(docs.length * 3);
+    const costEvents = async () => (await readTopics(tk!.kafka, [config.topics.costEvents], { minCount: 1, quietMs: 800 })).length;
+    const paidEvents = await costEvents();
+    expect(paidEvents).toBe(paid);
+
+    // 2. While it runs, the CLI refuses.
+    const refused = await cli(['replay', '--to-earliest', '--yes'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.output).toMatch(/refused: group .* has 1 active member/);
+    await app.stop();
+    app = undefined;
+
+    // 3. Without --yes it shows the plan and changes nothing.
+    const before = await tk.admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [config.topics.raw] });
+    const planned = await cli(['replay', '--to-earliest'], env);
+    expect(planned.code).toBe(0);
+    expect(planned.output).toMatch(/partition 0: \d+ → 0/);
+    expect(planned.output).toMatch(/partition 1: \d+ → 0/);
+    expect(planned.output).toMatch(/8 message\(s\) will be processed again/);
+    expect(planned.output).toMatch(/nothing changed: run again with --yes/);
+    expect(await tk.admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [config.topics.raw] })).toEqual(before);
+
+    // The other targets plan as expected (plans only).
+    const byOffset = await planReplay(tk.admin, config.kafka.groupId, config.topics.raw, { kind: 'offset', offset: 2 });
+    for (const p of byOffset.partitions) expect(p.next).toBe(String(Math.min(2, Number(p.high))));
+    const byFuture = await planReplay(tk.admin, config.kafka.groupId, config.topics.raw, parseReplayTarget({ toDatetime: '2100-01-01' }));
+    for (const p of byFuture.partitions) expect(p.next).toBe(p.high);
+    const byPast = await planReplay(tk.admin, config.kafka.groupId, config.topics.raw, parseReplayTarget({ toDatetime: '2000-01-01' }));
+    for (const p of byPast.partitions) expect(p.next).toBe(p.low);
+
+    // 4. The same function the CLI runs, with --yes: offsets back to the start.
+    const lines: string[] = [];
+    const code = await replayCommand(config, testLogger(), { toEarliest: true, yes: true }, { write: (s) => lines.push(s), error: (s) => lines.push(s) }, tk.kafka);
+    expect(code).toBe(0);
+    expect(lines.join('')).toMatch(/offsets reset; the group now stands at:\n {2}partition 0: 0\n {2}partition 1: 0/);
+
+    // 5. A new processor (fresh process state, same Redis): every document again, no API call.
+    const second = await runOnce(config, docs.length * 2);
+    expect(server.stats().totalRequests).toBe(paid);
+    expect(await costEvents()).toBe(paidEvents); // a cache hit emits no cost event
+    const perKey = new Map<string, number>();
+    for (const r of second) perKey.set(r.key!, (perKey.get(r.key!) ?? 0) + 1);
+    expect([...perKey.values()]).toEqual(docs.map(() => 2)); // every document published again
+    const cachedUsage = second.filter((r) => r.topic !== config.topics.dlq).map((r) => jsonValue<EnrichedDocument>(r).usage).filter((u) => u.calls === 0);
+    expect(cachedUsage).toHaveLength(docs.length); // the replayed copies: answered by the cache…
+    for (const u of cachedUsage) expect(u).toMatchObject({ calls: 0, cached_calls: 3, cost_usd: 0 }); // …and marked as such
+
+    // 6. A new prompt version: the cache does not answer for the old prompts; the calls are made again.
+    expect(await replayCommand(config, testLogger(), { toEarliest: true, yes: true }, { write: () => undefined, error: () => undefined }, tk.kafka)).toBe(0);
+    const third = await runOnce(config, docs.length * 3, 'replay-test-v2');
+    expect(server.stats().totalRequests).toBeGreaterThanOrEqual(paid * 2);
+    const bumped = third.filter((r) => r.topic !== config.topics.dlq).map((r) => jsonValue<EnrichedDocument>(r)).filter((d) => d.prompt_version === 'replay-test-v2');
+    expect(bumped).toHaveLength(docs.length);
+    for (const d of bumped) expect(d.usage).toMatchObject({ calls: 3, cached_calls: 0 });
+  }, 90_000);
+});

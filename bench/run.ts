@@ -10,7 +10,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
-import { ensureBroker } from '../src/cli/demo.ts';
+import { ensureBroker } from '../src/kafka/local-broker.ts';
 import { root } from './lib.ts';
 import { writeReport } from './report.ts';
 import { latency } from './scenarios/latency.ts';

@@ -13,6 +13,10 @@
  * slot, right before the call, keeps the API's sliding windows in step with ours (tokens taken
  * earlier, outside the slot, could pile up and go out together), and at most LLM_POOL_SLOTS
  * callers ever wait for rate budget at once.
+ * A call's TPM weight is its prompt tokens + LLM_MAX_OUTPUT_TOKENS, estimated before the call
+ * (call-step.ts), which is also how the API counts a request against its own TPM. The repair
+ * call and the SDK's retries inside one job are not weighed again; the shared hold on the
+ * API's 429 / x-ratelimit-remaining = 0 covers what slips through.
  */
 import Bottleneck from 'bottleneck';
 import { Redis } from 'ioredis';
@@ -191,7 +195,12 @@ export function createPoolLimiter(p: PoolParts): LlmLimiter {
       const limiters = [p.slots, p.rpm, p.tpm?.limiter].filter((l): l is Bottleneck => l !== undefined);
       // The processors have drained before this; a dead Redis must not hang the shutdown.
       const stopped = Promise.all(limiters.map((l) => l.stop({ dropWaitingJobs: false })));
-      const done = await Promise.race([stopped.then(() => true), sleep(5_000).then(() => false)]);
+      let timer: NodeJS.Timeout | undefined;
+      const done = await Promise.race([
+        stopped.then(() => true, () => true),
+        new Promise<boolean>((r) => { timer = setTimeout(() => r(false), 5_000); }),
+      ]);
+      clearTimeout(timer);
       if (!done) p.logger.warn('LLM limiter did not stop within 5 s; disconnecting anyway');
       await p.close();
     },
@@ -225,8 +234,9 @@ export function createLocalPoolLimiter(s: PoolSettings): LlmLimiter {
  *   SIGKILLed instance; Bottleneck drops expired jobs on any instance's next tick.
  * - `heartbeatInterval` 5 s (slots) / 1 s (rate buckets): every live instance ticks the shared
  *   state; the buckets' increments are applied on these ticks (see bucketFor).
- * - `clientTimeout` 30 s: an instance silent that long gets no more "capacity" messages, so
- *   freed slots are not offered to a dead one (which would stall them ~1 s each).
+ * - `clientTimeout` 10 s (Bottleneck's default, stated): an instance silent that long is offered
+ *   no more freed slots; before that, a dead one stalls a freed slot once, for 1 s, and is
+ *   then blacklisted. Its own slots are NOT freed by this; only by the expiration above.
  * - `timeout` (key TTL): a pool nobody uses for max(1 h, 2 × expiration) leaves no keys
  *   behind; it outlasts any job, so a live job's state never expires under it.
  */
@@ -238,7 +248,7 @@ export function createRedisLimiter(s: PoolSettings & { redisUrl: string; poolId:
   connection.on('error', (err) => warn(err, 'Redis error in the shared LLM pool'));
   const common = {
     connection,
-    clientTimeout: 30_000,
+    clientTimeout: 10_000,
     timeout: Math.max(3_600_000, 2 * s.expirationMs),
   };
   const make = (id: string, opts: Bottleneck.ConstructorOptions, heartbeatInterval: number) => {

@@ -3,8 +3,6 @@
  * when no broker answers, creates the topics, loads the sample corpus, runs the processor with
  * the offline provider until every document is routed, and prints a summary.
  */
-import { execFileSync } from 'node:child_process';
-import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createApp } from '../app.ts';
 import type { Config } from '../config.ts';
@@ -12,32 +10,13 @@ import type { CostEvent } from '../contracts/index.ts';
 import { createKafka } from '../kafka/client.ts';
 import type { Logger } from '../observability/logger.ts';
 import { linesToMessages, produceFile } from './produce.ts';
+import { ensureBroker } from '../kafka/local-broker.ts';
 import { startDemoAggregator } from './aggregate.ts';
 import { costsReport } from './costs.ts';
 import { readFileSync } from 'node:fs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const SAMPLE_CORPUS = `${root}data/sample-corpus.jsonl`;
-
-function reachable(hostPort: string): Promise<boolean> {
-  const [host, port] = hostPort.split(':');
-  return new Promise((resolve) => {
-    const s = connect({ host: host!, port: Number(port), timeout: 1500 });
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => { s.destroy(); resolve(false); });
-  });
-}
-
-export async function ensureBroker(config: Config, out: (s: string) => void): Promise<void> {
-  const first = config.kafka.brokers[0]!;
-  if (await reachable(first)) return;
-  if (first !== '127.0.0.1:9092' && first !== 'localhost:9092') {
-    throw new Error(`Kafka broker ${first} (KAFKA_BROKERS) is not reachable`);
-  }
-  out('No broker on 127.0.0.1:9092: starting the local stack (scripts/local-stack/up.sh)…\n');
-  execFileSync('bash', [`${root}scripts/local-stack/up.sh`], { stdio: ['ignore', 'inherit', 'inherit'] });
-}
 
 const fmtUsd = (n: number) => `$${n.toFixed(6)}`;
 

@@ -7,22 +7,12 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { connect } from 'node:net';
+import { brokerReachable } from '../../src/kafka/local-broker.ts';
 import type { TestProject } from 'vitest/node';
 
 const run = promisify(execFile);
 let stopLocalStack = false;
 let stopContainer: (() => Promise<unknown>) | undefined;
-
-function reachable(hostPort: string, timeoutMs = 1500): Promise<boolean> {
-  const [host, port] = hostPort.split(':');
-  return new Promise((resolve) => {
-    const s = connect({ host: host!, port: Number(port), timeout: timeoutMs });
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => { s.destroy(); resolve(false); });
-  });
-}
 
 function dockerAnswers(): boolean {
   try {
@@ -48,7 +38,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       brokers = await startContainer();
       source = 'testcontainers';
     } else {
-      const alreadyUp = await reachable('127.0.0.1:9092');
+      const alreadyUp = await brokerReachable('127.0.0.1:9092');
       if (!alreadyUp) {
         await run('bash', ['scripts/local-stack/up.sh'], { timeout: 300_000 });
         stopLocalStack = process.env.KEEP_LOCAL_STACK !== '1';
@@ -58,7 +48,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
   }
   const first = brokers.split(',')[0]!;
-  if (!(await reachable(first))) throw new Error(`Kafka broker ${first} (from ${source}) is not reachable`);
+  if (!(await brokerReachable(first))) throw new Error(`Kafka broker ${first} (from ${source}) is not reachable`);
   process.env.KAFKA_BROKERS = brokers;
   project.provide('kafkaBrokers', brokers);
   console.log(`[test setup] Kafka brokers: ${brokers} (${source})`);

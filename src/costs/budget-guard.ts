@@ -131,10 +131,17 @@ export function createBudgetGuard(deps: {
       return {
         scope: limiter.scope,
         weighted: limiter.weighted,
-        schedule: (weight, fn) => limiter.schedule(weight, async () => {
-          await hold(undefined);
-          return fn();
-        }),
+        // Waits for the budget outside the pool, then checks again inside the slot (the budget
+        // may have run out while it queued): a spent budget gives its slot back instead of
+        // sitting on it, so a shared pool's slots never expire under a held call and the day's
+        // reset cannot release more than the pool's worth of calls at once.
+        schedule: async <T>(weight: number, fn: () => Promise<T>): Promise<T> => {
+          for (;;) {
+            await hold(undefined);
+            const outcome = await limiter.schedule(weight, async () => (exceeded ? { held: true as const } : { held: false as const, value: await fn() }));
+            if (!outcome.held) return outcome.value;
+          }
+        },
         hold: (ms, reason) => limiter.hold(ms, reason),
         running: () => limiter.running(),
         stop: () => limiter.stop(),

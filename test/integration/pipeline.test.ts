@@ -117,3 +117,30 @@ describe('pipeline on a real broker', () => {
     expect(dlq.find((r) => r.key === 'no-id')!.headers[Headers.errorCode]).toBe('SCHEMA_INVALID');
   });
 });
+
+describe('pipeline through the real OpenAI SDK', () => {
+  it('reports in each output exactly the tokens the server billed for it', async () => {
+    const { startHarness, doc } = await import('../support/harness.ts');
+    const h = await startHarness({ TOPIC_PARTITIONS: '2', LLM_CALL_RETRIES: '2' });
+    try {
+      const ids = Array.from({ length: 20 }, (_, i) => `tok-${i}`);
+      // One answer must be repaired: its two billed calls both belong to the document.
+      h.server.addFault({ match: { documentId: 'tok-3', step: 'summarize' }, times: 1, action: { malformed: true } });
+      await h.produce(ids.map((id) => doc(id)));
+      const out = await readTopics(h.tk.kafka, [h.config.topics.enriched, h.config.topics.review], { until: (r) => r.length >= ids.length, timeoutMs: 60_000 });
+      expect(out.map((r) => r.key).sort()).toEqual([...ids].sort());
+      for (const r of out) {
+        const d = jsonValue<EnrichedDocument>(r);
+        const billed = h.server.requests().filter((q) => q.documentId === d.document_id && q.billed);
+        expect(d.usage.calls, d.document_id).toBe(billed.length);
+        expect(d.usage.input_tokens, d.document_id).toBe(billed.reduce((s, q) => s + q.promptTokens, 0));
+        expect(d.usage.output_tokens, d.document_id).toBe(billed.reduce((s, q) => s + q.completionTokens, 0));
+        expect(d.provider).toBe('openai');
+        expect(d.offline).toBe(false);
+      }
+      expect(jsonValue<EnrichedDocument>(out.find((r) => r.key === 'tok-3')!).usage.calls).toBe(4);
+    } finally {
+      await h.close();
+    }
+  });
+});

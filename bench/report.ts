@@ -1,5 +1,5 @@
 /** Writes RESULTS.md and an SVG chart of each scenario's ratio against its target. */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ScenarioResult } from './scenarios/types.ts';
 
 export interface RunInfo {
@@ -11,16 +11,33 @@ export interface RunInfo {
   command: string;
 }
 
+export interface StoredResult extends ScenarioResult {
+  run: RunInfo;
+}
+
+/**
+ * Results live in a JSON file next to the report; a run replaces the scenarios it ran and keeps
+ * the others, so one scenario can be re-measured alone without losing the rest.
+ */
+export function mergeResults(jsonPath: string, info: RunInfo, fresh: ScenarioResult[]): StoredResult[] {
+  const order = ['saturation', 'overhead', 'latency', 'scaleout'];
+  const old: StoredResult[] = existsSync(jsonPath) ? (JSON.parse(readFileSync(jsonPath, 'utf8')) as StoredResult[]) : [];
+  const byName = new Map(old.map((r) => [r.name, r]));
+  for (const r of fresh) byName.set(r.name, { ...r, run: info });
+  const merged = [...byName.values()].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  writeFileSync(jsonPath, `${JSON.stringify(merged, null, 2)}\n`);
+  return merged;
+}
+
 const met = (r: ScenarioResult) => (r.metric.lowerIsBetter ? r.metric.value <= r.metric.target : r.metric.value >= r.metric.target);
 
-export function renderMarkdown(info: RunInfo, results: ScenarioResult[], chartFile: string | undefined): string {
+export function renderMarkdown(info: RunInfo, results: StoredResult[], chartFile: string | undefined): string {
   const lines = [
     `# Benchmark results${info.quick ? ' (quick smoke run: small sizes, numbers not meaningful)' : ''}`,
     '',
-    `- date: ${info.date}`,
     `- machine: ${info.machine}`,
     `- Node ${info.node}, Apache Kafka ${info.kafka} (local single-node KRaft broker), KafkaJS 2.2.4`,
-    `- command: \`${info.command}\``,
+    `- reproduce: \`npm run bench\` (all scenarios) or \`npm run bench -- --scenario <name>\`; each scenario below says when and how it was run`,
     '',
     '| scenario | measure | result | target | met |',
     '|---|---|---|---|---|',
@@ -31,6 +48,7 @@ export function renderMarkdown(info: RunInfo, results: ScenarioResult[], chartFi
   for (const r of results) {
     lines.push(`## ${r.title}`, '', '| | |', '|---|---|', ...r.rows.map(([k, v]) => `| ${k} | ${v} |`), '');
     lines.push(`Parameters: ${Object.entries(r.params).map(([k, v]) => `${k} = ${v}`).join(', ')}.`, '');
+    lines.push(`Run ${r.run.date} with \`${r.run.command}\`.`, '');
   }
   return lines.join('\n');
 }
@@ -59,7 +77,8 @@ export function renderSvg(results: ScenarioResult[]): string {
     `<text x="${x0 + scale + 4}" y="${h - 10}" font-size="11">target</text></svg>\n`;
 }
 
-export function writeReport(mdPath: string, svgPath: string | undefined, info: RunInfo, results: ScenarioResult[]): void {
-  if (svgPath) writeFileSync(svgPath, renderSvg(results));
-  writeFileSync(mdPath, renderMarkdown(info, results, svgPath ? svgPath.split('/').pop() : undefined));
+export function writeReport(mdPath: string, svgPath: string, info: RunInfo, fresh: ScenarioResult[]): void {
+  const results = mergeResults(mdPath.replace(/\.md$/, '.json'), info, fresh);
+  writeFileSync(svgPath, renderSvg(results));
+  writeFileSync(mdPath, renderMarkdown(info, results, svgPath.split('/').pop()));
 }

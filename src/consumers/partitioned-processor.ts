@@ -97,6 +97,23 @@ function toHeaders(h: KafkaMessage['headers']): IHeaders {
   return out;
 }
 
+/** Awaits work while calling heartbeat on the group's interval (KafkaJS only heartbeats between batches). */
+async function whileHeartbeating<T>(work: Promise<T>, heartbeat: () => Promise<void>, intervalMs: number): Promise<T> {
+  let done = false;
+  const beat = (async () => {
+    while (!done) {
+      await new Promise((r) => setTimeout(r, intervalMs));
+      if (!done) await heartbeat().catch(() => undefined);
+    }
+  })();
+  try {
+    return await work;
+  } finally {
+    done = true;
+    void beat;
+  }
+}
+
 export function createPartitionedProcessor(deps: PartitionedProcessorDeps): PartitionedProcessor {
   const { logger, metrics, options, committer, intake } = deps;
   const pauseOn = deps.pauseOn ?? ALL_REASONS;
@@ -108,6 +125,7 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
   const capacity = createCapacity({
     maxInFlight: options.maxInFlight,
     maxPendingBytes: options.maxPendingBytes,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
     pendingBytes: () => {
       let n = 0;
       for (const s of partitions.values()) n += s.tracker.waitingBytes;
@@ -271,7 +289,9 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
     const { batch, resolveOffset, heartbeat, isRunning, isStale, pause } = payload;
     lastBrokerContact = Date.now();
     const s = stateFor(batch.topic, batch.partition);
-    await ensureReady(s);
+    // Fencing waits for the previous owner's open transaction to end, which can take longer
+    // than a session: keep heartbeating meanwhile, or the group evicts us and rebalances again.
+    await whileHeartbeating(ensureReady(s), heartbeat, options.heartbeatIntervalMs);
     const stillWanted = () => isRunning() && !isStale() && !stopping && !intake.isPaused(pauseOn) && partitions.get(pkey(batch.topic, batch.partition)) === s;
 
     for (const message of batch.messages) {

@@ -23,7 +23,7 @@ export function createCapacity(deps: { maxInFlight: number; maxPendingBytes: num
           // Re-check at least every 500 ms: pending bytes shrink on commit, not on release.
           setTimeout(resolve, 500);
         });
-        if (Date.now() - lastBeat >= (deps.heartbeatIntervalMs ?? 2000)) {
+        if (Date.now() - lastBeat > (deps.heartbeatIntervalMs ?? 2000)) {
           await whileWaiting();
           lastBeat = Date.now();
         }

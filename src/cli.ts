@@ -15,6 +15,7 @@ import { registerConfigCommands } from './cli/config-cmd.ts';
 import { registerCostsCommand } from './cli/costs.ts';
 import { registerReplayCommand } from './cli/replay.ts';
 import { redrive } from './dlq/redrive.ts';
+import { stopOnSignals } from './cli/signals.ts';
 
 function boot(): { config: Config; logger: Logger } {
   try {
@@ -47,22 +48,7 @@ program
     });
     let ready = false;
     await startHttpEndpoints({ port: config.metrics.port, metrics: app.metrics, ready: () => ready });
-    let stopping = false;
-    const shutdown = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'shutting down: finishing in-flight work');
-      try {
-        await app.stop();
-        logger.info('stopped cleanly');
-        process.exit(0);
-      } catch (e) {
-        logger.error({ err: e }, 'error during shutdown');
-        process.exit(1);
-      }
-    };
-    process.once('SIGTERM', () => void shutdown('SIGTERM'));
-    process.once('SIGINT', () => void shutdown('SIGINT'));
+    stopOnSignals({ stop: () => app.stop(), logger, stopping: 'shutting down: finishing in-flight work', stopped: 'stopped cleanly', failed: 'error during shutdown' });
     await app.start();
     ready = true;
   });

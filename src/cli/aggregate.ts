@@ -1,4 +1,5 @@
 /** `enricher aggregate-costs`: the cost aggregator as its own process (and, in-process, for the demo). */
+import { stopOnSignals } from './signals.ts';
 import type { Command } from 'commander';
 import type { Config } from '../config.ts';
 import type { DailyCost } from '../contracts/index.ts';
@@ -54,21 +55,12 @@ export function registerAggregateCommand(program: Command, boot: () => { config:
     .action(async () => {
       const { config, logger } = boot();
       const running = await startAggregator(config, logger);
-      let stopping = false;
-      const shutdown = async (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        logger.info({ signal }, 'cost aggregator: flushing and stopping');
-        try {
-          await running.stop();
-          process.exit(0);
-        } catch (e) {
-          logger.error({ err: e }, 'cost aggregator: the last flush failed; the next start redoes it');
-          process.exit(1);
-        }
-      };
-      process.once('SIGTERM', () => void shutdown('SIGTERM'));
-      process.once('SIGINT', () => void shutdown('SIGINT'));
+      stopOnSignals({
+        stop: () => running.stop(),
+        logger,
+        stopping: 'cost aggregator: flushing and stopping',
+        failed: 'cost aggregator: the last flush failed; the next start redoes it',
+      });
       running.aggregator.failed.catch(() => process.exit(1));
     });
 }

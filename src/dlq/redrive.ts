@@ -11,7 +11,7 @@ import { Headers } from '../contracts/index.ts';
 import type { KafkaClient } from '../kafka/client.ts';
 import { headerString } from '../kafka/serde.ts';
 import { redriveMarkerTopic } from '../kafka/topics.ts';
-import { readToEnd } from '../kafka/read-to-end.ts';
+import { readTopicOnce } from '../settings/topic-follower.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export interface RedriveOptions {
@@ -48,11 +48,18 @@ export async function redrive(deps: {
   progress?: (done: number, total: number) => void;
 }, opts: RedriveOptions): Promise<RedriveReport> {
   const markers = new Set<string>();
-  await readToEnd(deps.kafka, redriveMarkerTopic(deps.dlqTopic), (_p, m) => {
-    if (m.key && m.value) markers.add(m.key.toString('utf8'));
+  const groupBase = `${deps.transactionalId}.reader`;
+  await readTopicOnce({
+    kafka: deps.kafka, topic: redriveMarkerTopic(deps.dlqTopic), groupBase, logger: deps.logger,
+    onRecord: (r) => {
+      if (r.key && r.value) markers.add(r.key);
+    },
   });
   const records: DlqRecord[] = [];
-  await readToEnd(deps.kafka, deps.dlqTopic, (partition, message) => records.push({ partition, offset: message.offset, message }));
+  await readTopicOnce({
+    kafka: deps.kafka, topic: deps.dlqTopic, groupBase, logger: deps.logger,
+    onRecord: (r) => records.push({ partition: r.partition, offset: r.offset, message: r.message }),
+  });
 
   const report: RedriveReport = { scanned: records.length, selected: 0, redriven: 0, alreadyRedriven: 0, refused: [], skippedByCode: 0 };
   const todo: DlqRecord[] = [];

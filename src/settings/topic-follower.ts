@@ -8,7 +8,7 @@
  * waiting for "the message at high watermark - 1" would wait forever.
  */
 import { randomUUID } from 'node:crypto';
-import type { Consumer } from 'kafkajs';
+import type { Consumer, KafkaMessage } from 'kafkajs';
 import type { KafkaClient } from '../kafka/client.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -17,6 +17,8 @@ export interface FollowedRecord {
   offset: string;
   key: string | null;
   value: Buffer | null;
+  /** The record's raw key bytes and headers, for readers that move records on untouched. */
+  message: KafkaMessage;
 }
 
 export interface TopicFollowerDeps {
@@ -73,7 +75,7 @@ export function createTopicFollower(deps: TopicFollowerDeps): TopicFollower {
           for (const m of batch.messages) {
             if (from !== undefined && BigInt(m.offset) < from) continue;
             if (until !== undefined && BigInt(m.offset) >= until) continue;
-            deps.onRecord({ partition: batch.partition, offset: m.offset, key: m.key?.toString('utf8') ?? null, value: m.value });
+            deps.onRecord({ partition: batch.partition, offset: m.offset, key: m.key?.toString('utf8') ?? null, value: m.value, message: m });
           }
         },
       });

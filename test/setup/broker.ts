@@ -30,7 +30,31 @@ async function startContainer(): Promise<string> {
   return `${container.getHost()}:${container.getMappedPort(9093)}`;
 }
 
+/**
+ * The scale-out tests need Redis on 127.0.0.1:6379. Where it is installed but not running, it is
+ * started here the way .ci/run starts it (in memory, nothing on disk) and stopped afterwards.
+ */
+function ensureRedis(): boolean {
+  const ping = () => {
+    try {
+      return execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', '6379', 'ping'], { timeout: 3000 }).toString().includes('PONG');
+    } catch {
+      return false;
+    }
+  };
+  if (ping()) return false;
+  try {
+    execFileSync('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', '6379', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  } catch {
+    console.log('[test setup] Redis is not running and redis-server is not installed: the Redis tests will fail');
+    return false;
+  }
+  for (let i = 0; i < 50 && !ping(); i++) execFileSync('sleep', ['0.1']);
+  return true;
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const startedRedis = ensureRedis();
   let brokers = process.env.KAFKA_BROKERS;
   let source = 'KAFKA_BROKERS';
   if (!brokers) {
@@ -56,6 +80,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     if (stopContainer) await stopContainer();
     if (stopLocalStack) await run('bash', ['scripts/local-stack/down.sh'], { timeout: 60_000 });
+    if (startedRedis) await run('redis-cli', ['-h', '127.0.0.1', '-p', '6379', 'shutdown', 'nosave']).catch(() => undefined);
   };
 }
 

@@ -12,7 +12,8 @@ export type { KafkaClient };
 
 // KafkaJS warns about its v2 partitioner change on every producer; we use the default
 // partitioner deliberately (murmur2, like the Java client), so the warning is noise.
-process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+// (A write, not a read: config.ts stays the only reader of the environment.)
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
 // KafkaJS 2.2.4 arms timers with negative durations on Node >= 22 (its request queue computes
 // "time left" from a stale clock); Node then warns once per process and runs the timer at once,

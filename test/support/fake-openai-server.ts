@@ -15,6 +15,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { answerFor, completionTokens, messageText, parseDirectives, promptTokens, STEPS, type ChatMessage, type Directives, type FakeStep } from './fake-openai-answers.ts';
+import { mulberry32 } from './random.ts';
 import { createRecorder, type FakeStats, type Outcome, type RateLimitBudget, type RequestRecord } from './fake-openai-stats.ts';
 
 export type { FakeStats, Outcome, RateLimitBudget, RequestRecord };
@@ -327,16 +328,6 @@ async function sleepUnlessGone(ms: number, gone: () => boolean): Promise<void> {
   while (!gone() && Date.now() < until) await new Promise((r) => setTimeout(r, Math.min(25, until - Date.now())));
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

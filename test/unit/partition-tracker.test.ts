@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createPartitionTracker } from '../../src/consumers/partition-tracker.ts';
 import type { OutgoingMessage } from '../../src/producers/messages.ts';
+import { mulberry32 } from '../support/random.ts';
 
 const msg = (id: string, valueBytes = 0): OutgoingMessage => ({
   topic: 'out',
@@ -9,17 +10,6 @@ const msg = (id: string, valueBytes = 0): OutgoingMessage => ({
   headers: {},
 });
 
-/** A deterministic PRNG (mulberry32), so a failing order can be reproduced from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<T>(xs: T[], rand: () => number): T[] {
   const a = [...xs];
@@ -161,7 +151,7 @@ describe('PartitionTracker', () => {
 
   it('commits every offset exactly once and in order, whatever the completion order (with compaction)', () => {
     for (const seed of [1, 7, 1234, 98765]) {
-      const rand = rng(seed);
+      const rand = mulberry32(seed);
       const t = createPartitionTracker();
       const base = 9_007_199_254_740_000n; // beyond 2^53, to keep BigInt arithmetic honest
       const total = 5000;

@@ -77,6 +77,8 @@ export interface ReadRecord {
   topic: string;
   partition: number;
   offset: string;
+  /** The record's Kafka timestamp (ms since epoch): when it was produced. */
+  timestamp: number;
   key: string | null;
   value: Buffer | null;
   headers: Record<string, string>;
@@ -87,7 +89,7 @@ function toRecord(topic: string, partition: number, m: KafkaMessage): ReadRecord
   for (const [k, v] of Object.entries(m.headers ?? {})) {
     if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[v.length - 1]) : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
   }
-  return { topic, partition, offset: m.offset, key: m.key?.toString('utf8') ?? null, value: m.value, headers };
+  return { topic, partition, offset: m.offset, timestamp: Number(m.timestamp), key: m.key?.toString('utf8') ?? null, value: m.value, headers };
 }
 
 /**

@@ -67,12 +67,14 @@ interface PartitionState {
   ready: Promise<void> | undefined;
   committing: Promise<void> | undefined;
   resumeTimer: NodeJS.Timeout | undefined;
+  /** The group's committed offset for this partition as far as we know: the floor, then each commit's. */
+  committedUpTo: bigint;
   /**
-   * Set when a commit failed with an unknown outcome (broker gone mid-commit): before trying
-   * again, the partition is fenced (ending any open transaction) and its committed offset read,
-   * so a transaction that did commit is not committed twice.
+   * Set when a commit failed with an unknown outcome (broker gone, timeout mid-commit): before
+   * trying again, the partition is fenced (ending any open transaction) and its committed offset
+   * read, so a transaction that did commit is not committed twice (see settleUnknownCommit).
    */
-  verifyBeforeCommit: boolean;
+  unknownCommit: { nextOffset: bigint; count: number } | undefined;
 }
 
 export interface PartitionedProcessor {
@@ -162,7 +164,7 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
     const k = pkey(topic, partition);
     let s = partitions.get(k);
     if (!s) {
-      s = { topic, partition, tracker: createPartitionTracker(), floor: -1n, ready: undefined, committing: undefined, resumeTimer: undefined, verifyBeforeCommit: false };
+      s = { topic, partition, tracker: createPartitionTracker(), floor: -1n, ready: undefined, committing: undefined, resumeTimer: undefined, committedUpTo: -1n, unknownCommit: undefined };
       partitions.set(k, s);
     }
     return s;
@@ -172,6 +174,7 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
     s.ready ??= (async () => {
       await committer.prepare(s.topic, s.partition);
       s.floor = await committedOffset(s.topic, s.partition);
+      s.committedUpTo = s.floor;
       log.info({ topic: s.topic, partition: s.partition, committedOffset: s.floor.toString() }, 'partition ready');
     })();
     try {
@@ -191,48 +194,70 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
     await committer.release(s.topic, s.partition).catch(() => undefined);
   }
 
-  async function settleUnknownCommit(s: PartitionState): Promise<void> {
+  /** Fences the other owner (if any) and moves our consumer to the partition's committed offset. */
+  async function handOver(s: PartitionState, why: string): Promise<void> {
+    await dropPartition(s, why);
+    if (!consumer || stopping) return;
+    try {
+      const o = await committedOffset(s.topic, s.partition);
+      consumer.seek({ topic: s.topic, partition: s.partition, offset: (o < 0n ? 0n : o).toString() });
+    } catch {
+      // Not ours any more, or the broker is away: the next assignment re-reads the offset.
+    }
+  }
+
+  /**
+   * After a commit with an unknown outcome: fence (which ends any open transaction for the
+   * partition, ours or another owner's) and read the now stable committed offset C.
+   * - C is what we had committed before: the attempt did not go through; try again.
+   * - C is the attempt's end: it went through; do not commit it twice.
+   * - anything else: another owner fenced us and committed meanwhile, so part of our work is
+   *   theirs. Keeping any of it could commit a document twice, so the state is dropped and
+   *   the partition re-read from C. Returns false then.
+   */
+  async function settleUnknownCommit(s: PartitionState): Promise<boolean> {
+    const attempt = s.unknownCommit!;
     await committer.prepare(s.topic, s.partition);
     const committedNow = await committedOffset(s.topic, s.partition);
-    const already = s.tracker.countDoneBelow(committedNow);
-    if (already > 0) {
-      s.tracker.markCommitted(already);
-      committed += already;
-      log.info({ topic: s.topic, partition: s.partition, count: already, committedOffset: committedNow.toString() }, 'the earlier commit did go through: not committing it again');
+    s.unknownCommit = undefined;
+    if (committedNow === s.committedUpTo) return true;
+    if (committedNow === attempt.nextOffset) {
+      s.tracker.markCommitted(attempt.count);
+      s.committedUpTo = committedNow;
+      committed += attempt.count;
+      log.info({ topic: s.topic, partition: s.partition, count: attempt.count, committedOffset: committedNow.toString() }, 'the earlier commit did go through: not committing it again');
+      return true;
     }
-    s.verifyBeforeCommit = false;
+    log.warn({ topic: s.topic, partition: s.partition, committedOffset: committedNow.toString(), ours: s.committedUpTo.toString(), attempted: attempt.nextOffset.toString() }, 'another owner committed this partition meanwhile; dropping our work on it');
+    await handOver(s, 'committed elsewhere');
+    return false;
   }
 
   async function commitPartition(s: PartitionState): Promise<void> {
     if (s.committing) return s.committing;
-    if (!s.verifyBeforeCommit && !s.tracker.peekCommittable(1)) return;
+    if (!s.unknownCommit && !s.tracker.peekCommittable(1)) return;
     s.committing = (async () => {
+      let c: ReturnType<PartitionTracker['peekCommittable']>;
       try {
-        if (s.verifyBeforeCommit) await settleUnknownCommit(s);
-        const c = s.tracker.peekCommittable(options.flushMaxMessages * 4);
+        if (s.unknownCommit && !(await settleUnknownCommit(s))) return;
+        c = s.tracker.peekCommittable(options.flushMaxMessages * 4);
         if (!c) return;
         await committer.commit(s.topic, s.partition, c.messages, c.nextOffset);
         lastBrokerContact = Date.now();
         if (partitions.get(pkey(s.topic, s.partition)) === s) s.tracker.markCommitted(c.count);
+        s.committedUpTo = BigInt(c.nextOffset);
         committed += c.count;
         metrics.commits.inc();
+        log.debug({ topic: s.topic, partition: s.partition, count: c.count, nextOffset: c.nextOffset, outputs: c.messages.length }, 'committed');
       } catch (e) {
         if (isFencing(e)) {
           // Another instance owns this partition now: its outputs are its business.
           log.warn({ topic: s.topic, partition: s.partition, err: (e as Error).message }, 'fenced by a newer owner; dropping the partition');
-          await dropPartition(s, 'fenced');
-          if (consumer && !stopping) {
-            try {
-              const o = await committedOffset(s.topic, s.partition);
-              consumer.seek({ topic: s.topic, partition: s.partition, offset: (o < 0n ? 0n : o).toString() });
-            } catch {
-              // Not ours any more, or the broker is away: the next assignment re-reads the offset.
-            }
-          }
+          await handOver(s, 'fenced');
         } else {
           // Transient (broker restart, timeout): the outcome is unknown, so the next flush first
           // checks whether it went through, then commits what is still uncommitted.
-          s.verifyBeforeCommit = true;
+          if (c && !s.unknownCommit) s.unknownCommit = { nextOffset: BigInt(c.nextOffset), count: c.count };
           log.warn({ topic: s.topic, partition: s.partition, err: (e as Error).message }, 'commit failed; will verify and retry');
           checkGiveUp(e as Error);
         }
@@ -241,7 +266,7 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
       }
       // Eager mode: what finished during this commit goes out right after it, so commits batch
       // themselves under load and a lone document is not held for a timer.
-      if (eager && !s.verifyBeforeCommit && partitions.get(pkey(s.topic, s.partition)) === s && s.tracker.peekCommittable(1)) {
+      if (eager && !s.unknownCommit && partitions.get(pkey(s.topic, s.partition)) === s && s.tracker.peekCommittable(1)) {
         void commitPartition(s);
       }
     })();

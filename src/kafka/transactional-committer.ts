@@ -6,7 +6,7 @@
  * instead of duplicating output). KafkaJS allows one transaction at a time per producer; one
  * producer per partition lets partitions commit side by side.
  */
-import type { Producer } from 'kafkajs';
+import type { Producer, Transaction } from 'kafkajs';
 import type { Logger } from '../observability/logger.ts';
 import type { OutgoingMessage } from '../producers/messages.ts';
 import type { KafkaClient } from './client.ts';
@@ -63,36 +63,48 @@ export function createTransactionalCommitter(deps: {
     return p;
   }
 
-  async function drop(topic: string, partition: number): Promise<void> {
+  /**
+   * Disconnects the partition's producer. With `only`, just that producer: a commit failing
+   * late must not take down the producer a new owner state made meanwhile.
+   */
+  async function drop(topic: string, partition: number, only?: Promise<Producer>): Promise<void> {
     const k = key(topic, partition);
-    const p = producers.get(k);
-    producers.delete(k);
+    const p = only ?? producers.get(k);
+    if (producers.get(k) === p) producers.delete(k);
     if (p) await p.then((pr) => pr.disconnect()).catch(() => undefined);
   }
 
   return {
     async prepare(topic, partition) {
-      const producer = await producerFor(topic, partition);
-      // Beginning and aborting an empty transaction runs InitProducerId for this id: it bumps
-      // the epoch (fencing the previous owner) and waits for its open transaction to end.
-      const tx = await producer.transaction();
-      await tx.abort();
+      // Always a new producer: connecting runs InitProducerId for this id, which bumps the epoch
+      // (fencing the previous owner, or our own earlier producer) and waits for its open
+      // transaction to end. A producer already initialised would skip that.
+      await drop(topic, partition);
+      const current = producerFor(topic, partition);
+      try {
+        const tx = await (await current).transaction();
+        await tx.abort();
+      } catch (e) {
+        await drop(topic, partition, current);
+        throw e;
+      }
     },
     async commit(topic, partition, messages, nextOffset) {
-      const producer = await producerFor(topic, partition);
-      const tx = await producer.transaction();
+      const current = producerFor(topic, partition);
+      let tx: Transaction | undefined;
       try {
+        tx = await (await current).transaction();
         if (messages.length) await tx.sendBatch({ topicMessages: groupByTopic(messages), acks: -1 });
         await tx.sendOffsets({ consumerGroupId: deps.groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
         await tx.commit();
       } catch (e) {
-        await tx.abort().catch(() => undefined);
+        await tx?.abort().catch(() => undefined);
         // A fenced or broken producer cannot be reused: the next use makes a new one.
-        await drop(topic, partition);
+        await drop(topic, partition, current);
         throw e;
       }
     },
-    release: drop,
+    release: (topic, partition) => drop(topic, partition),
     async close() {
       await Promise.allSettled([...producers.keys()].map((k) => {
         const [t, p] = [k.slice(0, k.lastIndexOf(':')), Number(k.slice(k.lastIndexOf(':') + 1))];

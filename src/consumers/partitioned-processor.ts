@@ -67,6 +67,8 @@ interface PartitionState {
   ready: Promise<void> | undefined;
   committing: Promise<void> | undefined;
   resumeTimer: NodeJS.Timeout | undefined;
+  /** Resumes the partition paused until its next retry is due (set with resumeTimer). */
+  resumePartition: (() => void) | undefined;
   /** The group's committed offset for this partition as far as we know: the floor, then each commit's. */
   committedUpTo: bigint;
   /**
@@ -164,7 +166,7 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
     const k = pkey(topic, partition);
     let s = partitions.get(k);
     if (!s) {
-      s = { topic, partition, tracker: createPartitionTracker(), floor: -1n, ready: undefined, committing: undefined, resumeTimer: undefined, committedUpTo: -1n, unknownCommit: undefined };
+      s = { topic, partition, tracker: createPartitionTracker(), floor: -1n, ready: undefined, committing: undefined, resumeTimer: undefined, resumePartition: undefined, committedUpTo: -1n, unknownCommit: undefined };
       partitions.set(k, s);
     }
     return s;
@@ -189,7 +191,13 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
     const k = pkey(s.topic, s.partition);
     if (partitions.get(k) !== s) return;
     partitions.delete(k);
-    if (s.resumeTimer) clearTimeout(s.resumeTimer);
+    if (s.resumeTimer) {
+      // KafkaJS keeps a partition's pause across rebalances: one left paused here would never
+      // be read again by this consumer, even when the partition comes back to it.
+      clearTimeout(s.resumeTimer);
+      s.resumeTimer = undefined;
+      s.resumePartition?.();
+    }
     log.info({ topic: s.topic, partition: s.partition, dropped: s.tracker.size, why }, 'partition state dropped');
     await committer.release(s.topic, s.partition).catch(() => undefined);
   }
@@ -331,6 +339,7 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
       if (due !== undefined && due > Date.now()) {
         const resume = pause();
         if (s.resumeTimer) clearTimeout(s.resumeTimer);
+        s.resumePartition = resume;
         s.resumeTimer = setTimeout(() => {
           s.resumeTimer = undefined;
           if (!stopping) resume();

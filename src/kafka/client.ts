@@ -2,10 +2,10 @@
  * One place that builds KafkaJS clients, so that every process logs through pino and retries
  * the same way. KafkaJS's own logs are mapped onto our logger instead of its console JSON.
  */
-import kafkajs from 'kafkajs';
 import type { Kafka as KafkaClient, logCreator } from 'kafkajs';
 import type { Config } from '../config.ts';
 import type { Logger } from '../observability/logger.ts';
+import { kafkajs } from './load-kafkajs.ts';
 
 const { Kafka, logLevel } = kafkajs;
 export type { KafkaClient };

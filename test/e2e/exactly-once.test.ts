@@ -10,7 +10,8 @@ import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { startFakeOpenAiServer, type FakeOpenAiServer } from '../support/fake-openai-server.ts';
-import { connectTestKafka, readTopics, testEnv, type TestKafka } from '../support/kafka.ts';
+import { connectTestKafka, readTopics, testEnv, type ReadRecord, type TestKafka } from '../support/kafka.ts';
+import { retryTopics } from '../../src/kafka/topics.ts';
 import { spawnCli, type Child } from '../support/processes.ts';
 import { corpusDocs, toMessage } from '../support/docs.ts';
 
@@ -71,8 +72,18 @@ async function assertExactlyOnce(config: Config, ids: string[], timeoutMs: numbe
   const missing = ids.filter((id) => !counts.has(id));
   const duplicated = [...counts].filter(([, n]) => n > 1).map(([id]) => id);
   const unknown = [...counts.keys()].filter((k) => !want.has(k));
+  if (duplicated.length) await describeDuplicates(config, all, duplicated.slice(0, 3));
   expect({ missing: missing.length, duplicated: duplicated.slice(0, 10), unknown: unknown.length }).toEqual({ missing: 0, duplicated: [], unknown: 0 });
   expect(all).toHaveLength(ids.length);
+}
+
+/** On failure only: where each copy of a duplicated document came from, for the members' logs. */
+async function describeDuplicates(config: Config, outputs: ReadRecord[], ids: string[]): Promise<void> {
+  const retries = await readTopics(tk!.kafka, retryTopics(config).map((r) => r.topic), { quietMs: 2000, timeoutMs: 20_000 });
+  const brief = (r: ReadRecord) => ({ topic: r.topic, partition: r.partition, offset: r.offset, at: new Date(r.timestamp).toISOString(), headers: r.headers });
+  for (const id of ids) {
+    console.error(`duplicated ${id}:`, JSON.stringify({ outputs: outputs.filter((r) => r.key === id).map(brief), retries: retries.filter((r) => r.key === id).map(brief) }, null, 1));
+  }
 }
 
 describe('exactly-once output', () => {
@@ -91,13 +102,7 @@ describe('exactly-once output', () => {
     expect(exit.code).toBe(0);
   }, 400_000);
 
-  // QUARANTINED (issue 5 stays open): on 2026-11-25 one run of this test out of three found one
-  // document twice (eo-392). The members' logs show its first attempt by member A (whose
-  // result was discarded when A was fenced), its retry by member B (SIGKILLed ~70 ms later)
-  // and the same retry again by member C, which took B's retry partitions over. Two outputs
-  // were committed; which two, and how, is not yet explained. Run it with
-  // RUN_QUARANTINED=1 npx vitest run test/e2e/exactly-once.test.ts -t joining
-  it.skipIf(!process.env.RUN_QUARANTINED)('shares the work across instances joining and leaving mid-stream: every document exactly once', async () => {
+  it('shares the work across instances joining and leaving mid-stream: every document exactly once', async () => {
     const { env, config, ids } = await setup(2000, 6);
     start(env, 'member-a');
     await sleep(4000);

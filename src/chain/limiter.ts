@@ -2,7 +2,7 @@
  * The LLM pool: every call takes a slot. Locally it is Bottleneck's maxConcurrent, the same
  * contract as Airflow's 5-slot `llm_api` pool, but for this process only.
  */
-import Bottleneck from 'bottleneck';
+import { localBottleneck } from './local-bottleneck.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export interface LlmLimiter {
@@ -19,7 +19,7 @@ export interface LlmLimiter {
 }
 
 export function createLocalLimiter(deps: { slots: number; logger: Logger }): LlmLimiter {
-  const bottleneck = new Bottleneck({ maxConcurrent: deps.slots });
+  const bottleneck = localBottleneck({ maxConcurrent: deps.slots });
   let heldUntil = 0;
   return {
     scope: 'local',

@@ -19,6 +19,7 @@
  * API's 429 / x-ratelimit-remaining = 0 covers what slips through.
  */
 import Bottleneck from 'bottleneck';
+import { localBottleneck } from './local-bottleneck.ts';
 import { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.ts';
 import { BUCKET_HEARTBEAT_MS, chunkWeight, RATE_WAIT_ALLOWANCE_MS, redactRedisUrl, type Bucket } from './limiter-settings.ts';
@@ -217,9 +218,9 @@ export interface PoolSettings {
 
 /** LLM_RPM / LLM_TPM on one instance: the same composition on local Bottleneck limiters. */
 export function createLocalPoolLimiter(s: PoolSettings): LlmLimiter {
-  const slots = new Bottleneck({ maxConcurrent: s.slots });
-  const rpm = s.rpm ? new Bottleneck(bucketOptions(s.rpm)) : undefined;
-  const tpm = s.tpm ? { limiter: new Bottleneck(bucketOptions(s.tpm)), bucket: s.tpm } : undefined;
+  const slots = localBottleneck({ maxConcurrent: s.slots });
+  const rpm = s.rpm ? localBottleneck(bucketOptions(s.rpm)) : undefined;
+  const tpm = s.tpm ? { limiter: localBottleneck(bucketOptions(s.tpm)), bucket: s.tpm } : undefined;
   return createPoolLimiter({
     scope: 'local', slots, rpm, tpm, holds: createLocalHoldStore(), expirationMs: s.expirationMs, logger: s.logger,
     async close() {

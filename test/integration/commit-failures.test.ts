@@ -1,7 +1,8 @@
 /**
  * A commit whose outcome is unknown (the broker went away or timed out mid-commit) must end
  * with every input exactly once in the output, whichever way it really went: it went through,
- * it did not, or another owner fenced us and committed part of our work meanwhile.
+ * it did not, or another owner fenced us and committed part of our work meanwhile. A fenced
+ * commit must hand the partition back readable, even while it waited for a retry to be due.
  *
  * The engine runs in-process against the real broker with the real transactional committer;
  * only the error the committer reports is injected (the fault a real broker gives at random).
@@ -36,7 +37,8 @@ const timeout = () => Object.assign(new Error('Request commit timed out (injecte
 
 type Fault = (real: Committer, args: { groupId: string; topic: string; partition: number; messages: OutgoingMessage[]; nextOffset: string }) => Promise<void>;
 
-async function run(fault: Fault): Promise<{ byKey: Map<string, string[]>; faults: number }> {
+/** dueLater: keys of records that are not due until this long after they are produced (as retries). */
+async function run(fault: Fault, dueLater: { keys: string[]; ms: number } = { keys: [], ms: 0 }): Promise<{ byKey: Map<string, string[]>; faults: number }> {
   const config = testConfig({ TOPIC_PARTITIONS: '1' });
   tk = await connectTestKafka(config);
   const input = randomName('uc-in');
@@ -69,6 +71,7 @@ async function run(fault: Fault): Promise<{ byKey: Map<string, string[]>; faults
       return { kind: 'done', route: 'enriched', documentId: r.key?.toString(), messages: [echo(r, 'us')] };
     },
     waitOutServiceError: async () => undefined,
+    dueAt: (m) => (m.headers?.due ? Number(m.headers.due.toString()) : undefined),
     intake: createIntakeControl(),
     options: {
       sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, giveUpAfterMs: 60_000, maxInFlight: 50,
@@ -78,7 +81,11 @@ async function run(fault: Fault): Promise<{ byKey: Map<string, string[]>; faults
   });
   const producer = tk.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  await producer.send({ topic: input, messages: Array.from({ length: N }, (_, i) => ({ key: `d-${i}`, value: `${i}` })) });
+  const due = String(Date.now() + dueLater.ms);
+  await producer.send({
+    topic: input,
+    messages: Array.from({ length: N }, (_, i) => ({ key: `d-${i}`, value: `${i}`, headers: dueLater.keys.includes(`d-${i}`) ? { due } : {} })),
+  });
   await producer.disconnect();
   await processor.start();
   const records = await readTopics(tk.kafka, [output], { minCount: N, quietMs: 2000, timeoutMs: 60_000 });
@@ -92,8 +99,8 @@ function expectExactlyOnce(byKey: Map<string, string[]>): void {
   expect(counts).toEqual(Array(N).fill(1));
 }
 
-describe('a commit with an unknown outcome', () => {
-  it('that did go through is not committed again', async () => {
+describe('a commit that fails', () => {
+  it('with an unknown outcome, that did go through, is not committed again', async () => {
     const { byKey, faults } = await run(async (real, a) => {
       await real.commit(a.topic, a.partition, a.messages, a.nextOffset);
       throw timeout();
@@ -102,7 +109,7 @@ describe('a commit with an unknown outcome', () => {
     expectExactlyOnce(byKey);
   }, 90_000);
 
-  it('that did not go through is committed on the next flush', async () => {
+  it('with an unknown outcome, that did not go through, is committed on the next flush', async () => {
     const { byKey, faults } = await run(async () => {
       throw timeout();
     });
@@ -110,7 +117,7 @@ describe('a commit with an unknown outcome', () => {
     expectExactlyOnce(byKey);
   }, 90_000);
 
-  it('while another owner fenced us and committed part of our work: our copy of that part is dropped', async () => {
+  it('with an unknown outcome, while another owner fenced us and committed part of our work: our copy of that part is dropped', async () => {
     let otherCommitted: string[] = [];
     const { byKey, faults } = await run(async (_real, a) => {
       // A newer owner (same transactional id) fences us, then commits d-0..d-9 with its own
@@ -128,5 +135,17 @@ describe('a commit with an unknown outcome', () => {
     expectExactlyOnce(byKey);
     // Below the other owner's commit, only its outputs; above it, ours.
     for (let i = 0; i < N; i++) expect(byKey.get(`d-${i}`)).toEqual([i < 10 ? 'other' : 'us']);
+  }, 90_000);
+
+  it('fenced while it waited for a retry that was not due: the partition is read again, not left paused', async () => {
+    // d-15.. are not due for 4 s, so the partition is paused when the first commit is fenced.
+    const { byKey, faults } = await run(async (real, a) => {
+      const other = createTransactionalCommitter({ kafka: tk!.kafka, groupId: a.groupId, logger: silentLogger() });
+      extra.push(other);
+      await other.prepare(a.topic, a.partition);
+      await real.commit(a.topic, a.partition, a.messages, a.nextOffset); // fails: fenced
+    }, { keys: ['d-15', 'd-16', 'd-17', 'd-18', 'd-19'], ms: 4_000 });
+    expect(faults).toBe(1);
+    expectExactlyOnce(byKey);
   }, 90_000);
 });

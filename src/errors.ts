@@ -36,6 +36,8 @@ export const ErrorCodes = {
   KAFKA_UNAVAILABLE: 'KAFKA_UNAVAILABLE',
   CONFIG_INVALID: 'CONFIG_INVALID',
   INTERNAL: 'INTERNAL',
+  /** The document's partition was taken from this instance: no new call is started. Never routed. */
+  ABANDONED: 'ABANDONED',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 

@@ -23,6 +23,19 @@ export interface CallContext {
   attempt: number;
   runId?: string | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * True once nobody wants this document's result any more (its partition went to another
+   * instance): no new call is started, so a revoked partition stops spending pool slots and
+   * money. A call already on the wire is left to finish: it is billed either way, and its cost
+   * must still be counted.
+   */
+  abandoned?: (() => boolean) | undefined;
+}
+
+function throwIfAbandoned(ctx: CallContext, step: StepName): void {
+  if (ctx.abandoned?.()) {
+    throw new EnricherError('document abandoned: its partition was taken by another instance', { code: ErrorCodes.ABANDONED, stage: step, retriable: false });
+  }
 }
 
 export interface StepUsage {
@@ -110,6 +123,7 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
       }
     }
 
+    throwIfAbandoned(ctx, call.step);
     if (deps.beforeCall) await deps.beforeCall(ctx);
     let usage = emptyUsage();
     const pendingCosts: Promise<void>[] = [];
@@ -145,8 +159,10 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
 
     const weight = limiter.weighted ? countTokens(`${call.messages.system}\n${call.messages.user}`) + deps.maxOutputTokens : 1;
     try {
-      const res = await limiter.schedule(weight, () =>
-        provider.complete({
+      const res = await limiter.schedule(weight, () => {
+        // Checked again with the slot in hand: the wait for it can be long.
+        throwIfAbandoned(ctx, call.step);
+        return provider.complete({
           step: call.step,
           documentId: ctx.documentId,
           messages: call.messages,
@@ -156,8 +172,8 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
           input: call.input,
           onBilledCall,
           ...(ctx.signal ? { signal: ctx.signal } : {}),
-        }),
-      );
+        });
+      });
       await awaitCosts(pendingCosts, call.step, usage);
       if (cache && key) await cache.set(key, { output: res.output, model: res.model });
       return { output: res.output, usage, model: res.model, cached: false };

@@ -3,7 +3,7 @@
  * progress of an earlier attempt, it skips the steps already done.
  */
 import type { ChainProgress, RawDocument } from '../contracts/index.ts';
-import { EnricherError, toEnricherError } from '../errors.ts';
+import { EnricherError, ErrorCodes, toEnricherError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { addUsage, emptyUsage, type CallContext, type StepUsage } from './call-step.ts';
 import type { ClassifyOutput, ClassifyStep } from './classify.ts';
@@ -53,7 +53,7 @@ export function createChainRunner(deps: {
           const err = toEnricherError(e, 'extract');
           // A permanent extraction failure is not the end: summarize and classify still work
           // on the text alone, and the result goes to review as partial.
-          if (err.retriable || err.scope === 'service') throw err;
+          if (err.retriable || err.scope === 'service' || err.code === ErrorCodes.ABANDONED) throw err;
           noteBilled(err);
           deps.logger.warn({ documentId: doc.id, code: err.code, err: err.message }, 'extraction failed permanently; continuing without entities');
           progress.extract = { entities: EMPTY_ENTITIES, usage: emptyUsage(), model: '', failed: { code: err.code, message: err.message } };

@@ -12,10 +12,14 @@ export interface Capacity {
 export function createCapacity(deps: { maxInFlight: number; maxPendingBytes: number; pendingBytes: () => number; heartbeatIntervalMs?: number }): Capacity {
   let used = 0;
   let waiters: (() => void)[] = [];
+  // Shared by every acquire: a batch whose documents each wait a little (a slot frees every few
+  // hundred ms) must still heartbeat once per interval in all, or the group evicts the member
+  // in the middle of a long batch (the scale-out benchmark saw it: a 200-record batch at 5
+  // docs/s, no heartbeat for its whole length, evicted after the 10 s session timeout).
+  let lastBeat = Date.now();
   const full = () => used >= deps.maxInFlight || deps.pendingBytes() >= deps.maxPendingBytes;
   return {
     async acquire(stillWanted, whileWaiting) {
-      let lastBeat = Date.now();
       while (full()) {
         if (!stillWanted()) return false;
         await new Promise<void>((resolve) => {

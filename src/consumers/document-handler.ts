@@ -23,11 +23,13 @@ export type Route = 'enriched' | 'review' | 'retry' | 'dlq';
 
 export type HandleResult =
   | { kind: 'done'; route: Route; documentId: string | undefined; messages: OutgoingMessage[] }
-  | { kind: 'service-error'; documentId: string; error: EnricherError };
+  | { kind: 'service-error'; documentId: string; error: EnricherError }
+  /** The caller said the result is no longer wanted (see CallContext.abandoned): nothing to route. */
+  | { kind: 'abandoned'; documentId: string };
 
 export interface DocumentHandler {
-  handleRaw(record: SourceRecord): Promise<HandleResult>;
-  handleRetry(record: SourceRecord): Promise<HandleResult>;
+  handleRaw(record: SourceRecord, abandoned?: () => boolean): Promise<HandleResult>;
+  handleRetry(record: SourceRecord, abandoned?: () => boolean): Promise<HandleResult>;
 }
 
 export interface DocumentHandlerDeps {
@@ -52,6 +54,7 @@ interface Attempt {
   dlqRecord: Pick<SourceRecord, 'key' | 'value' | 'headers'>;
   headers: IHeaders;
   runId: string | undefined;
+  abandoned: (() => boolean) | undefined;
 }
 
 export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandler {
@@ -70,7 +73,12 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
   }
 
   async function attemptChain(a: Attempt): Promise<HandleResult> {
-    const outcome = await deps.chain(a.doc, { documentId: a.doc.id, attempt: a.attempt, runId: a.runId }, a.progress);
+    const outcome = await deps.chain(a.doc, { documentId: a.doc.id, attempt: a.attempt, runId: a.runId, abandoned: a.abandoned }, a.progress);
+    // Not a failure of the document or of the API: no routing, no outage statistics.
+    if (a.abandoned?.()) {
+      logger.debug({ documentId: a.doc.id, attempt: a.attempt }, 'abandoned: its partition was taken by another instance');
+      return { kind: 'abandoned', documentId: a.doc.id };
+    }
     deps.onChainOutcome?.(outcome.ok, outcome.ok ? undefined : outcome.error);
     if (outcome.ok) {
       const threshold = deps.settings.qualityThreshold();
@@ -115,7 +123,7 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
   }
 
   return {
-    async handleRaw(record) {
+    async handleRaw(record, abandoned) {
       const origin = { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp };
       let doc: RawDocument;
       try {
@@ -131,11 +139,11 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
       }
       return attemptChain({
         doc, attempt: 1, progress: {}, origin, firstFailedAt: undefined, dlqRecord: record, headers: record.headers,
-        runId: headerString(record.headers, Headers.runId),
+        runId: headerString(record.headers, Headers.runId), abandoned,
       });
     },
 
-    async handleRetry(record) {
+    async handleRetry(record, abandoned) {
       let env: RetryEnvelope;
       try {
         env = decodeJson(record.value, RetryEnvelope, 'retry', 'retry envelope');
@@ -147,7 +155,7 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
       const dlqRecord = { key: Buffer.from(env.document.id), value: encodeJson(env.document), headers: record.headers };
       return attemptChain({
         doc: env.document, attempt: env.attempt, progress: env.progress, origin: env.original,
-        firstFailedAt: env.first_failed_at, dlqRecord, headers: record.headers, runId: env.run_id,
+        firstFailedAt: env.first_failed_at, dlqRecord, headers: record.headers, runId: env.run_id, abandoned,
       });
     },
   };

@@ -41,7 +41,8 @@ export interface PartitionedProcessorDeps {
   kafka: KafkaClient;
   groupId: string;
   topics: string[];
-  handle: (record: SourceRecord) => Promise<HandleResult>;
+  /** `abandoned` turns true when the record's partition state is dropped (revoked, fenced). */
+  handle: (record: SourceRecord, abandoned: () => boolean) => Promise<HandleResult>;
   /** Resolves when the service is healthy again after an error that is not the document's fault. */
   waitOutServiceError: (error: EnricherError, documentId: string) => Promise<void>;
   committer: Committer;
@@ -294,10 +295,13 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
       key: message.key, value: message.value, headers: toHeaders(message.headers),
     };
     const laneKey = message.key ? message.key.toString('utf8') : `offset:${message.offset}`;
+    const abandoned = () => partitions.get(pkey(topic, partition)) !== s;
     lanes.run(laneKey, async () => {
       try {
         for (;;) {
-          const result = await deps.handle(record);
+          if (abandoned()) return; // revoked or fenced while it waited in its key's lane
+          const result = await deps.handle(record, abandoned);
+          if (result.kind === 'abandoned') return;
           if (result.kind === 'service-error') {
             await deps.waitOutServiceError(result.error, result.documentId);
             if (stopping) return; // handed back uncommitted

@@ -138,4 +138,21 @@ describe('Capacity', () => {
     await cap.acquire(always, beat);
     expect(beat).not.toHaveBeenCalled();
   });
+
+  it('heartbeats once per interval across many short waits, not only within one long wait', async () => {
+    const cap = createCapacity({ maxInFlight: 1, maxPendingBytes: 1000, pendingBytes: () => 0, heartbeatIntervalMs: 1000 });
+    let beats = 0;
+    const beat = async () => {
+      beats++;
+    };
+    await cap.acquire(always, beat);
+    // 20 documents in a row, each waiting 300 ms for the one before it to finish: 6 s in all.
+    for (let i = 0; i < 20; i++) {
+      const next = cap.acquire(always, beat);
+      await vi.advanceTimersByTimeAsync(300);
+      cap.release();
+      await expect(next).resolves.toBe(true);
+    }
+    expect(beats).toBeGreaterThanOrEqual(4);
+  });
 });

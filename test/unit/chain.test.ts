@@ -593,6 +593,34 @@ describe('chain: beforeCall hook', () => {
   });
 });
 
+describe('chain: an abandoned document', () => {
+  it('starts no new call once abandoned; the call that was on the wire finishes and is counted', async () => {
+    const provider = fakeProvider();
+    let abandoned = false;
+    const complete = provider.complete.bind(provider);
+    // Abandoned while the extract call is on the wire.
+    provider.complete = async (req) => {
+      if (req.step === 'extract') abandoned = true;
+      return complete(req);
+    };
+    const { chain, events } = build({ provider });
+    const { error } = failed(await chain(doc, { ...ctx, abandoned: () => abandoned }));
+    expect(error.code).toBe(ErrorCodes.ABANDONED);
+    expect(provider.requests.map((r) => r.step)).toEqual(['extract']);
+    expect(events.map((e) => e.step)).toEqual(['extract']);
+  });
+
+  it('makes no call at all when abandoned before it starts', async () => {
+    const provider = fakeProvider();
+    const { chain, events } = build({ provider });
+    const { error, progress } = failed(await chain(doc, { ...ctx, abandoned: () => true }));
+    expect(error.code).toBe(ErrorCodes.ABANDONED);
+    expect(progress.extract).toBeUndefined(); // not taken for a permanent extraction failure
+    expect(provider.requests).toHaveLength(0);
+    expect(events).toHaveLength(0);
+  });
+});
+
 describe('chain: cost events are acknowledged before a step settles', () => {
   /** Lets timers and promise callbacks run (Bottleneck schedules through timers). */
   const idleTurns = async (n = 20) => {

@@ -28,8 +28,6 @@ export interface PartitionTracker {
   peekCommittable(maxCount?: number): Committable | undefined;
   /** Removes the first `count` entries once their transaction committed. */
   markCommitted(count: number): void;
-  /** How many entries at the head are done and below `offset`: committed by an earlier transaction. */
-  countDoneBelow(offset: bigint): number;
   /** The highest offset added, to skip records KafkaJS delivers again after a restart. */
   highestAdded(): bigint | undefined;
   readonly inFlight: number;
@@ -102,15 +100,6 @@ export function createPartitionTracker(): PartitionTracker {
         queue = queue.slice(head);
         head = 0;
       }
-    },
-    countDoneBelow(offset) {
-      let n = 0;
-      for (let i = head; i < queue.length; i++) {
-        const e = queue[i]!;
-        if (!e.done || BigInt(e.offset) >= offset) break;
-        n++;
-      }
-      return n;
     },
     highestAdded: () => highest,
     get inFlight() {

@@ -203,7 +203,7 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
     await committer.release(s.topic, s.partition).catch(() => undefined);
   }
 
-  /** Fences the other owner (if any) and moves our consumer to the partition's committed offset. */
+  /** Drops our state for the partition and moves our consumer to its committed offset, to re-read from there. */
   async function handOver(s: PartitionState, why: string): Promise<void> {
     await dropPartition(s, why);
     if (!consumer || stopping) return;
@@ -307,7 +307,7 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
             if (stopping) return; // handed back uncommitted
             continue;
           }
-          if (partitions.get(pkey(topic, partition)) !== s) return; // revoked or fenced meanwhile
+          if (abandoned()) return; // revoked or fenced meanwhile
           if (s.tracker.complete(message.offset, result.messages)) {
             routes[result.route]++;
             deps.onRouted?.(result.route, result.documentId);

@@ -132,6 +132,19 @@ describe('loadConfig parsing', () => {
   });
 });
 
+describe('loadConfig durations in days', () => {
+  it('accepts LLM_CACHE_TTL=7d, the README default, as a user would copy it', () => {
+    expect(loadConfig({ LLM_CACHE_TTL: '7d' }).llm.cacheTtlMs).toBe(7 * 24 * 3_600_000);
+  });
+});
+
+describe('loadConfig overrides', () => {
+  it('lets a command override a variable of the environment', () => {
+    const c = loadConfig({ OPENAI_API_KEY: 'sk-test-123', LLM_PROVIDER: 'openai' }, { LLM_PROVIDER: 'offline' });
+    expect(c.llm.provider).toBe('offline');
+  });
+});
+
 describe('loadConfig errors', () => {
   it.each([
     ['LLM_POOL_SLOTS', 'abc'],

@@ -7,6 +7,8 @@ describe('parseDurationMs', () => {
     ['10s', 10_000],
     ['2m', 120_000],
     ['1h', 3_600_000],
+    ['7d', 604_800_000],
+    ['1.5d', 129_600_000],
     ['1500', 1500],
     ['0', 0],
     ['1.5s', 1500],
@@ -18,7 +20,7 @@ describe('parseDurationMs', () => {
     expect(parseDurationMs(text)).toBe(ms);
   });
 
-  it.each(['', '   ', 'abc', '10x', '-5s', '1e3', '.5s', '10 seconds', '1d', '10S', 's', '1,5s', '10s20s'])(
+  it.each(['', '   ', 'abc', '10x', '-5s', '1e3', '.5s', '10 seconds', '1w', '10D', '10S', 's', '1,5s', '10s20s'])(
     'rejects %j',
     (text) => {
       expect(parseDurationMs(text)).toBeUndefined();

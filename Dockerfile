@@ -8,5 +8,5 @@ COPY src ./src
 COPY data ./data
 COPY bin ./bin
 USER node
-ENTRYPOINT ["node", "src/cli.ts"]
+ENTRYPOINT ["node", "src/cli/main.ts"]
 CMD ["start"]

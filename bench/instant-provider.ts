@@ -4,7 +4,7 @@
  * (Kafka, transactions, validation, the pool, cost events) from what the offline provider's
  * NLP costs.
  */
-import type { ProviderWithProbe } from '../src/chain/create-provider.ts';
+import type { ProviderWithProbe } from '../src/llm/providers/create-provider.ts';
 
 const ENTITIES = { people: ['Ada Lovelace'], organizations: ['Analytical Engines Ltd'], dates: ['1843'], topics: ['computing'] };
 

@@ -4,21 +4,21 @@
  * document at a time and produces its output before taking the next.
  */
 import type { Config } from '../src/config.ts';
-import { createStepCaller } from '../src/chain/call-step.ts';
-import { createClassifyStep } from '../src/chain/classify.ts';
-import { createProvider } from '../src/chain/create-provider.ts';
-import { createExtractStep } from '../src/chain/extract.ts';
-import { createLocalLimiter } from '../src/chain/limiter.ts';
-import { createPricing } from '../src/chain/pricing.ts';
-import { PROMPT_VERSION } from '../src/chain/prompts.ts';
-import { createChainRunner } from '../src/chain/run-chain.ts';
-import { createSummarizeStep } from '../src/chain/summarize.ts';
-import { createDocumentHandler } from '../src/consumers/document-handler.ts';
+import { createStepCaller } from '../src/llm/chain/call-step.ts';
+import { createClassifyStep } from '../src/llm/chain/classify.ts';
+import { createProvider } from '../src/llm/providers/create-provider.ts';
+import { createExtractStep } from '../src/llm/chain/extract.ts';
+import { createLocalLimiter } from '../src/llm/limiter/limiter.ts';
+import { createPricing } from '../src/llm/pricing.ts';
+import { PROMPT_VERSION } from '../src/llm/chain/prompts.ts';
+import { createChainRunner } from '../src/llm/chain/run-chain.ts';
+import { createSummarizeStep } from '../src/llm/chain/summarize.ts';
+import { createDocumentHandler } from '../src/pipeline/document-handler.ts';
 import { createKafka } from '../src/kafka/client.ts';
 import { silentLogger } from '../src/observability/logger.ts';
 import { createMetrics } from '../src/observability/metrics.ts';
-import { createCostEventProducer } from '../src/producers/cost-events.ts';
-import { createRuntimeSettings } from '../src/runtime-settings.ts';
+import { createCostEventProducer } from '../src/costs/cost-event-producer.ts';
+import { createRuntimeSettings } from '../src/settings/runtime-settings.ts';
 import type { IHeaders } from 'kafkajs';
 
 export async function runNaiveBaseline(config: Config): Promise<{ stop(): Promise<void> }> {

@@ -6,4 +6,4 @@ if (major < 24) {
   process.stderr.write(`enricher needs Node 24 (this is ${process.version}). Run it as \`npx enricher …\` or \`npm run enricher -- …\` in the project, which use the pinned Node 24.\n`);
   process.exit(1);
 }
-await import('../src/cli.ts');
+await import('../src/cli/main.ts');

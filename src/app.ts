@@ -3,35 +3,35 @@
  * together. Nothing else constructs clients; tests build the same graph with other parts.
  */
 import type { Config } from './config.ts';
-import { createStepCaller } from './chain/call-step.ts';
-import { createClassifyStep } from './chain/classify.ts';
-import { createProvider, type ProviderWithProbe } from './chain/create-provider.ts';
-import { createExtractStep } from './chain/extract.ts';
-import { createCache } from './chain/create-cache.ts';
-import { createLimiter } from './chain/create-limiter.ts';
-import type { LlmLimiter } from './chain/limiter.ts';
-import { createPricing, loadPriceOverrides } from './chain/pricing.ts';
-import { PROMPT_VERSION } from './chain/prompts.ts';
-import type { ResultCache } from './chain/result-cache.ts';
-import { createChainRunner } from './chain/run-chain.ts';
-import { createSummarizeStep } from './chain/summarize.ts';
-import { createDocumentHandler, type Route } from './consumers/document-handler.ts';
-import { createIntakeControl, type IntakeControl } from './consumers/intake-control.ts';
-import { createPartitionedProcessor, type PartitionedProcessor } from './consumers/partitioned-processor.ts';
+import { createStepCaller } from './llm/chain/call-step.ts';
+import { createClassifyStep } from './llm/chain/classify.ts';
+import { createProvider, type ProviderWithProbe } from './llm/providers/create-provider.ts';
+import { createExtractStep } from './llm/chain/extract.ts';
+import { createCache } from './llm/cache/create-cache.ts';
+import { createLimiter } from './llm/limiter/create-limiter.ts';
+import type { LlmLimiter } from './llm/limiter/limiter.ts';
+import { createPricing, loadPriceOverrides } from './llm/pricing.ts';
+import { PROMPT_VERSION } from './llm/chain/prompts.ts';
+import type { ResultCache } from './llm/cache/result-cache.ts';
+import { createChainRunner } from './llm/chain/run-chain.ts';
+import { createSummarizeStep } from './llm/chain/summarize.ts';
+import { createDocumentHandler, type Route } from './pipeline/document-handler.ts';
+import { createIntakeControl, type IntakeControl } from './guards/intake-control.ts';
+import { createPartitionedProcessor, type PartitionedProcessor } from './engine/partitioned-processor.ts';
 import type { CostEvent } from './contracts/index.ts';
 import { createKafka, type KafkaClient } from './kafka/client.ts';
 import { ensureTopics, topicSpecs } from './kafka/topics.ts';
 import { createTransactionalCommitter } from './kafka/transactional-committer.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
-import { createCostEventProducer } from './producers/cost-events.ts';
-import { createRuntimeSettings, type MutableRuntimeSettings } from './runtime-settings.ts';
-import { createServiceGuard } from './service-guard.ts';
-import { createOutageGuard } from './outage-guard.ts';
+import { createCostEventProducer } from './costs/cost-event-producer.ts';
+import { createRuntimeSettings, type MutableRuntimeSettings } from './settings/runtime-settings.ts';
+import { createServiceGuard } from './guards/service-guard.ts';
+import { createOutageGuard } from './guards/outage-guard.ts';
 import { retryTopics } from './kafka/topics.ts';
 import { Headers } from './contracts/index.ts';
 import { headerString } from './kafka/serde.ts';
-import { createBudgetEnforcement, type BudgetEnforcement } from './costs/budget-enforcement.ts';
+import { createBudgetEnforcement, type BudgetEnforcement } from './guards/budget-enforcement.ts';
 import { createConfigTopicReader } from './settings/config-reader.ts';
 
 export interface AppOverrides {

@@ -11,8 +11,6 @@ export type Stage =
   | 'extract'
   | 'summarize'
   | 'classify'
-  | 'gate'
-  | 'publish'
   | 'retry'
   | 'config';
 
@@ -32,9 +30,7 @@ export const ErrorCodes = {
   LLM_REFUSED: 'LLM_REFUSED',
   LLM_AUTH: 'LLM_AUTH',
   LLM_UNKNOWN_MODEL: 'LLM_UNKNOWN_MODEL',
-  RETRIES_EXHAUSTED: 'RETRIES_EXHAUSTED',
   KAFKA_UNAVAILABLE: 'KAFKA_UNAVAILABLE',
-  CONFIG_INVALID: 'CONFIG_INVALID',
   INTERNAL: 'INTERNAL',
   /** The document's partition was taken from this instance: no new call is started. Never routed. */
   ABANDONED: 'ABANDONED',

@@ -21,7 +21,7 @@ export async function latency(o: ScenarioOptions): Promise<ScenarioResult> {
   const t = await createTopics(env);
   try {
     const w = await watchOutputs(t.kafka, [t.config.topics.enriched, t.config.topics.review, t.config.topics.dlq]);
-    const child = startChild(['src/cli.ts', 'start'], env);
+    const child = startChild(['src/cli/main.ts', 'start'], env);
     // Let the processor join its group before the clock starts.
     await sleep(o.quick ? 4000 : 6000);
     const producer = t.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });

@@ -33,7 +33,7 @@ export async function overhead(o: ScenarioOptions): Promise<ScenarioResult> {
 
     // The full pipeline (exactly-once output, cost events, the offline chain) as its own process.
     const w = await watchOutputs(t.kafka, [t.config.topics.enriched, t.config.topics.review, t.config.topics.dlq]);
-    const child = startChild(['src/cli.ts', 'start'], env, o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : []);
+    const child = startChild(['src/cli/main.ts', 'start'], env, o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : []);
     await w.waitFor(n, 900_000);
     const rss = child.peakRssMiB();
     await child.stop();

@@ -22,7 +22,7 @@ export async function saturation(o: ScenarioOptions): Promise<ScenarioResult> {
     const t = await createTopics(env);
     await produceAll(t.kafka, t.config.topics.raw, documents(n, 'sat'));
     const w = await watchOutputs(t.kafka, [t.config.topics.enriched, t.config.topics.review, t.config.topics.dlq]);
-    const child = startChild(['src/cli.ts', 'start'], env);
+    const child = startChild(['src/cli/main.ts', 'start'], env);
     await w.waitFor(n, 600_000);
     const ours = throughput(w.seen, await firstRequestAt(llm, 'sat-'));
     await child.stop();

@@ -20,7 +20,7 @@ export async function scaleout(o: ScenarioOptions & { redisUrl: string }): Promi
   try {
     await produceAll(t.kafka, t.config.topics.raw, documents(n, 'scale'));
     const w = await watchOutputs(t.kafka, [t.config.topics.enriched, t.config.topics.review, t.config.topics.dlq]);
-    const children = ['a', 'b', 'c'].map((x) => startChild(['src/cli.ts', 'start'], { ...env, INSTANCE_ID: `scale-${x}` }));
+    const children = ['a', 'b', 'c'].map((x) => startChild(['src/cli/main.ts', 'start'], { ...env, INSTANCE_ID: `scale-${x}` }));
     await w.waitFor(n, 600_000);
     const ours = throughput(w.seen, await firstRequestAt(llm, 'scale-'));
     const stats = await llm.stats();

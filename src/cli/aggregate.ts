@@ -1,5 +1,4 @@
 /** `enricher aggregate-costs`: the cost aggregator as its own process (and, in-process, for the demo). */
-import { stopOnSignals } from './signals.ts';
 import type { Command } from 'commander';
 import type { Config } from '../config.ts';
 import type { DailyCost } from '../contracts/index.ts';
@@ -8,8 +7,10 @@ import { loadDailyCosts } from '../costs/report.ts';
 import { createKafka, type KafkaClient } from '../kafka/client.ts';
 import { ensureTopics, topicSpecs } from '../kafka/topics.ts';
 import type { Logger } from '../observability/logger.ts';
-import { createRuntimeSettings } from '../runtime-settings.ts';
+import { createRuntimeSettings } from '../settings/runtime-settings.ts';
 import { createConfigTopicReader } from '../settings/config-reader.ts';
+import type { Boot } from './boot.ts';
+import { stopOnSignals } from './signals.ts';
 
 export interface RunningAggregator {
   readonly aggregator: CostAggregator;
@@ -48,7 +49,7 @@ export async function startAggregator(config: Config, logger: Logger, kafka: Kaf
   };
 }
 
-export function registerAggregateCommand(program: Command, boot: () => { config: Config; logger: Logger }): void {
+export function registerAggregateCommand(program: Command, boot: Boot): void {
   program
     .command('aggregate-costs')
     .description('sum llm.cost-events into llm.costs.daily (per UTC day and model; by step, run and instance) and raise budget alerts; one instance at a time')

@@ -1,25 +1,9 @@
 /** `enricher config set|unset|get`: the runtime settings on pipeline.config, applied live by every processor. */
 import type { Command } from 'commander';
-import type { Config } from '../config.ts';
-import { ConfigError } from '../errors.ts';
 import { createKafka } from '../kafka/client.ts';
-import type { Logger } from '../observability/logger.ts';
 import { effectiveSettings, readStoredSettings, setConfigValue, unsetConfigValue } from '../settings/config-topic.ts';
 import { SETTING_NAMES } from '../settings/config-values.ts';
-import { quietBoot } from './costs.ts';
-
-type Boot = () => { config: Config; logger: Logger };
-
-async function reportConfigErrors(fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    process.stderr.write(`enricher: ${e.message}\n`);
-    process.exit(2);
-  }
-  process.exit(0);
-}
+import { quietBoot, reportConfigErrors, type Boot } from './boot.ts';
 
 export function registerConfigCommands(program: Command, boot: Boot): void {
   const cmd = program.command('config').description(`runtime settings (${SETTING_NAMES.join(', ')}) on the compacted pipeline.config topic; running processors apply changes without a restart`);

@@ -6,7 +6,8 @@ import { REPORT_BY, formatCostTable, loadDailyCosts, type ReportBy } from '../co
 import { ConfigError } from '../errors.ts';
 import { createKafka, type KafkaClient } from '../kafka/client.ts';
 import { ensureTopics, topicSpecs } from '../kafka/topics.ts';
-import { createLogger, type Logger } from '../observability/logger.ts';
+import type { Logger } from '../observability/logger.ts';
+import { quietBoot, reportConfigErrors, type Boot } from './boot.ts';
 import { effectiveSettings, readStoredSettings } from '../settings/config-topic.ts';
 
 export function parseDay(input: string | undefined, now = new Date()): string {
@@ -43,13 +44,7 @@ export async function costsReport(config: Config, logger: Logger, opts: { day?: 
   return formatCostTable({ day, by, records, budgetUsd: budget.value, budgetSource: budget.source === 'environment' ? 'DAILY_BUDGET_USD' : config.topics.config });
 }
 
-/** A command that prints a result: the service's info logs would only get in the way. */
-export function quietBoot(boot: () => { config: Config; logger: Logger }): { config: Config; logger: Logger } {
-  const { config, logger } = boot();
-  return { config, logger: config.log.level === 'info' ? createLogger({ level: 'warn' }) : logger };
-}
-
-export function registerCostsCommand(program: Command, boot: () => { config: Config; logger: Logger }): void {
+export function registerCostsCommand(program: Command, boot: Boot): void {
   program
     .command('costs')
     .description('print the LLM spend of a UTC day from llm.costs.daily: calls, tokens, USD and share of the daily budget')
@@ -57,13 +52,8 @@ export function registerCostsCommand(program: Command, boot: () => { config: Con
     .option('--by <what>', `group by ${REPORT_BY.join(' | ')}`, 'model')
     .action(async (opts: { day?: string; by?: string }) => {
       const { config, logger } = quietBoot(boot);
-      try {
+      await reportConfigErrors(async () => {
         process.stdout.write(await costsReport(config, logger, opts));
-      } catch (e) {
-        if (!(e instanceof ConfigError)) throw e;
-        process.stderr.write(`enricher: ${e.message}\n`);
-        process.exit(2);
-      }
-      process.exit(0);
+      });
     });
 }

@@ -3,7 +3,9 @@
  * when no broker answers, creates the topics, loads the sample corpus, runs the processor with
  * the offline provider until every document is routed, and prints a summary.
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
 import { createApp } from '../app.ts';
 import type { Config } from '../config.ts';
 import type { CostEvent } from '../contracts/index.ts';
@@ -13,18 +15,17 @@ import { linesToMessages, produceFile } from './produce.ts';
 import { ensureBroker } from '../kafka/local-broker.ts';
 import { startDemoAggregator } from './aggregate.ts';
 import { costsReport } from './costs.ts';
-import { readFileSync } from 'node:fs';
+import type { Boot } from './boot.ts';
+import { createLogger } from '../observability/logger.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const SAMPLE_CORPUS = `${root}data/sample-corpus.jsonl`;
 
 const fmtUsd = (n: number) => `$${n.toFixed(6)}`;
 
-export async function runDemo(baseConfig: Config, logger: Logger, opts: { file?: string; out?: (s: string) => void } = {}): Promise<{ enriched: number; review: number; dlq: number; docsPerSec: number }> {
+export async function runDemo(config: Config, logger: Logger, opts: { file?: string; out?: (s: string) => void } = {}): Promise<{ enriched: number; review: number; dlq: number; docsPerSec: number }> {
   const out = opts.out ?? ((s: string) => process.stdout.write(s));
   const file = opts.file ?? SAMPLE_CORPUS;
-  // The demo shows the embedded offline provider: no key, no network, real token counts.
-  const config: Config = { ...baseConfig, llm: { ...baseConfig.llm, provider: 'offline' } };
   await ensureBroker(config, out);
 
   const ids = new Set(linesToMessages(readFileSync(file, 'utf8')).messages.map((m) => m.key).filter((k): k is string => k !== null));
@@ -86,4 +87,19 @@ export async function runDemo(baseConfig: Config, logger: Logger, opts: { file?:
   out(await costsReport(config, logger, {}));
   if (routed.size < ids.size) throw new Error(`only ${routed.size} of ${ids.size} documents were routed within 10 minutes`);
   return { enriched, review, dlq, docsPerSec };
+}
+
+export function registerDemoCommand(program: Command, boot: Boot): void {
+  program
+    .command('demo')
+    .option('--file <file.jsonl>', 'corpus to load (default: the bundled sample corpus)')
+    .description('start the local stack, load the sample corpus, process it with the offline provider and print a summary')
+    .action(async (opts: { file?: string }) => {
+      // The demo shows the embedded offline provider: no key, no network, real token counts.
+      const { config } = boot({ LLM_PROVIDER: 'offline' });
+      // The demo prints its own progress; the service's info logs would drown it.
+      const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level });
+      await runDemo(config, logger, opts.file ? { file: opts.file } : {});
+      process.exit(0);
+    });
 }

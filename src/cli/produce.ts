@@ -1,7 +1,9 @@
 /** `enricher produce <file.jsonl>`: loads documents line by line, bytes as they are. */
 import { readFileSync } from 'node:fs';
-import type { KafkaClient } from '../kafka/client.ts';
+import type { Command } from 'commander';
 import { Headers } from '../contracts/index.ts';
+import { createKafka, type KafkaClient } from '../kafka/client.ts';
+import type { Boot } from './boot.ts';
 
 export interface ProduceResult {
   sent: number;
@@ -39,4 +41,17 @@ export async function produceFile(kafka: KafkaClient, topic: string, file: strin
     await producer.disconnect();
   }
   return { sent: messages.length, unparsable };
+}
+
+export function registerProduceCommand(program: Command, boot: Boot): void {
+  program
+    .command('produce')
+    .argument('<file.jsonl>', 'one JSON document per line')
+    .option('--run-id <id>', 'ingestion run id, sent as the x-run-id header')
+    .description('load documents into documents.raw')
+    .action(async (file: string, opts: { runId?: string }) => {
+      const { config, logger } = boot();
+      const res = await produceFile(createKafka(config, logger), config.topics.raw, file, opts.runId);
+      process.stdout.write(`sent ${res.sent} messages to ${config.topics.raw}${res.unparsable ? ` (${res.unparsable} are not valid JSON: they will go to the DLQ)` : ''}\n`);
+    });
 }

@@ -10,9 +10,9 @@ import { createKafka, type KafkaClient } from '../kafka/client.ts';
 import {
   applyReplay, describeTarget, messagesToReplay, parseReplayTarget, planReplay, refusal,
   ReplayRefusedError, ReplayUsageError, type ReplayOptions,
-} from '../kafka/replay.ts';
+} from '../operations/replay.ts';
 import type { Logger } from '../observability/logger.ts';
-import { quietBoot } from './costs.ts';
+import { quietBoot, type Boot } from './boot.ts';
 
 export interface ReplayCommandOptions extends ReplayOptions {
   yes?: boolean | undefined;
@@ -79,7 +79,7 @@ function cacheNote(config: Config): string {
   return 'The result cache is in memory (no REDIS_URL): it starts empty, so the calls are paid again.';
 }
 
-export function registerReplayCommand(program: Command, boot: () => { config: Config; logger: Logger }): void {
+export function registerReplayCommand(program: Command, boot: Boot): void {
   program
     .command('replay')
     .description('reset the processor group\'s offsets on documents.raw (stop every processor first); shows the plan, applies it with --yes')

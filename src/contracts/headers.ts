@@ -17,5 +17,4 @@ export const Headers = {
   route: 'x-route',
   /** On retry topics: epoch ms when the message is due, so the retry consumer need not parse it. */
   dueAt: 'x-due-at',
-  instanceId: 'x-instance-id',
 } as const;

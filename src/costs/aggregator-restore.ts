@@ -9,7 +9,7 @@ import { BudgetAlert, DailyCost } from '../contracts/index.ts';
 import type { KafkaClient } from '../kafka/client.ts';
 import { decodeJson } from '../kafka/serde.ts';
 import type { Logger } from '../observability/logger.ts';
-import { readTopicOnce, topicOffsets } from '../settings/topic-follower.ts';
+import { readTopicOnce, topicOffsets } from '../kafka/topic-reader.ts';
 import { alertKey } from './budget-levels.ts';
 import type { DedupWindow } from './dedup.ts';
 import { fromDailyCost, type TotalsState } from './daily-totals.ts';

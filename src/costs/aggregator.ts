@@ -25,6 +25,7 @@ import type { Config } from '../config.ts';
 import { CostEvent, type BudgetAlert, type DailyCost } from '../contracts/index.ts';
 import { decodeJson, encodeJson } from '../kafka/serde.ts';
 import type { KafkaClient } from '../kafka/client.ts';
+import { isAuthorizationError, isFencing } from '../kafka/error-kinds.ts';
 import type { Logger } from '../observability/logger.ts';
 import { restoreAlerts, restoreTotals, warmDedupWindow } from './aggregator-restore.ts';
 import { alertKey, dueAlerts } from './budget-levels.ts';
@@ -65,12 +66,6 @@ export interface CostAggregator {
 
 export function aggregatorTransactionalId(groupId: string): string {
   return `${groupId}.tx`;
-}
-
-function isFencing(e: unknown): boolean {
-  const t = (e as { type?: string } | undefined)?.type ?? '';
-  const m = (e as Error | undefined)?.message ?? '';
-  return /PRODUCER_FENCED|INVALID_PRODUCER_EPOCH|fenced|INVALID_TXN_STATE|TRANSACTIONAL_ID_AUTHORIZATION/i.test(`${t} ${m}`);
 }
 
 export function createCostAggregator(deps: CostAggregatorDeps): CostAggregator {
@@ -167,7 +162,8 @@ export function createCostAggregator(deps: CostAggregatorDeps): CostAggregator {
     } catch (e) {
       await tx.abort().catch(() => undefined);
       for (const k of keys) dirty.add(k);
-      if (isFencing(e)) fatal(e as Error);
+      // Fenced by a newer aggregator, or no right to our transactional id: either way this one must stop.
+      if (isFencing(e) || isAuthorizationError(e)) fatal(e as Error);
       else {
         // A producer whose transaction failed may be in a state KafkaJS cannot leave: the next
         // flush starts with a new one under the same id (which also fences this one).

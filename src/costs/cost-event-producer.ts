@@ -4,7 +4,7 @@
  * for and must still be counted. The aggregator dedupes by call id, so a re-sent event is
  * never counted twice.
  */
-import type { CostSink } from '../chain/call-step.ts';
+import type { CostSink } from '../llm/chain/call-step.ts';
 import { Headers, type CostEvent } from '../contracts/index.ts';
 import { createBatchingSender, type BatchingSender } from '../kafka/batching-sender.ts';
 import { encodeJson } from '../kafka/serde.ts';

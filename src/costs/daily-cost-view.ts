@@ -6,7 +6,7 @@ import { DailyCost } from '../contracts/index.ts';
 import type { KafkaClient } from '../kafka/client.ts';
 import { decodeJson } from '../kafka/serde.ts';
 import type { Logger } from '../observability/logger.ts';
-import { createTopicFollower, readerGroupId } from '../settings/topic-follower.ts';
+import { createTopicFollower, readerGroupId } from '../kafka/topic-reader.ts';
 import { daySpend } from './daily-totals.ts';
 import type { Pico } from './money.ts';
 

@@ -6,7 +6,7 @@ import { DailyCost } from '../contracts/index.ts';
 import type { KafkaClient } from '../kafka/client.ts';
 import { decodeJson } from '../kafka/serde.ts';
 import type { Logger } from '../observability/logger.ts';
-import { readTopicOnce } from '../settings/topic-follower.ts';
+import { readTopicOnce } from '../kafka/topic-reader.ts';
 import { picoToUsd, type Pico } from './money.ts';
 
 export const REPORT_BY = ['model', 'step', 'run'] as const;

@@ -3,7 +3,7 @@
  * produced. Only the contiguous done prefix may be committed: a slow document holds back the
  * commit point, never the work behind it.
  */
-import type { OutgoingMessage } from '../producers/messages.ts';
+import type { OutgoingMessage } from '../kafka/records.ts';
 
 interface Entry {
   offset: string;

@@ -11,16 +11,17 @@
  * - Retry topics give `dueAt`: a partition whose next record is not due is paused and resumed
  *   when it is (the way Spring Kafka's retry topics wait), never slept on.
  */
-import type { Admin, Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { KafkaClient } from '../kafka/client.ts';
 import type { Committer } from '../kafka/transactional-committer.ts';
-import type { SourceRecord } from '../producers/messages.ts';
+import { isFencing } from '../kafka/error-kinds.ts';
+import { normalizeHeaders, type SourceRecord } from '../kafka/records.ts';
 import type { EnricherError } from '../errors.ts';
 import { createCapacity } from './capacity.ts';
-import type { HandleResult, Route } from './document-handler.ts';
-import { ALL_REASONS, type IntakeControl, type PauseReason } from './intake-control.ts';
+import type { HandleResult, Route } from '../pipeline/document-handler.ts';
+import { ALL_REASONS, type IntakeControl, type PauseReason } from '../guards/intake-control.ts';
 import { createKeyLanes } from './key-lanes.ts';
 import { createPartitionTracker, type PartitionTracker } from './partition-tracker.ts';
 
@@ -89,18 +90,6 @@ export interface PartitionedProcessor {
 }
 
 const pkey = (topic: string, partition: number) => `${topic}:${partition}`;
-
-function isFencing(e: unknown): boolean {
-  const t = (e as { type?: string } | undefined)?.type ?? '';
-  const m = (e as Error | undefined)?.message ?? '';
-  return /PRODUCER_FENCED|INVALID_PRODUCER_EPOCH|fenced|INVALID_TXN_STATE/i.test(`${t} ${m}`);
-}
-
-function toHeaders(h: KafkaMessage['headers']): IHeaders {
-  const out: IHeaders = {};
-  for (const [k, v] of Object.entries(h ?? {})) if (v !== undefined) out[k] = v;
-  return out;
-}
 
 /** Awaits work while calling heartbeat on the group's interval (KafkaJS only heartbeats between batches). */
 async function whileHeartbeating<T>(work: Promise<T>, heartbeat: () => Promise<void>, intervalMs: number): Promise<T> {
@@ -292,7 +281,7 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
   function process(s: PartitionState, message: KafkaMessage, topic: string, partition: number): void {
     const record: SourceRecord = {
       topic, partition, offset: message.offset, timestamp: message.timestamp,
-      key: message.key, value: message.value, headers: toHeaders(message.headers),
+      key: message.key, value: message.value, headers: normalizeHeaders(message.headers),
     };
     const laneKey = message.key ? message.key.toString('utf8') : `offset:${message.offset}`;
     const abandoned = () => partitions.get(pkey(topic, partition)) !== s;

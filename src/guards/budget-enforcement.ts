@@ -3,12 +3,12 @@
  * llm.costs.daily and the guard that reads it.
  */
 import type { Config } from '../config.ts';
-import type { IntakeControl } from '../consumers/intake-control.ts';
+import type { IntakeControl } from './intake-control.ts';
 import type { KafkaClient } from '../kafka/client.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { MutableRuntimeSettings } from '../runtime-settings.ts';
+import type { MutableRuntimeSettings } from '../settings/runtime-settings.ts';
 import { createBudgetGuard, type BudgetGuard } from './budget-guard.ts';
-import { createDailyCostView } from './daily-cost-view.ts';
+import { createDailyCostView } from '../costs/daily-cost-view.ts';
 
 export interface BudgetEnforcement {
   readonly guard: BudgetGuard;

@@ -9,15 +9,15 @@
  * Held documents stay in flight and uncommitted: a restart reprocesses them, nothing is lost.
  * Everything resumes at the next UTC day, or as soon as the budget is raised or removed.
  */
-import type { CallContext } from '../chain/call-step.ts';
-import type { LlmLimiter } from '../chain/limiter.ts';
+import type { CallContext } from '../llm/chain/call-step.ts';
+import type { LlmLimiter } from '../llm/limiter/limiter.ts';
 import type { CostEvent } from '../contracts/index.ts';
-import type { IntakeControl } from '../consumers/intake-control.ts';
+import type { IntakeControl } from './intake-control.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { MutableRuntimeSettings } from '../runtime-settings.ts';
-import { estimateSpend, isExceeded, msUntilNextUtcDay, reachedLevels } from './budget-levels.ts';
-import { utcDay } from './daily-totals.ts';
-import { picoToUsd, usdToPico, type Pico } from './money.ts';
+import type { MutableRuntimeSettings } from '../settings/runtime-settings.ts';
+import { estimateSpend, isExceeded, msUntilNextUtcDay, reachedLevels } from '../costs/budget-levels.ts';
+import { utcDay } from '../costs/daily-totals.ts';
+import { picoToUsd, usdToPico, type Pico } from '../costs/money.ts';
 
 export interface SpendSource {
   spend(day: string, instanceId: string): { total: Pico; instance: Pico };
@@ -42,6 +42,7 @@ export interface BudgetGuard {
   start(): void;
   stop(): void;
   evaluate(): void;
+  /** An observation point for tests: the day, the spend and whether calls are held. */
   status(): BudgetStatus;
 }
 

@@ -9,6 +9,7 @@ export interface IntakeControl {
   pause(reason: PauseReason, detail?: string): void;
   resume(reason: PauseReason): void;
   isPaused(appliesTo?: readonly PauseReason[]): boolean;
+  /** The reasons that hold intake now (tests wait on it; /readyz will say them). */
   reasons(): PauseReason[];
   /** Called with true when intake becomes paused for these reasons and false when it resumes. */
   subscribe(listener: (paused: boolean) => void, appliesTo?: readonly PauseReason[]): () => void;

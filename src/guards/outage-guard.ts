@@ -5,12 +5,13 @@
  * (half-open); the window then decides whether to stay open or pause again, with a longer
  * cool-down each time. Retries keep flowing meanwhile: messages wait in Kafka, none is lost.
  */
-import type { IntakeControl } from './consumers/intake-control.ts';
-import type { EnricherError } from './errors.ts';
-import type { Logger } from './observability/logger.ts';
+import type { IntakeControl } from './intake-control.ts';
+import type { EnricherError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
 
 export interface OutageGuard {
   record(ok: boolean, error?: EnricherError): void;
+  /** Whether intake is paused by this guard now. An observation point for its unit tests. */
   readonly open: boolean;
   stop(): void;
 }

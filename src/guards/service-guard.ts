@@ -3,9 +3,9 @@
  * The first one pauses intake and starts a slow health probe; every document that hit it
  * waits here and is processed again once the probe passes.
  */
-import type { IntakeControl } from './consumers/intake-control.ts';
-import type { EnricherError } from './errors.ts';
-import type { Logger } from './observability/logger.ts';
+import type { IntakeControl } from './intake-control.ts';
+import type { EnricherError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
 
 export interface ServiceGuard {
   waitOutServiceError(error: EnricherError, documentId: string): Promise<void>;

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Consumer, KafkaMessage } from 'kafkajs';
-import type { KafkaClient } from '../kafka/client.ts';
+import type { KafkaClient } from './client.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export interface FollowedRecord {

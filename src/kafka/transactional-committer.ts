@@ -8,7 +8,7 @@
  */
 import type { Producer, Transaction } from 'kafkajs';
 import type { Logger } from '../observability/logger.ts';
-import type { OutgoingMessage } from '../producers/messages.ts';
+import type { OutgoingMessage } from './records.ts';
 import type { KafkaClient } from './client.ts';
 
 export interface Committer {

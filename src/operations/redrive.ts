@@ -11,7 +11,7 @@ import { Headers } from '../contracts/index.ts';
 import type { KafkaClient } from '../kafka/client.ts';
 import { headerString } from '../kafka/serde.ts';
 import { redriveMarkerTopic } from '../kafka/topics.ts';
-import { readTopicOnce } from '../settings/topic-follower.ts';
+import { readTopicOnce } from '../kafka/topic-reader.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export interface RedriveOptions {

@@ -7,17 +7,18 @@
 import type { IHeaders } from 'kafkajs';
 import type { Config } from '../config.ts';
 import { Headers, RawDocument, RetryEnvelope, type ChainProgress } from '../contracts/index.ts';
-import type { ChainRunner } from '../chain/run-chain.ts';
+import type { ChainRunner } from '../llm/chain/run-chain.ts';
 import { EnricherError, ErrorCodes, toEnricherError } from '../errors.ts';
-import { routeFailure } from '../failure-routing.ts';
-import { qualityGate } from '../gate.ts';
+import { routeFailure } from './failure-routing.ts';
+import { qualityGate } from './gate.ts';
 import { decodeJson, encodeJson, headerString } from '../kafka/serde.ts';
 import { retryTopicName } from '../kafka/topics.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { buildEnriched, buildReviewItem } from '../outputs.ts';
-import { dlqMessage, enrichedMessage, retryMessage, reviewMessage, type OutgoingMessage, type SourceRecord } from '../producers/messages.ts';
-import type { RuntimeSettings } from '../runtime-settings.ts';
+import { buildEnriched, buildReviewItem } from './outputs.ts';
+import type { OutgoingMessage, SourceRecord } from '../kafka/records.ts';
+import { dlqMessage, enrichedMessage, retryMessage, reviewMessage } from './messages.ts';
+import type { RuntimeSettings } from '../settings/runtime-settings.ts';
 
 export type Route = 'enriched' | 'review' | 'retry' | 'dlq';
 

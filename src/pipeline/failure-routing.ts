@@ -4,7 +4,7 @@
  * permanent errors go straight to the DLQ; errors that are the service's fault (bad key,
  * unknown model) pause the service instead of condemning the document.
  */
-import type { EnricherError } from './errors.ts';
+import type { EnricherError } from '../errors.ts';
 
 export type FailureRoute =
   | { action: 'retry'; tier: number; delayMs: number; nextAttempt: number }

@@ -2,8 +2,8 @@
  * The quality gate: one pure function from a chain result and the threshold to a route.
  * A confident, complete result is published; anything else goes to a person, with reasons.
  */
-import type { ReviewReason } from './contracts/index.ts';
-import type { ChainResult } from './chain/run-chain.ts';
+import type { ReviewReason } from '../contracts/index.ts';
+import type { ChainResult } from '../llm/chain/run-chain.ts';
 
 export type GateDecision = { route: 'enriched' } | { route: 'review'; reasons: ReviewReason[] };
 

@@ -4,25 +4,8 @@
  */
 import type { IHeaders } from 'kafkajs';
 import { Headers, type EnrichedDocument, type RetryEnvelope, type ReviewItem } from '../contracts/index.ts';
+import { normalizeHeaders, type OutgoingMessage, type SourceRecord } from '../kafka/records.ts';
 import { encodeJson } from '../kafka/serde.ts';
-
-export interface OutgoingMessage {
-  topic: string;
-  key: Buffer | string | null;
-  value: Buffer | null;
-  headers: IHeaders;
-}
-
-/** Where a message came from: enough to find it again and to say so on the DLQ. */
-export interface SourceRecord {
-  topic: string;
-  partition: number;
-  offset: string;
-  timestamp: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: IHeaders;
-}
 
 export interface FailureInfo {
   code: string;
@@ -41,12 +24,7 @@ const ERROR_HEADERS = [
   Headers.originalPartition, Headers.originalOffset, Headers.originalTimestamp, Headers.failedAt, Headers.route,
 ];
 
-/** Our own x- headers are replaced, never stacked, when a message passes through twice. */
-function passthroughHeaders(h: IHeaders, drop: readonly string[]): IHeaders {
-  const out: IHeaders = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined && !drop.includes(k)) out[k] = v;
-  return out;
-}
+const passthroughHeaders = (h: IHeaders, drop: readonly string[]) => normalizeHeaders(h, drop);
 
 export function enrichedMessage(topic: string, doc: EnrichedDocument, headers: IHeaders): OutgoingMessage {
   return { topic, key: doc.document_id, value: encodeJson(doc), headers: { ...passthroughHeaders(headers, ERROR_HEADERS), [Headers.route]: 'enriched' } };
@@ -74,8 +52,6 @@ export function retryMessage(topic: string, envelope: RetryEnvelope, headers: IH
     },
   };
 }
-
-
 
 /**
  * The DLQ record: original key and bytes untouched, original headers kept, and the reason.

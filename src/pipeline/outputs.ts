@@ -1,7 +1,7 @@
 /** Builds the published values from a document and its chain result. */
-import type { EnrichedDocument, RawDocument, ReviewItem, ReviewReason, Usage } from './contracts/index.ts';
-import type { StepUsage } from './chain/call-step.ts';
-import type { ChainResult } from './chain/run-chain.ts';
+import type { EnrichedDocument, RawDocument, ReviewItem, ReviewReason, Usage } from '../contracts/index.ts';
+import type { StepUsage } from '../llm/chain/call-step.ts';
+import type { ChainResult } from '../llm/chain/run-chain.ts';
 
 export function toWireUsage(u: StepUsage): Usage {
   return { calls: u.calls, cached_calls: u.cachedCalls, input_tokens: u.inputTokens, output_tokens: u.outputTokens, cost_usd: u.costUsd };

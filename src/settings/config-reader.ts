@@ -7,9 +7,9 @@
 import type { Config } from '../config.ts';
 import type { KafkaClient } from '../kafka/client.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { MutableRuntimeSettings } from '../runtime-settings.ts';
+import type { MutableRuntimeSettings } from './runtime-settings.ts';
 import { decodeSettingRecord, settingName } from './config-values.ts';
-import { createTopicFollower, readerGroupId, type FollowedRecord } from './topic-follower.ts';
+import { createTopicFollower, readerGroupId, type FollowedRecord } from '../kafka/topic-reader.ts';
 
 export interface ConfigTopicReader {
   /** Resolves once the stored settings are applied (or after the timeout, with a warning). */

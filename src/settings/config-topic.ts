@@ -11,7 +11,7 @@ import type { KafkaClient } from '../kafka/client.ts';
 import { ensureTopics, topicSpecs } from '../kafka/topics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { decodeSettingRecord, parseSettingInput, settingName } from './config-values.ts';
-import { readTopicOnce } from './topic-follower.ts';
+import { readTopicOnce } from '../kafka/topic-reader.ts';
 
 type TopicConfig = Pick<Config, 'topics' | 'retry' | 'kafka'>;
 

@@ -1,6 +1,6 @@
 /**
  * Exactly-once output, proven by killing processes. The processor runs as real child
- * processes (`node src/cli.ts start`) against the real broker and a fast local
+ * processes (`node src/cli/main.ts start`) against the real broker and a fast local
  * OpenAI-compatible server that fails 10 % of calls. At the end, reading read_committed,
  * every input id appears exactly once across enriched + review + dlq.
  * Assertions are on ids and counts, never on timing.

@@ -6,7 +6,7 @@
  * budget.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { PRICE_TABLE } from '../../src/chain/pricing.ts';
+import { PRICE_TABLE } from '../../src/llm/pricing.ts';
 import type { BudgetAlert } from '../../src/contracts/index.ts';
 import { createCostAggregator, type CostAggregator } from '../../src/costs/aggregator.ts';
 import { picoToUsd, usdToPico } from '../../src/costs/money.ts';

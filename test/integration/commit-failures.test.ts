@@ -10,9 +10,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/kafka/client.ts';
 import { createTransactionalCommitter, type Committer } from '../../src/kafka/transactional-committer.ts';
-import { createIntakeControl } from '../../src/consumers/intake-control.ts';
-import { createPartitionedProcessor, type PartitionedProcessor } from '../../src/consumers/partitioned-processor.ts';
-import type { OutgoingMessage, SourceRecord } from '../../src/producers/messages.ts';
+import { createIntakeControl } from '../../src/guards/intake-control.ts';
+import { createPartitionedProcessor, type PartitionedProcessor } from '../../src/engine/partitioned-processor.ts';
+import type { OutgoingMessage, SourceRecord } from '../../src/kafka/records.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { connectTestKafka, randomName, readTopics, testConfig, type TestKafka } from '../support/kafka.ts';

@@ -108,7 +108,7 @@ describe('cost aggregator', () => {
     const output: string[] = [];
     const t = Date.now();
     const mark = (what: string) => console.log(`[costs] ${what} at ${((Date.now() - t) / 1000).toFixed(1)} s`);
-    child = spawn(process.execPath, ['src/cli.ts', 'aggregate-costs'], { env: { ...process.env, ...envOf(config) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, ['src/cli/main.ts', 'aggregate-costs'], { env: { ...process.env, ...envOf(config) }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (b: Buffer) => output.push(b.toString()));
     child.stderr!.on('data', (b: Buffer) => output.push(b.toString()));
     await until(() => output.join('').includes('cost aggregator started'), 30_000, `the child aggregator to start: ${output.join('')}`);

@@ -7,7 +7,7 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';
-import { PRICE_TABLE } from '../../src/chain/pricing.ts';
+import { PRICE_TABLE } from '../../src/llm/pricing.ts';
 import type { Config } from '../../src/config.ts';
 import { Headers, type CostEvent, type DailyCost, type EnrichedDocument } from '../../src/contracts/index.ts';
 import { createCostAggregator, type CostAggregator } from '../../src/costs/aggregator.ts';

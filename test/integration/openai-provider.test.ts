@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createOpenAiProvider, type OpenAiProviderDeps } from '../../src/chain/providers/openai.ts';
-import type { BilledCall, LlmRequest, RateLimitSignal, StepInput } from '../../src/chain/providers/provider.ts';
+import { createOpenAiProvider, type OpenAiProviderDeps } from '../../src/llm/providers/openai.ts';
+import type { BilledCall, LlmRequest, RateLimitSignal, StepInput } from '../../src/llm/providers/provider.ts';
 import { Entities, SummaryOutput, type StepName } from '../../src/contracts/enrichment.ts';
 import { EnricherError } from '../../src/errors.ts';
 import { createLogger, silentLogger } from '../../src/observability/logger.ts';

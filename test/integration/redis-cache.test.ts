@@ -5,9 +5,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { createCache } from '../../src/chain/create-cache.ts';
-import { createRedisCache } from '../../src/chain/redis-cache.ts';
-import { cacheKey, type ResultCache } from '../../src/chain/result-cache.ts';
+import { createCache } from '../../src/llm/cache/create-cache.ts';
+import { createRedisCache } from '../../src/llm/cache/redis-cache.ts';
+import { cacheKey, type ResultCache } from '../../src/llm/cache/result-cache.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { testConfig } from '../support/kafka.ts';
 import { deletePoolKeys, poolKeys, TEST_REDIS_URL, uniquePoolId, withRedis } from '../support/redis.ts';

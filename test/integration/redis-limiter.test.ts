@@ -7,8 +7,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LlmLimiter } from '../../src/chain/limiter.ts';
-import { createRedisLimiter } from '../../src/chain/redis-limiter.ts';
+import type { LlmLimiter } from '../../src/llm/limiter/limiter.ts';
+import { createRedisLimiter } from '../../src/llm/limiter/redis-limiter.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { deletePoolKeys, poolKeys, TEST_REDIS_URL, uniquePoolId, withRedis } from '../support/redis.ts';
 

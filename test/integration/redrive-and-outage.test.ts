@@ -1,7 +1,7 @@
 /** Redrive from the DLQ, and the outage guard, on the real broker through the real SDK. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Headers } from '../../src/contracts/index.ts';
-import { redrive } from '../../src/dlq/redrive.ts';
+import { redrive } from '../../src/operations/redrive.ts';
 import { doc, startHarness, type Harness } from '../support/harness.ts';
 import { readTopics } from '../support/kafka.ts';
 import { testLogger } from '../support/logger.ts';

@@ -10,7 +10,7 @@ import { createApp, type App } from '../../src/app.ts';
 import { replayCommand } from '../../src/cli/replay.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { EnrichedDocument } from '../../src/contracts/index.ts';
-import { parseReplayTarget, planReplay, ReplayUsageError } from '../../src/kafka/replay.ts';
+import { parseReplayTarget, planReplay, ReplayUsageError } from '../../src/operations/replay.ts';
 import { startFakeOpenAiServer, type FakeOpenAiServer } from '../support/fake-openai-server.ts';
 import { corpusDocs, toMessage } from '../support/docs.ts';
 import { connectTestKafka, jsonValue, readTopics, testEnv, type ReadRecord, type TestKafka } from '../support/kafka.ts';

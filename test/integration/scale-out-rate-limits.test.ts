@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { bucketFor, bucketMaxInWindow, bucketSteadyPerMinute } from '../../src/chain/limiter-settings.ts';
+import { bucketFor, bucketMaxInWindow, bucketSteadyPerMinute } from '../../src/llm/limiter/limiter-settings.ts';
 import { startFakeOpenAiServer, type FakeOpenAiServer } from '../support/fake-openai-server.ts';
 import { corpusDocs, toMessage } from '../support/docs.ts';
 import { connectTestKafka, testEnv, type TestKafka } from '../support/kafka.ts';

@@ -1,5 +1,5 @@
 /**
- * Scale-out, with real processes: three `node src/cli.ts start` children in one consumer
+ * Scale-out, with real processes: three `node src/cli/main.ts start` children in one consumer
  * group, LLM_POOL_SLOTS=5, against the local OpenAI-compatible server (100 ms per call),
  * which records how many calls it had in flight at once.
  *

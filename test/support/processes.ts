@@ -1,5 +1,5 @@
 /**
- * Runs the real CLI (`node src/cli.ts …`) as child processes, for tests that kill, restart
+ * Runs the real CLI (`node src/cli/main.ts …`) as child processes, for tests that kill, restart
  * and scale the processor. Each child's pino output goes to a log file for post-mortems.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -25,7 +25,7 @@ export function spawnCli(args: string[], env: Record<string, string>, name = `cl
   const logFile = join(logDir, `${Date.now()}-${name}.log`);
   const out = createWriteStream(logFile);
   // process.execPath is the Node 24 running the tests; the child inherits nothing but PATH/HOME.
-  const proc = spawn(process.execPath, ['src/cli.ts', ...args], {
+  const proc = spawn(process.execPath, ['src/cli/main.ts', ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

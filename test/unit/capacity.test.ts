@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createCapacity } from '../../src/consumers/capacity.ts';
+import { createCapacity } from '../../src/engine/capacity.ts';
 
 const always = () => true;
 const noBeat = async () => {};

@@ -3,19 +3,19 @@
  * cost sink, the three steps, the runner), with a fake LlmProvider in place of the model.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createStepCaller, type CallContext, type CostSink, type StepUsage } from '../../src/chain/call-step.ts';
-import { createClassifyStep } from '../../src/chain/classify.ts';
-import { createExtractStep } from '../../src/chain/extract.ts';
-import { createLocalLimiter, type LlmLimiter } from '../../src/chain/limiter.ts';
-import { PRICE_TABLE, createPricing } from '../../src/chain/pricing.ts';
-import { PROMPT_VERSION } from '../../src/chain/prompts.ts';
-import type { LlmProvider, LlmRequest, LlmResponse } from '../../src/chain/providers/provider.ts';
-import { createMemoryCache, type ResultCache } from '../../src/chain/result-cache.ts';
-import { createChainRunner, type ChainOutcome, type ChainResult } from '../../src/chain/run-chain.ts';
-import { createSummarizeStep } from '../../src/chain/summarize.ts';
+import { createStepCaller, type CallContext, type CostSink, type StepUsage } from '../../src/llm/chain/call-step.ts';
+import { createClassifyStep } from '../../src/llm/chain/classify.ts';
+import { createExtractStep } from '../../src/llm/chain/extract.ts';
+import { createLocalLimiter, type LlmLimiter } from '../../src/llm/limiter/limiter.ts';
+import { PRICE_TABLE, createPricing } from '../../src/llm/pricing.ts';
+import { PROMPT_VERSION } from '../../src/llm/chain/prompts.ts';
+import type { LlmProvider, LlmRequest, LlmResponse } from '../../src/llm/providers/provider.ts';
+import { createMemoryCache, type ResultCache } from '../../src/llm/cache/result-cache.ts';
+import { createChainRunner, type ChainOutcome, type ChainResult } from '../../src/llm/chain/run-chain.ts';
+import { createSummarizeStep } from '../../src/llm/chain/summarize.ts';
 import { CostEvent, type ChainProgress, type RawDocument, type StepName } from '../../src/contracts/index.ts';
 import { EnricherError, ErrorCodes } from '../../src/errors.ts';
-import { qualityGate } from '../../src/gate.ts';
+import { qualityGate } from '../../src/pipeline/gate.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 

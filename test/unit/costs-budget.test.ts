@@ -1,12 +1,12 @@
 /** Budget thresholds and the processor's guard, without Kafka: spend in, decisions out. */
 import { describe, expect, it } from 'vitest';
 import type { CostEvent } from '../../src/contracts/index.ts';
-import { createIntakeControl } from '../../src/consumers/intake-control.ts';
+import { createIntakeControl } from '../../src/guards/intake-control.ts';
 import { alertKey, dueAlerts, estimateSpend, msUntilNextUtcDay, reachedLevels } from '../../src/costs/budget-levels.ts';
-import { createBudgetGuard } from '../../src/costs/budget-guard.ts';
+import { createBudgetGuard } from '../../src/guards/budget-guard.ts';
 import { usdToPico } from '../../src/costs/money.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
-import { createRuntimeSettings } from '../../src/runtime-settings.ts';
+import { createRuntimeSettings } from '../../src/settings/runtime-settings.ts';
 import { parseSettingInput, decodeSettingRecord } from '../../src/settings/config-values.ts';
 
 const usd = usdToPico;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { FALLBACK_PRICE, PRICE_TABLE, createPricing, loadPriceOverrides } from '../../src/chain/pricing.ts';
+import { FALLBACK_PRICE, PRICE_TABLE, createPricing, loadPriceOverrides } from '../../src/llm/pricing.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { createLogger, silentLogger } from '../../src/observability/logger.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EnricherError, ErrorCodes } from '../../src/errors.ts';
-import { routeFailure, type RetryPolicy } from '../../src/failure-routing.ts';
+import { routeFailure, type RetryPolicy } from '../../src/pipeline/failure-routing.ts';
 
 const policy: RetryPolicy = { delaysMs: [10_000, 20_000, 40_000], maxDelayMs: 120_000 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ChainResult } from '../../src/chain/run-chain.ts';
-import { qualityGate } from '../../src/gate.ts';
+import type { ChainResult } from '../../src/llm/chain/run-chain.ts';
+import { qualityGate } from '../../src/pipeline/gate.ts';
 
 const SCORES = { business: 0.7, technology: 0.2, other: 0.1 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ALL_REASONS, createIntakeControl } from '../../src/consumers/intake-control.ts';
+import { ALL_REASONS, createIntakeControl } from '../../src/guards/intake-control.ts';
 
 describe('IntakeControl', () => {
   it('is paused while any reason holds, and lists the reasons', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { toStructuredOutputSchema } from '../../src/chain/providers/json-schema.ts';
+import { toStructuredOutputSchema } from '../../src/llm/providers/json-schema.ts';
 import { Classification, Entities, SummaryOutput } from '../../src/contracts/enrichment.ts';
 
 const StrictClassify = z.object({

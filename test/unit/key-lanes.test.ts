@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createKeyLanes } from '../../src/consumers/key-lanes.ts';
+import { createKeyLanes } from '../../src/engine/key-lanes.ts';
 
 function deferred<T = void>() {
   let resolve!: (v: T) => void;

@@ -5,8 +5,8 @@
  */
 import Bottleneck from 'bottleneck';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LlmLimiter } from '../../src/chain/limiter.ts';
-import { bucketOptions, createLocalHoldStore, createLocalPoolLimiter, createPoolLimiter, type HoldStore } from '../../src/chain/redis-limiter.ts';
+import type { LlmLimiter } from '../../src/llm/limiter/limiter.ts';
+import { bucketOptions, createLocalHoldStore, createLocalPoolLimiter, createPoolLimiter, type HoldStore } from '../../src/llm/limiter/redis-limiter.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

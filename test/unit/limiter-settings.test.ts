@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { countTokens } from 'gpt-tokenizer';
-import { bucketFor, bucketMaxInWindow, bucketSteadyPerMinute, chunkWeight, redactRedisUrl, slotExpirationMs, type Bucket } from '../../src/chain/limiter-settings.ts';
+import { bucketFor, bucketMaxInWindow, bucketSteadyPerMinute, chunkWeight, redactRedisUrl, slotExpirationMs, type Bucket } from '../../src/llm/limiter/limiter-settings.ts';
 
 /**
  * Replays a bucket the way Bottleneck's Redis scripts do (increments on a grid, applied lazily

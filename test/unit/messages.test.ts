@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Headers, type EnrichedDocument, type RetryEnvelope, type ReviewItem } from '../../src/contracts/index.ts';
-import { dlqMessage, enrichedMessage, retryMessage, reviewMessage } from '../../src/producers/messages.ts';
+import { dlqMessage, enrichedMessage, retryMessage, reviewMessage } from '../../src/pipeline/messages.ts';
 
 const enriched: EnrichedDocument = {
   document_id: 'doc-42',

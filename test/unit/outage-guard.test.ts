@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createIntakeControl } from '../../src/consumers/intake-control.ts';
+import { createIntakeControl } from '../../src/guards/intake-control.ts';
 import { EnricherError, ErrorCodes } from '../../src/errors.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
-import { createOutageGuard } from '../../src/outage-guard.ts';
+import { createOutageGuard } from '../../src/guards/outage-guard.ts';
 
 const transient = new EnricherError('503', { code: ErrorCodes.LLM_SERVER_ERROR, stage: 'extract', retriable: true });
 const permanent = new EnricherError('400', { code: ErrorCodes.LLM_BAD_REQUEST, stage: 'extract', retriable: false });

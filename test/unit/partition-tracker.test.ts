@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createPartitionTracker } from '../../src/consumers/partition-tracker.ts';
-import type { OutgoingMessage } from '../../src/producers/messages.ts';
+import { createPartitionTracker } from '../../src/engine/partition-tracker.ts';
+import type { OutgoingMessage } from '../../src/kafka/records.ts';
 import { mulberry32 } from '../support/random.ts';
 
 const msg = (id: string, valueBytes = 0): OutgoingMessage => ({

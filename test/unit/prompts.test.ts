@@ -6,8 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { PROMPT_VERSION, SYSTEM_PROMPTS, classifyUserPrompt, extractUserPrompt, summarizeUserPrompt } from '../../src/chain/prompts.ts';
-import { classifyAnswer } from '../../src/chain/llm-schemas.ts';
+import { PROMPT_VERSION, SYSTEM_PROMPTS, classifyUserPrompt, extractUserPrompt, summarizeUserPrompt } from '../../src/llm/chain/prompts.ts';
+import { classifyAnswer } from '../../src/llm/chain/llm-schemas.ts';
 import { z } from 'zod';
 
 /** Append only: version → fingerprint. Never edit a recorded line. */

@@ -4,7 +4,7 @@ import {
   parseResetDurationMs,
   parseRetryAfterMs,
   rateLimitSignalFrom,
-} from '../../src/chain/providers/rate-limit-headers.ts';
+} from '../../src/llm/providers/rate-limit-headers.ts';
 
 const h = (o: Record<string, string>) => new Headers(o);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cacheKey, createMemoryCache } from '../../src/chain/result-cache.ts';
+import { cacheKey, createMemoryCache } from '../../src/llm/cache/result-cache.ts';
 
 const answer = (n: number) => ({ output: { n }, model: 'gpt-4o-mini' });
 const msgs = { system: 'You extract entities.', user: 'Document: hello' };

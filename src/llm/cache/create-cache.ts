@@ -5,9 +5,9 @@
  * does LLM_CACHE_TTL=0 with Redis (an entry that lives 0 ms is no cache).
  */
 import { Redis } from 'ioredis';
-import type { Config } from '../config.ts';
-import type { Logger } from '../observability/logger.ts';
-import { redactRedisUrl } from './limiter-settings.ts';
+import type { Config } from '../../config.ts';
+import type { Logger } from '../../observability/logger.ts';
+import { redactRedisUrl } from '../limiter/limiter-settings.ts';
 import { createRedisCache } from './redis-cache.ts';
 import { createMemoryCache, type ResultCache } from './result-cache.ts';
 

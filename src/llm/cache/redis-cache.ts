@@ -6,7 +6,7 @@
  * outage does not add a timeout to every call.
  */
 import type { Redis } from 'ioredis';
-import type { Logger } from '../observability/logger.ts';
+import type { Logger } from '../../observability/logger.ts';
 import type { CachedAnswer, ResultCache } from './result-cache.ts';
 
 export interface RedisCacheDeps {

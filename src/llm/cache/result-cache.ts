@@ -4,7 +4,7 @@
  * new prompt version or model pays again.
  */
 import { createHash } from 'node:crypto';
-import type { LlmMessages } from './providers/provider.ts';
+import type { LlmMessages } from '../providers/provider.ts';
 
 export interface CachedAnswer {
   output: unknown;

@@ -7,15 +7,15 @@
 import { randomUUID } from 'node:crypto';
 import { countTokens } from 'gpt-tokenizer';
 import type { z } from 'zod';
-import type { CostEvent, StepName } from '../contracts/index.ts';
-import { EnricherError, ErrorCodes, toEnricherError } from '../errors.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { Metrics } from '../observability/metrics.ts';
-import type { LlmLimiter } from './limiter.ts';
-import type { Pricing } from './pricing.ts';
-import type { BilledCall, LlmMessages, LlmProvider, StepInput } from './providers/provider.ts';
-import type { ResultCache } from './result-cache.ts';
-import { cacheKey } from './result-cache.ts';
+import type { CostEvent, StepName } from '../../contracts/index.ts';
+import { EnricherError, ErrorCodes, toEnricherError } from '../../errors.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import type { LlmLimiter } from '../limiter/limiter.ts';
+import type { Pricing } from '../pricing.ts';
+import type { BilledCall, LlmMessages, LlmProvider, StepInput } from '../providers/provider.ts';
+import type { ResultCache } from '../cache/result-cache.ts';
+import { cacheKey } from '../cache/result-cache.ts';
 
 export interface CallContext {
   documentId: string;

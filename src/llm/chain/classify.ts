@@ -1,4 +1,4 @@
-import type { Classification, Entities, RawDocument } from '../contracts/index.ts';
+import type { Classification, Entities, RawDocument } from '../../contracts/index.ts';
 import type { CallContext, StepCaller, StepCallResult } from './call-step.ts';
 import { classifyAnswer, type ClassifyAnswer } from './llm-schemas.ts';
 import { SYSTEM_PROMPTS, classifyUserPrompt } from './prompts.ts';

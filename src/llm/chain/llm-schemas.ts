@@ -4,7 +4,7 @@
  * classify.ts folds into the contract's record.
  */
 import { z } from 'zod';
-import { Entities, SummaryOutput } from '../contracts/index.ts';
+import { Entities, SummaryOutput } from '../../contracts/index.ts';
 
 export const ExtractAnswer = Entities;
 export const SummarizeAnswer = SummaryOutput;

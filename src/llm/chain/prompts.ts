@@ -4,7 +4,7 @@
  * instead of reusing answers to the old one. test/unit/prompts.test.ts fails if a prompt
  * changes without a new version.
  */
-import type { Entities } from '../contracts/index.ts';
+import type { Entities } from '../../contracts/index.ts';
 
 export const PROMPT_VERSION = '2026-11-25.1';
 

@@ -2,9 +2,9 @@
  * extract → summarize (with the entities) → classify (with the summary). Resumable: given the
  * progress of an earlier attempt, it skips the steps already done.
  */
-import type { ChainProgress, RawDocument } from '../contracts/index.ts';
-import { EnricherError, ErrorCodes, toEnricherError } from '../errors.ts';
-import type { Logger } from '../observability/logger.ts';
+import type { ChainProgress, RawDocument } from '../../contracts/index.ts';
+import { EnricherError, ErrorCodes, toEnricherError } from '../../errors.ts';
+import type { Logger } from '../../observability/logger.ts';
 import { addUsage, emptyUsage, type CallContext, type StepUsage } from './call-step.ts';
 import type { ClassifyOutput, ClassifyStep } from './classify.ts';
 import type { ExtractStep } from './extract.ts';

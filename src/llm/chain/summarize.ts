@@ -1,4 +1,4 @@
-import type { Entities, RawDocument } from '../contracts/index.ts';
+import type { Entities, RawDocument } from '../../contracts/index.ts';
 import type { CallContext, StepCaller, StepCallResult } from './call-step.ts';
 import { SummarizeAnswer } from './llm-schemas.ts';
 import { SYSTEM_PROMPTS, summarizeUserPrompt } from './prompts.ts';

@@ -5,8 +5,8 @@
  *   LLM_RPM / LLM_TPM   → without Redis, the same rate limits, per instance
  *   neither             → the plain local pool (LLM_POOL_SLOTS calls per instance)
  */
-import type { Config } from '../config.ts';
-import type { Logger } from '../observability/logger.ts';
+import type { Config } from '../../config.ts';
+import type { Logger } from '../../observability/logger.ts';
 import { createLocalLimiter, type LlmLimiter } from './limiter.ts';
 import { bucketFor, bucketSteadyPerMinute, slotExpirationMs } from './limiter-settings.ts';
 import { createLocalPoolLimiter, createRedisLimiter } from './redis-limiter.ts';

@@ -3,7 +3,7 @@
  * contract as Airflow's 5-slot `llm_api` pool, but for this process only.
  */
 import { localBottleneck } from './local-bottleneck.ts';
-import type { Logger } from '../observability/logger.ts';
+import type { Logger } from '../../observability/logger.ts';
 
 export interface LlmLimiter {
   /** Runs fn when a slot (and, with rate limits, budget for `weight` tokens) is free. */
@@ -14,6 +14,7 @@ export interface LlmLimiter {
   readonly scope: 'local' | 'global';
   /** True when token weights matter (LLM_TPM is set), so callers only count tokens then. */
   readonly weighted: boolean;
+  /** Calls holding a slot now. An observation point: the scale-out tests count the pool with it. */
   running(): Promise<number>;
   stop(): Promise<void>;
 }

@@ -21,7 +21,7 @@
 import Bottleneck from 'bottleneck';
 import { localBottleneck } from './local-bottleneck.ts';
 import { Redis } from 'ioredis';
-import type { Logger } from '../observability/logger.ts';
+import type { Logger } from '../../observability/logger.ts';
 import { BUCKET_HEARTBEAT_MS, chunkWeight, RATE_WAIT_ALLOWANCE_MS, redactRedisUrl, type Bucket } from './limiter-settings.ts';
 import type { LlmLimiter } from './limiter.ts';
 

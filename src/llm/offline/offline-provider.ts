@@ -9,9 +9,9 @@ import { countTokens } from 'gpt-tokenizer';
 import { computeChatCompletionTokenCount } from 'gpt-tokenizer/functionCalling';
 import type { Entities } from '../../contracts/index.ts';
 import { EnricherError, ErrorCodes } from '../../errors.ts';
-import { DEFAULT_LEXICON, LEXICON, addLexiconHits } from './offline-lexicon.ts';
-import { extractEntities, summarize, words } from './offline-nlp.ts';
-import type { LlmMessages, LlmProvider, LlmRequest, LlmResponse, StepInput } from './provider.ts';
+import { DEFAULT_LEXICON, LEXICON, addLexiconHits } from './lexicon.ts';
+import { extractEntities, summarize, words } from './nlp.ts';
+import type { LlmMessages, LlmProvider, LlmRequest, LlmResponse, StepInput } from '../providers/provider.ts';
 
 export interface OfflineProviderOptions {
   model: string;

@@ -1,9 +1,9 @@
 /** Picks the provider from config: OpenAI (or any compatible server) with a key, else offline. */
-import type { Config } from '../config.ts';
-import type { Logger } from '../observability/logger.ts';
-import { createOfflineProvider } from './providers/offline.ts';
-import { createOpenAiProvider } from './providers/openai.ts';
-import type { LlmProvider, RateLimitSignal } from './providers/provider.ts';
+import type { Config } from '../../config.ts';
+import type { Logger } from '../../observability/logger.ts';
+import { createOfflineProvider } from '../offline/offline-provider.ts';
+import { createOpenAiProvider } from './openai.ts';
+import type { LlmProvider, RateLimitSignal } from './provider.ts';
 
 export interface ProviderWithProbe extends LlmProvider {
   probe(): Promise<void>;

@@ -1,0 +1,26 @@
+/** `enricher start`: the processor (documents.raw and the retry topics), with its HTTP endpoints. */
+import type { Command } from 'commander';
+import { createApp } from '../app.ts';
+import { startHttpEndpoints } from '../observability/http.ts';
+import type { Boot } from './boot.ts';
+import { stopOnSignals } from './signals.ts';
+
+export function registerStartCommand(program: Command, boot: Boot): void {
+  program
+    .command('start')
+    .description('run the processor (consumes documents.raw and the retry topics)')
+    .action(async () => {
+      const { config, logger } = boot();
+      const app = createApp(config, logger, {
+        onFatal: (e) => {
+          logger.fatal({ err: e.message, giveUpAfterMs: config.kafka.giveUpAfterMs }, 'exiting: Kafka unreachable for too long');
+          process.exit(1);
+        },
+      });
+      let ready = false;
+      await startHttpEndpoints({ port: config.metrics.port, metrics: app.metrics, ready: () => ready });
+      stopOnSignals({ stop: () => app.stop(), logger, stopping: 'shutting down: finishing in-flight work', stopped: 'stopped cleanly', failed: 'error during shutdown' });
+      await app.start();
+      ready = true;
+    });
+}

@@ -1,0 +1,63 @@
+/**
+ * Holds the rooms of src/ to docs/architecture.md: each folder imports only the rooms it is
+ * allowed to, so data flows one way and no folder-level cycle can come back unnoticed.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const src = fileURLToPath(new URL('../../src/', import.meta.url));
+
+/** A room and the rooms it may import (besides itself). Root files are rooms of their own. */
+const ALLOWED: Record<string, readonly string[]> = {
+  'cli': ['app.ts', 'engine', 'pipeline', 'guards', 'costs', 'settings', 'operations', 'llm', 'kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
+  'app.ts': ['engine', 'pipeline', 'guards', 'costs', 'settings', 'llm', 'kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
+  'engine': ['pipeline', 'guards', 'kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
+  'pipeline': ['llm', 'settings', 'kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
+  'guards': ['costs', 'llm', 'settings', 'kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
+  'costs': ['llm', 'kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
+  'settings': ['kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
+  'operations': ['kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
+  'llm': ['config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
+  'kafka': ['config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
+  'config.ts': ['errors.ts', 'util'],
+  'errors.ts': [],
+  'contracts': [],
+  'observability': [],
+  'util': [],
+};
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+const roomOf = (file: string) => relative(src, file).split('/')[0]!;
+
+describe('the rooms of src/', () => {
+  const all = files(src);
+
+  it('every file is in a room the architecture names', () => {
+    expect(all.map(roomOf).filter((r) => !(r in ALLOWED))).toEqual([]);
+  });
+
+  it('imports run only downwards (docs/architecture.md)', () => {
+    const wrong: string[] = [];
+    for (const file of all) {
+      const from = roomOf(file);
+      for (const m of readFileSync(file, 'utf8').matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
+        const to = roomOf(resolve(dirname(file), m[1]!));
+        if (to !== from && !ALLOWED[from]!.includes(to)) wrong.push(`${relative(src, file)} → ${m[1]}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('no file of src/ is over 300 lines', () => {
+    const long = all.map((f) => ({ f: relative(src, f), n: readFileSync(f, 'utf8').split('\n').length })).filter((x) => x.n > 300);
+    expect(long).toEqual([]);
+  });
+});

@@ -87,7 +87,7 @@ describe('shared LLM pool on Redis', () => {
     pools.push(pool);
     // An instance that takes both slots with calls that never end, then dies without a word.
     const script = `
-      import { createRedisLimiter } from './src/chain/redis-limiter.ts';
+      import { createRedisLimiter } from './src/llm/limiter/redis-limiter.ts';
       import { silentLogger } from './src/observability/logger.ts';
       const l = createRedisLimiter({ redisUrl: ${JSON.stringify(TEST_REDIS_URL)}, poolId: ${JSON.stringify(pool)}, slots: 2, expirationMs: 3000, logger: silentLogger() });
       for (let i = 0; i < 2; i++) l.schedule(1, () => new Promise(() => {}));

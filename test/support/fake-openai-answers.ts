@@ -53,7 +53,7 @@ export function parseDirectives(text: string): Directives {
 }
 
 /**
- * The document inside a prompt: the `"""` block after "Document:" (src/chain/prompts.ts), a
+ * The document inside a prompt: the `"""` block after "Document:" (src/llm/chain/prompts.ts), a
  * <document> element, or else the whole first user message.
  */
 export function documentText(messages: readonly ChatMessage[]): string {

@@ -681,7 +681,7 @@ describe('chain: cost events are acknowledged before a step settles', () => {
     expect(error.code).toBe(ErrorCodes.LLM_BAD_OUTPUT);
   });
 
-  // src/chain/call-step.ts, onBilledCall: `pendingCosts.push(costs.emit(event))` leaves the emit
+  // src/llm/chain/call-step.ts, onBilledCall: `pendingCosts.push(costs.emit(event))` leaves the emit
   // promise without a handler until the provider call has returned and `await Promise.all(...)`
   // runs. If the emit rejects meanwhile (the OpenAI adapter bills the first answer, then sends a
   // repair request; Bottleneck hands the result back on a later tick), Node reports an unhandled

@@ -31,7 +31,7 @@ describe('prompt version guard', () => {
   it('the current prompts match the fingerprint recorded for PROMPT_VERSION', () => {
     const now = fingerprint();
     expect(RECORDED[PROMPT_VERSION], `no fingerprint recorded for PROMPT_VERSION ${PROMPT_VERSION}: add '${PROMPT_VERSION}': '${now}'`).toBeDefined();
-    expect(now, `the prompts changed under PROMPT_VERSION ${PROMPT_VERSION}: bump PROMPT_VERSION in src/chain/prompts.ts and record its fingerprint '${now}'`).toBe(RECORDED[PROMPT_VERSION]);
+    expect(now, `the prompts changed under PROMPT_VERSION ${PROMPT_VERSION}: bump PROMPT_VERSION in src/llm/chain/prompts.ts and record its fingerprint '${now}'`).toBe(RECORDED[PROMPT_VERSION]);
   });
 
   it('no two versions share a fingerprint (a bump must come with a prompt change, and back)', () => {

@@ -4,10 +4,10 @@
  * LLM_CACHE_SIZE=0 turns caching off whatever the store (one switch for "always pay"), and so
  * does LLM_CACHE_TTL=0 with Redis (an entry that lives 0 ms is no cache).
  */
-import { Redis } from 'ioredis';
 import type { Config } from '../../config.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { redactRedisUrl } from '../limiter/limiter-settings.ts';
+import { createRedisClient } from '../redis-client.ts';
 import { createRedisCache } from './redis-cache.ts';
 import { createMemoryCache, type ResultCache } from './result-cache.ts';
 
@@ -18,7 +18,7 @@ export function createCache(config: Pick<Config, 'llm'>, logger: Logger): Result
   if (llm.cacheTtlMs <= 0) return undefined;
   const log = logger.child({ component: 'result-cache', redis: redactRedisUrl(llm.redisUrl) });
   // Short command timeout and one retry: a slow Redis must cost a call, not stall it.
-  const redis = new Redis(llm.redisUrl, { commandTimeout: 1_000, maxRetriesPerRequest: 1, connectionName: `llm-cache:${llm.poolId}` });
+  const redis = createRedisClient(llm.redisUrl, `llm-cache:${llm.poolId}`, { commandTimeout: 1_000, maxRetriesPerRequest: 1 });
   let lastError = 0;
   redis.on('error', (err: Error) => {
     // ioredis reconnects by itself; without a listener it would print every attempt.

@@ -20,7 +20,8 @@
  */
 import Bottleneck from 'bottleneck';
 import { localBottleneck } from './local-bottleneck.ts';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedisClient } from '../redis-client.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { BUCKET_HEARTBEAT_MS, chunkWeight, RATE_WAIT_ALLOWANCE_MS, redactRedisUrl, type Bucket } from './limiter-settings.ts';
 import type { LlmLimiter } from './limiter.ts';
@@ -244,7 +245,7 @@ export function createLocalPoolLimiter(s: PoolSettings): LlmLimiter {
 export function createRedisLimiter(s: PoolSettings & { redisUrl: string; poolId: string }): LlmLimiter {
   const log = s.logger.child({ pool: s.poolId, redis: redactRedisUrl(s.redisUrl) });
   const warn = throttled(log);
-  const redis = new Redis(s.redisUrl, { connectionName: `llm-pool:${s.poolId}` });
+  const redis = createRedisClient(s.redisUrl, `llm-pool:${s.poolId}`);
   const connection = new Bottleneck.IORedisConnection({ client: redis });
   connection.on('error', (err) => warn(err, 'Redis error in the shared LLM pool'));
   const common = {

@@ -68,16 +68,22 @@ describe('the commit path', () => {
   });
 
   describe('after a commit whose outcome is unknown', () => {
-    it('that did not go through (the committed offset is unchanged): fences, then commits the same documents again', async () => {
+    /** Offsets 0..4 read, 0..2 finished, and their commit failed with a timeout after it did (or did not) apply. */
+    async function afterUnknownCommit(applied: boolean) {
       const h = harness();
       const s = await h.partition();
       h.read(s, 0, 4);
       h.finish(s, 0, 1, 2);
-      h.committer.faults.push({ error: timeoutError(), applied: false });
+      h.committer.faults.push({ error: timeoutError(), applied });
       await h.commits.flush();
-      expect(h.committer.outputs).toEqual([]);
       expect(s.unknownCommit).toEqual({ nextOffset: 3n, count: 3 });
       expect(h.watchdog.failures).toHaveLength(1);
+      return { h, s };
+    }
+
+    it('that did not go through (the committed offset is unchanged): fences, then commits the same documents again', async () => {
+      const { h, s } = await afterUnknownCommit(false);
+      expect(h.committer.outputs).toEqual([]);
       const preparesBefore = h.committer.calls.prepare;
 
       h.finish(s, 3);
@@ -91,14 +97,8 @@ describe('the commit path', () => {
     });
 
     it('that did go through (the committed offset is the attempt\'s end): does not commit it twice', async () => {
-      const h = harness();
-      const s = await h.partition();
-      h.read(s, 0, 4);
-      h.finish(s, 0, 1, 2);
-      h.committer.faults.push({ error: timeoutError(), applied: true });
-      await h.commits.flush();
+      const { h, s } = await afterUnknownCommit(true);
       expect(h.committer.outputs).toEqual(range(0, 0, 2));
-      expect(s.unknownCommit).toEqual({ nextOffset: 3n, count: 3 });
 
       h.finish(s, 3, 4);
       await h.commits.flush();

@@ -1,32 +1,79 @@
 /**
  * Loads KafkaJS with our read_committed filter in place of its own (see
- * read-committed-filter.ts for the bug). KafkaJS's Batch takes the filter with require() when
- * it is first loaded, so the replacement goes into Node's module cache before that; a process
- * that loaded KafkaJS earlier by another path would keep the faulty filter, and is refused.
+ * read-committed-filter.ts for the bug, docs/kafkajs-read-committed-bug.md for the report).
+ * KafkaJS's Batch takes the filter with require() when it is first loaded, so the replacement
+ * goes into Node's module cache before that. The fix is bound to one KafkaJS release and one
+ * file of it: if either changed, the fix would silently stop applying, so the process refuses
+ * to start instead. A process that loaded KafkaJS earlier by another path would keep the faulty
+ * filter, and is refused too.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as KafkaJs from 'kafkajs';
 import { filterAbortedRecords } from './read-committed-filter.ts';
 
 const require = createRequire(import.meta.url);
-const root = dirname(require.resolve('kafkajs/package.json'));
-const filterPath = join(root, 'src/consumer/filterAbortedMessages.js');
-const batchPath = join(root, 'src/consumer/batch.js');
 
-function load(): typeof KafkaJs {
-  const cached = require.cache[filterPath];
+/** The KafkaJS release whose read_committed filter read-committed-filter.ts replaces. */
+export const FIXED_KAFKAJS_VERSION = '2.2.4';
+
+export interface FixTarget {
+  /** The module replaced. */
+  filterPath: string;
+  /** The module that requires it (KafkaJS's Batch). */
+  batchPath: string;
+}
+
+function resolves(path: string): boolean {
+  try {
+    require.resolve(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Where the fix goes in the KafkaJS installed at `root`. Throws, naming the version found and
+ * the path, unless it is the release the fix was written for and its Batch still requires the
+ * filter module we replace.
+ */
+export function fixTarget(root: string): FixTarget {
+  const filterPath = join(root, 'src/consumer/filterAbortedMessages.js');
+  const batchPath = join(root, 'src/consumer/batch.js');
+  let version = 'of unknown version';
+  try {
+    version = String((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: unknown }).version);
+  } catch {
+    // reported below as a version mismatch
+  }
+  const problems: string[] = [];
+  if (version !== FIXED_KAFKAJS_VERSION) problems.push(`the fix was written for KafkaJS ${FIXED_KAFKAJS_VERSION}`);
+  if (!resolves(filterPath)) problems.push(`${filterPath} does not resolve`);
+  else if (!resolves(batchPath) || !readFileSync(batchPath, 'utf8').includes("require('./filterAbortedMessages')")) problems.push(`${batchPath} does not require it`);
+  if (problems.length > 0) {
+    throw new Error(
+      `refusing to start: KafkaJS ${version} is installed at ${root}, and our read_committed fix replaces ${filterPath}, but ${problems.join(' and ')}. ` +
+        'Without the fix a read_committed consumer can see records of aborted transactions. Re-check the fix against this KafkaJS (docs/kafkajs-read-committed-bug.md) before changing the pinned version.',
+    );
+  }
+  return { filterPath, batchPath };
+}
+
+function load(target: FixTarget): typeof KafkaJs {
+  const cached = require.cache[target.filterPath];
   if (cached?.exports !== filterAbortedRecords) {
-    if (require.cache[batchPath]) {
-      throw new Error('KafkaJS was loaded before src/kafka/load-kafkajs.ts could replace its read_committed filter; import kafkajs only through src/kafka/client.ts');
+    if (require.cache[target.batchPath]) {
+      throw new Error(`KafkaJS was loaded (${target.batchPath}) before src/kafka/load-kafkajs.ts could replace its read_committed filter; import kafkajs only through src/kafka/client.ts`);
     }
-    const m = new Module(filterPath);
-    m.filename = filterPath;
+    const m = new Module(target.filterPath);
+    m.filename = target.filterPath;
     m.loaded = true;
     m.exports = filterAbortedRecords;
-    require.cache[filterPath] = m;
+    require.cache[target.filterPath] = m;
   }
   return require('kafkajs') as typeof KafkaJs;
 }
 
-export const kafkajs = load();
+export const kafkajs = load(fixTarget(dirname(require.resolve('kafkajs/package.json'))));

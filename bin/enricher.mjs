@@ -6,8 +6,8 @@
 const NODE_MAJOR = 24;
 if (Number(process.versions.node.split('.')[0]) !== NODE_MAJOR) {
   process.stderr.write(
-    `enricher runs on Node ${NODE_MAJOR}, and this is Node ${process.version}. Run it as \`npx enricher …\` or \`npm run enricher -- …\` ` +
-      `in the project after \`npm ci\`: they use the Node ${NODE_MAJOR} pinned in devDependencies.\n`,
+    `enricher runs on Node ${NODE_MAJOR}; this is Node ${process.version}. Run it as \`npx enricher …\` or \`npm run enricher -- …\` ` +
+      `in the project: they use the Node ${NODE_MAJOR} that \`npm ci\` installs from devDependencies (not with --omit=dev or --ignore-scripts).\n`,
   );
   process.exit(1);
 }

@@ -94,9 +94,9 @@ async function processCorpus(config: Config, logger: Logger, file: string, ids: 
     }
     await app.raw.flush();
     const seconds = (Date.now() - t0) / 1000;
-    progress.show(`${routedLine()}; stopping the processor…`);
+    progress.show(`  routed ${routed.size}/${ids.size}; stopping the processor…`);
     await app.stop();
-    progress.show(`${routedLine()}; waiting for the cost totals…`);
+    progress.show(`  routed ${routed.size}/${ids.size}; waiting for the cost totals…`);
     const aggregated = await aggregator.waitForRun(runId, costs.length, 30_000);
     await aggregator.stop();
     return { routed, costs, seconds, aggregated };

@@ -6,6 +6,8 @@
 export interface ProgressOutput {
   write(s: string): unknown;
   readonly isTTY?: boolean;
+  /** The terminal's width: a longer line would wrap, and the redraw would erase only its last row. */
+  readonly columns?: number;
 }
 
 export interface ProgressLine {
@@ -22,15 +24,16 @@ export function createProgressLine(out: ProgressOutput, opts: { intervalMs?: num
   const intervalMs = opts.intervalMs ?? 1000;
   const now = opts.now ?? Date.now;
   if (out.isTTY) {
+    const fit = (text: string) => (out.columns && text.length >= out.columns ? `${text.slice(0, out.columns - 2)}…` : text);
     let shown = '';
     return {
       show(text) {
         if (text === shown) return;
         shown = text;
-        out.write(REDRAW + text);
+        out.write(REDRAW + fit(text));
       },
       done(text) {
-        out.write(`${REDRAW}${text}\n`);
+        out.write(`${REDRAW}${fit(text)}\n`);
         shown = '';
       },
     };

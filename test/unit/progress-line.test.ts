@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createProgressLine } from '../../src/cli/progress-line.ts';
 
-function recorder(isTTY: boolean) {
+function recorder(isTTY: boolean, columns?: number) {
   const writes: string[] = [];
-  return { writes, out: { isTTY, write: (s: string) => writes.push(s) } };
+  return { writes, out: { isTTY, columns, write: (s: string) => writes.push(s) } };
 }
 
 describe('the progress line on a terminal', () => {
@@ -18,6 +18,15 @@ describe('the progress line on a terminal', () => {
     // What the terminal shows at the end: only the last state, on a line of its own.
     expect(writes.join('').split('\r\x1b[2K').at(-1)).toBe('routed 3/3\n');
     expect(writes.join('')).not.toContain('\n\r');
+  });
+
+  it('cuts a line to the terminal width, so that it never wraps onto a row the redraw cannot erase', () => {
+    const { writes, out } = recorder(true, 20);
+    const p = createProgressLine(out);
+    p.show('routed 72/72 documents; stopping the processor');
+    p.done('routed 72/72');
+    expect(writes).toEqual(['\r\x1b[2Krouted 72/72 docum…', '\r\x1b[2Krouted 72/72\n']);
+    expect('routed 72/72 docum…'.length).toBeLessThan(20);
   });
 });
 

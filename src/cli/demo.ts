@@ -2,35 +2,74 @@
  * `npm run demo`: the whole service on a real broker in one command. Starts the local stack
  * when no broker answers, creates the topics, loads the sample corpus, runs the processor with
  * the offline provider until every document is routed, and prints a summary.
+ *
+ * The terminal shows only the demo's own progress and summary: the processor's pino log (with
+ * KafkaJS's start-up chatter about coordinators and transaction retries) and Node's warnings go
+ * to a log file under .local-stack/, named at the end.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { pino } from 'pino';
 import { createApp } from '../app.ts';
 import type { Config } from '../config.ts';
 import type { CostEvent } from '../contracts/index.ts';
 import { createKafka } from '../kafka/client.ts';
-import type { Logger } from '../observability/logger.ts';
+import { createLogger, type Logger } from '../observability/logger.ts';
 import { linesToMessages, produceFile } from './produce.ts';
 import { ensureBroker } from '../kafka/local-broker.ts';
 import { startDemoAggregator } from './aggregate.ts';
 import { costsReport } from './costs.ts';
 import type { Boot } from './boot.ts';
-import { createLogger } from '../observability/logger.ts';
+import { createProgressLine, type ProgressOutput } from './progress-line.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const SAMPLE_CORPUS = `${root}data/sample-corpus.jsonl`;
+export const DEMO_LOG = `${root}.local-stack/demo.log`;
 
 const fmtUsd = (n: number) => `$${n.toFixed(6)}`;
+/** Paths as the user would type them from where they ran the demo. */
+const shown = (path: string) => {
+  const r = relative(process.cwd(), path);
+  return r.startsWith('..') ? path : r;
+};
 
-export async function runDemo(config: Config, logger: Logger, opts: { file?: string; out?: (s: string) => void } = {}): Promise<{ enriched: number; review: number; dlq: number; docsPerSec: number }> {
-  const out = opts.out ?? ((s: string) => process.stdout.write(s));
-  const file = opts.file ?? SAMPLE_CORPUS;
-  await ensureBroker(config, out);
+/** A pino logger writing to `path`, emptied first so that the file holds this run only. */
+export function fileLogger(level: string, path: string): Logger {
+  mkdirSync(dirname(path), { recursive: true });
+  // Synchronous writes: the demo ends with process.exit, which would drop a buffered tail.
+  return createLogger({ level, destination: pino.destination({ dest: path, append: false, sync: true }) });
+}
 
-  const ids = new Set(linesToMessages(readFileSync(file, 'utf8')).messages.map((m) => m.key).filter((k): k is string => k !== null));
-  const runId = `demo-${new Date().toISOString()}`;
+/** Node's own warnings (a library's deprecation, KafkaJS's timer warning) go to the log, not between the progress lines. */
+function logNodeWarnings(logger: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => logger.warn({ err: w }, `node warning: ${w.name}`));
+}
+
+export interface DemoOptions {
+  file?: string;
+  out?: ProgressOutput;
+  /** Where the logger writes, for the summary to name. */
+  logFile?: string;
+}
+
+interface DemoRun {
+  routed: Map<string, string>;
+  costs: CostEvent[];
+  seconds: number;
+  aggregated: boolean;
+}
+
+const countOf = (routed: Map<string, string>, route: string) => [...routed.values()].filter((v) => v === route).length;
+
+/** Loads the corpus and runs the processor until every document is routed, showing progress on one line. */
+async function processCorpus(config: Config, logger: Logger, file: string, ids: ReadonlySet<string>, runId: string, stdout: ProgressOutput): Promise<DemoRun> {
+  const progress = createProgressLine(stdout);
   const routed = new Map<string, string>();
+  const routedLine = () =>
+    `  routed ${routed.size}/${ids.size} documents (enriched ${countOf(routed, 'enriched')}, review ${countOf(routed, 'review')}, dlq ${countOf(routed, 'dlq')})`;
   const costs: CostEvent[] = [];
   const app = createApp(config, logger, {
     onRouted: (route, id) => {
@@ -40,35 +79,47 @@ export async function runDemo(config: Config, logger: Logger, opts: { file?: str
       if (e.run_id === runId) costs.push(e);
     },
   });
-  // The cost aggregator runs alongside, so that the end shows what `enricher costs` prints.
-  const aggregator = await startDemoAggregator(config, logger);
-  await app.start();
-  const kafka = createKafka(config, logger, '-demo');
-  const t0 = Date.now();
-  const produced = await produceFile(kafka, config.topics.raw, file, runId);
-  out(`Loaded ${produced.sent} documents from ${file} into ${config.topics.raw} (run ${runId})\n`);
-
-  let lastPrint = 0;
-  const deadline = Date.now() + 10 * 60_000;
-  while (routed.size < ids.size && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    if (Date.now() - lastPrint > 1000) {
-      lastPrint = Date.now();
-      const s = app.raw.stats();
-      const rate = routed.size / Math.max(0.001, (Date.now() - t0) / 1000);
-      out(`  routed ${routed.size}/${ids.size}  (enriched ${s.routes.enriched}, review ${s.routes.review}, dlq ${s.routes.dlq})  ${rate.toFixed(1)} docs/s\n`);
+  try {
+    progress.show('  starting the processor and the cost aggregator…');
+    // The cost aggregator runs alongside, so that the end shows what `enricher costs` prints.
+    const aggregator = await startDemoAggregator(config, logger);
+    await app.start();
+    progress.show(`  loading ${ids.size} documents into ${config.topics.raw}…`);
+    const t0 = Date.now();
+    await produceFile(createKafka(config, logger, '-demo'), config.topics.raw, file, runId);
+    const deadline = Date.now() + 10 * 60_000;
+    while (routed.size < ids.size && Date.now() < deadline) {
+      progress.show(routedLine());
+      await new Promise((r) => setTimeout(r, 100));
     }
+    await app.raw.flush();
+    const seconds = (Date.now() - t0) / 1000;
+    progress.show(`  routed ${routed.size}/${ids.size}; stopping the processor…`);
+    await app.stop();
+    progress.show(`  routed ${routed.size}/${ids.size}; waiting for the cost totals…`);
+    const aggregated = await aggregator.waitForRun(runId, costs.length, 30_000);
+    await aggregator.stop();
+    return { routed, costs, seconds, aggregated };
+  } finally {
+    // Also on a failure: the error message then starts on a line of its own.
+    progress.done(routedLine());
   }
-  await app.raw.flush();
-  const seconds = (Date.now() - t0) / 1000;
-  await app.stop();
-  const aggregated = await aggregator.waitForRun(runId, costs.length, 30_000);
-  await aggregator.stop();
+}
 
-  const count = (r: string) => [...routed.values()].filter((v) => v === r).length;
-  const enriched = count('enriched');
-  const review = count('review');
-  const dlq = count('dlq');
+export async function runDemo(config: Config, logger: Logger, opts: DemoOptions = {}): Promise<{ enriched: number; review: number; dlq: number; docsPerSec: number }> {
+  const stdout = opts.out ?? process.stdout;
+  const out = (s: string) => void stdout.write(s);
+  const file = opts.file ?? SAMPLE_CORPUS;
+  await ensureBroker(config, out);
+
+  const ids = new Set(linesToMessages(readFileSync(file, 'utf8')).messages.map((m) => m.key).filter((k): k is string => k !== null));
+  const runId = `demo-${new Date().toISOString()}`;
+  out(`Demo run ${runId}: ${ids.size} documents from ${shown(file)}, offline provider, broker ${config.kafka.brokers.join(',')}\n`);
+  const { routed, costs, seconds, aggregated } = await processCorpus(config, logger, file, ids, runId, stdout);
+
+  const enriched = countOf(routed, 'enriched');
+  const review = countOf(routed, 'review');
+  const dlq = countOf(routed, 'dlq');
   const docsPerSec = routed.size / seconds;
   const byModel = new Map<string, { calls: number; input: number; output: number; usd: number }>();
   for (const c of costs) {
@@ -85,6 +136,7 @@ export async function runDemo(config: Config, logger: Logger, opts: { file?: str
   out(`\n  (offline provider: token counts are real (gpt-tokenizer), prices are ${config.llm.model}'s list prices)\n`);
   out(`\nToday's spend from ${config.topics.costsDaily}, as \`enricher costs\` prints it${aggregated ? '' : ' (the aggregator had not caught up with this run within 30 s)'}:\n`);
   out(await costsReport(config, logger, {}));
+  if (opts.logFile) out(`\nThe processor's log (pino JSON, level ${config.log.level}): ${shown(opts.logFile)}\n`);
   if (routed.size < ids.size) throw new Error(`only ${routed.size} of ${ids.size} documents were routed within 10 minutes`);
   return { enriched, review, dlq, docsPerSec };
 }
@@ -93,13 +145,20 @@ export function registerDemoCommand(program: Command, boot: Boot): void {
   program
     .command('demo')
     .option('--file <file.jsonl>', 'corpus to load (default: the bundled sample corpus)')
+    .option('--log <file>', `where the processor's log goes (default: ${shown(DEMO_LOG)})`)
     .description('start the local stack, load the sample corpus, process it with the offline provider and print a summary')
-    .action(async (opts: { file?: string }) => {
+    .action(async (opts: { file?: string; log?: string }) => {
       // The demo shows the embedded offline provider: no key, no network, real token counts.
       const { config } = boot({ LLM_PROVIDER: 'offline' });
-      // The demo prints its own progress; the service's info logs would drown it.
-      const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level });
-      await runDemo(config, logger, opts.file ? { file: opts.file } : {});
+      const logFile = opts.log ?? DEMO_LOG;
+      const logger = fileLogger(config.log.level, logFile);
+      logNodeWarnings(logger);
+      try {
+        await runDemo(config, logger, { logFile, ...(opts.file ? { file: opts.file } : {}) });
+      } catch (e) {
+        logger.error({ err: e }, 'demo failed');
+        throw new Error(`${e instanceof Error ? e.message : String(e)} (the processor's log: ${shown(logFile)})`, { cause: e });
+      }
       process.exit(0);
     });
 }

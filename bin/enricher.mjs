@@ -11,4 +11,11 @@ if (Number(process.versions.node.split('.')[0]) !== NODE_MAJOR) {
   );
   process.exit(1);
 }
-await import('../src/cli/main.ts');
+try {
+  await import('../src/cli/main.ts');
+} catch (e) {
+  // A refusal while loading (the KafkaJS read_committed fix does not fit the installed KafkaJS)
+  // is one line naming the cause, not a stack trace.
+  process.stderr.write(`enricher: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+}

@@ -101,6 +101,7 @@ export async function startFakeOpenAiServer(opts: FakeOptions = {}): Promise<Fak
   const config: FakeConfig = {
     latencyMs: opts.latencyMs ?? 0, jitterMs: opts.jitterMs ?? 0, failureRate: opts.failureRate ?? 0, failureStatus: opts.failureStatus ?? 503,
     modelOverride: opts.modelOverride, knownModels: opts.knownModels, apiKey: opts.apiKey, rateLimit: opts.rateLimit, extraHeaders: opts.extraHeaders ?? {},
+    promptCache: opts.promptCache, serviceTier: opts.serviceTier, answerModels: opts.answerModels, reasoningTokens: opts.reasoningTokens, logprobs: opts.logprobs,
   };
   let random = mulberry32(opts.seed ?? Math.floor(Math.random() * 2 ** 31));
   let rules: Array<FaultRule & { left: number }> = [];
@@ -177,6 +178,8 @@ export async function startFakeOpenAiServer(opts: FakeOptions = {}): Promise<Fak
         sendError(res, 404, `The model \`${rec.model}\` does not exist or you do not have access to it.`);
         return finish(404, 'unknownModel');
       }
+      if (typeof body.service_tier === 'string') rec.requestedTier = body.service_tier;
+      rec.logprobs = body.logprobs === true;
       const wantsLogprobs = body.logprobs === true && config.logprobs !== false;
       if (wantsLogprobs && isReasoningModel(rec.model)) {
         sendError(res, 400, `Unsupported parameter: 'logprobs' is not supported with this model.`);

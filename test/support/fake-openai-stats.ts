@@ -32,6 +32,9 @@ export interface RequestRecord {
   serviceTier?: string;
   /** The model the answer named (the requested one unless the server was told otherwise). */
   answeredModel?: string;
+  /** What the request asked for: service_tier, and whether it wanted token log-probabilities. */
+  requestedTier?: string;
+  logprobs?: boolean;
 }
 
 export interface FakeStats {

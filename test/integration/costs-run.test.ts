@@ -4,7 +4,6 @@
  * that are recovered inside the calls (SDK retries, the repair of a malformed answer). The
  * daily totals must equal what was billed, priced with the table, to 1e-9 USD.
  */
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';
 import { PRICE_TABLE } from '../../src/llm/pricing.ts';
@@ -14,11 +13,11 @@ import { Headers, type CostEvent, type DailyCost, type EnrichedDocument } from '
 import { createCostAggregator, type CostAggregator } from '../../src/costs/aggregator.ts';
 import { picoToUsd, usdToPico } from '../../src/costs/money.ts';
 import { formatCostTable, loadDailyCosts } from '../../src/costs/report.ts';
-import { createLogger, silentLogger, type Logger } from '../../src/observability/logger.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
 import { corpusDocs } from '../support/docs.ts';
 import { doc, startHarness, type Harness } from '../support/harness.ts';
 import { connectTestKafka, jsonValue, readTopics, testConfig, type TestKafka } from '../support/kafka.ts';
-import { testLogger } from '../support/logger.ts';
+import { capturingLogger, testLogger } from '../support/logger.ts';
 
 let tk: TestKafka | undefined;
 let app: App | undefined;
@@ -60,16 +59,6 @@ async function dailyTotals(a: CostAggregator, config: Config, kafka: TestKafka['
   return loadDailyCosts(kafka, config.topics.costsDaily, 'probe', silentLogger());
 }
 
-function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'warn', destination }), lines };
-}
 
 describe('costs of a run', () => {
   it('offline provider: llm.costs.daily sums to the cost events and to the documents’ usage', async () => {
@@ -216,7 +205,7 @@ describe('costs of a run', () => {
     tk = await connectTestKafka(config);
     await tk.createTopics(config);
     aggregator = await startAggregator(config, tk.kafka);
-    const { logger, lines } = capturingLogger();
+    const { logger, lines } = capturingLogger('warn');
     const emitted: CostEvent[] = [];
     app = createApp(config, logger, { onCostEvent: (e) => emitted.push(e) });
     await app.start();

@@ -2,25 +2,14 @@
  * Which confidence the gate reads: CONFIDENCE_MODE over the self-reported number and the
  * category's token probability, resolved once with the provider, through the classify step.
  */
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { StepCall, StepCallResult, StepCaller } from '../../src/llm/chain/call-step.ts';
 import { emptyUsage } from '../../src/llm/chain/call-step.ts';
 import { createClassifyStep } from '../../src/llm/chain/classify.ts';
 import { combineConfidence, resolveConfidenceMode } from '../../src/llm/chain/confidence.ts';
-import { createLogger } from '../../src/observability/logger.ts';
 import { qualityGate } from '../../src/pipeline/gate.ts';
+import { capturingLogger } from '../support/logger.ts';
 
-function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'info', destination }), lines };
-}
 
 describe('combineConfidence', () => {
   it('self: the stated number, whatever the tokens say; both numbers are kept', () => {

@@ -2,22 +2,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { FALLBACK_PRICE, PRICE_TABLE, createPricing, loadPriceOverrides } from '../../src/llm/pricing.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { createLogger, silentLogger } from '../../src/observability/logger.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
+import { capturingLogger } from '../support/logger.ts';
 
-function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'warn', destination }), lines };
-}
 
 function tempFile(content: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'prices-')), 'prices.json');
@@ -119,7 +109,7 @@ describe('pricing', () => {
   });
 
   it('prices an unknown tier, or a tier without a price, at the standard price as "fallback", warning once', () => {
-    const { logger, lines } = capturingLogger();
+    const { logger, lines } = capturingLogger('warn');
     const fallbacks: string[] = [];
     const p = createPricing({ logger, onFallback: (m) => fallbacks.push(m) });
     const scale = p.price({ model: 'gpt-4o', inputTokens: 1000, cachedInputTokens: 0, outputTokens: 0, serviceTier: 'scale' });
@@ -188,7 +178,7 @@ describe('pricing', () => {
   });
 
   it('prices an unknown model with the fallback, says so once, and counts every fallback', () => {
-    const { logger, lines } = capturingLogger();
+    const { logger, lines } = capturingLogger('warn');
     const fallbacks: string[] = [];
     const p = createPricing({ logger, onFallback: (m) => fallbacks.push(m) });
     const a = plain(p, 'mystery-model-1', 1000, 1000);

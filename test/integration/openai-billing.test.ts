@@ -76,6 +76,15 @@ describe('OpenAI provider: what it reports for billing', () => {
     expect(billed.map((b) => b.inputTokens)).toEqual(records.map((r) => r.promptTokens));
   });
 
+  it('flex capacity gone (429 resource unavailable): unbilled, retriable, a retry-tier failure like any 429', async () => {
+    server.addFault({ action: { status: 429, message: 'Resource unavailable. Please retry later or use the default service tier.' } });
+    const { provider, billed, classify } = setup('o3', 'flex');
+    const err = await provider.complete(classify('f-1', 'Chips.')).then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'LLM_RATE_LIMITED', retriable: true, status: 429 });
+    expect(billed).toEqual([]);
+    expect(server.requests()[0]!.requestedTier).toBe('flex');
+  });
+
   it('reasoning model: reports reasoning tokens inside the output, and asks for no logprobs it would be refused', async () => {
     server.configure({ reasoningTokens: 256 });
     const { provider, billed, classify } = setup('o3');

@@ -83,7 +83,7 @@ function lookup(table: Readonly<Record<string, ModelPrice>>, model: string): Mod
 }
 
 /** What the response says was used: the tokens and the tier (null or absent when it did not say). */
-export interface BilledUsage {
+export interface UsageToPrice {
   model: string;
   inputTokens: number;
   /** The part of inputTokens read from the provider's prompt cache. */
@@ -103,7 +103,7 @@ export interface PricedCall {
 }
 
 export interface Pricing {
-  price(usage: BilledUsage): PricedCall;
+  price(usage: UsageToPrice): PricedCall;
 }
 
 const PICO_PER_USD = 1e12;

@@ -6,7 +6,7 @@
 import type { ReviewReason } from '../contracts/index.ts';
 import type { ChainResult } from '../llm/chain/run-chain.ts';
 
-/** Scores are written with a few decimals: a difference below this is a tie, not a disagreement. */
+/** A chosen score this close to the top one is a tie (float noise), not a disagreement. */
 const SCORE_TOLERANCE = 1e-9;
 
 export type GateDecision = { route: 'enriched' } | { route: 'review'; reasons: ReviewReason[] };

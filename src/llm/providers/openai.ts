@@ -8,8 +8,8 @@
  * answer was usable or not.
  */
 import { APIUserAbortError, OpenAI } from 'openai';
-import type { ServiceTier } from '../../config.ts';
 import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ServiceTier } from '../../config.ts';
 import { EnricherError, ErrorCodes, type Stage } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { toStructuredOutputSchema } from './json-schema.ts';
@@ -18,7 +18,6 @@ import { mapOpenAiError, refused } from './openai-errors.ts';
 import type { LlmProvider, LlmRequest, LlmResponse, RateLimitSignal } from './provider.ts';
 import { rateLimitSignalFrom } from './rate-limit-headers.ts';
 import { fieldProbability } from './token-probability.ts';
-
 
 export interface OpenAiProviderDeps {
   apiKey: string;

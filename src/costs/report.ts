@@ -19,17 +19,19 @@ export interface CostRow {
   /** The part of inputTokens read from the provider's prompt cache. */
   cachedInputTokens: number;
   outputTokens: number;
+  /** The part of outputTokens spent on reasoning. */
+  reasoningTokens: number;
   pico: Pico;
   savedPico: Pico;
 }
 
-type Totals = Pick<CostTotals, 'calls' | 'input_tokens' | 'cached_input_tokens' | 'output_tokens' | 'cost_pico_usd' | 'cache_saving_pico_usd'>;
+type Totals = Pick<CostTotals, 'calls' | 'input_tokens' | 'cached_input_tokens' | 'output_tokens' | 'reasoning_tokens' | 'cost_pico_usd' | 'cache_saving_pico_usd'>;
 
-const emptyRow = (name: string): CostRow => ({ name, calls: 0, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, pico: 0n, savedPico: 0n });
+const emptyRow = (name: string): CostRow => ({ name, calls: 0, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0, pico: 0n, savedPico: 0n });
 
 const fromTotals = (name: string, t: Totals): CostRow => ({
   name, calls: t.calls, inputTokens: t.input_tokens, cachedInputTokens: t.cached_input_tokens ?? 0, outputTokens: t.output_tokens,
-  pico: BigInt(t.cost_pico_usd), savedPico: BigInt(t.cache_saving_pico_usd ?? '0'),
+  reasoningTokens: t.reasoning_tokens ?? 0, pico: BigInt(t.cost_pico_usd), savedPico: BigInt(t.cache_saving_pico_usd ?? '0'),
 });
 
 function mergeRow(into: CostRow, r: CostRow, sign: 1 | -1 = 1): void {
@@ -37,6 +39,7 @@ function mergeRow(into: CostRow, r: CostRow, sign: 1 | -1 = 1): void {
   into.inputTokens += sign * r.inputTokens;
   into.cachedInputTokens += sign * r.cachedInputTokens;
   into.outputTokens += sign * r.outputTokens;
+  into.reasoningTokens += sign * r.reasoningTokens;
   into.pico += BigInt(sign) * r.pico;
   into.savedPico += BigInt(sign) * r.savedPico;
 }
@@ -87,9 +90,12 @@ export function formatCostTable(args: { day: string; by: ReportBy; records: read
   const budget = args.budgetUsd ? `daily budget $${args.budgetUsd} (${args.budgetSource})` : 'no daily budget set';
   const lines = [`LLM costs for ${args.day} (UTC) by ${args.by}; ${budget}`];
   if (total.calls === 0) return `${lines[0]}\n  no calls recorded in llm.costs.daily for this day\n`;
-  const header = [args.by, 'calls', 'input tok', 'cached', 'output tok', 'cost USD', 'of budget'];
+  // Reasoning tokens are inside the output count; the column appears only on days that had some.
+  const reasoning = total.reasoningTokens > 0;
+  const header = [args.by, 'calls', 'input tok', 'cached', 'output tok', ...(reasoning ? ['reasoning'] : []), 'cost USD', 'of budget'];
   const body = [...rows, total].map((r) => [
-    r.name, String(r.calls), String(r.inputTokens), String(r.cachedInputTokens), String(r.outputTokens), usd(r.pico), share(r.pico, args.budgetUsd),
+    r.name, String(r.calls), String(r.inputTokens), String(r.cachedInputTokens), String(r.outputTokens),
+    ...(reasoning ? [String(r.reasoningTokens)] : []), usd(r.pico), share(r.pico, args.budgetUsd),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const fmt = (cells: string[]) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`;

@@ -190,8 +190,17 @@ describe('cost report', () => {
     expect(table).toMatch(/gpt-4o-mini\s+1\s+2048\s+1536\s+20\s+\$0\.000137/);
     expect(table).toMatch(/total\s+2\s+3048\s+1536\s+40\s+\$0\.001387/);
     expect(table).toContain('prompt caching saved $0.000038 this day: 1536 of 3048 input tokens (50.4 %)');
+    expect(table).not.toContain('reasoning');
     const byTier = formatCostTable({ day: '2026-11-25', by: 'tier', records: recs, budgetUsd: null, budgetSource: '' });
     expect(byTier).toMatch(/flex\s+1\s+1000\s+0\s+20\s+\$0\.001250/);
     expect(byTier).toMatch(/default\s+1\s+2048\s+1536/);
+  });
+
+  it('shows a reasoning column on a day with reasoning tokens (inside the output count)', () => {
+    const s3: TotalsState = new Map();
+    applyCostEvent(s3, event({ model: 'o3', input_tokens: 500, output_tokens: 900, reasoning_tokens: 768, cost_usd: 0.0082 }));
+    const table = formatCostTable({ day: '2026-11-25', by: 'model', records: [...s3.values()].map((t) => toDailyCost(t, '2026-11-25T12:00:00.000Z')), budgetUsd: null, budgetSource: '' });
+    expect(table).toMatch(/output tok\s+reasoning\s+cost USD/);
+    expect(table).toMatch(/o3\s+1\s+500\s+0\s+900\s+768\s+\$0\.008200/);
   });
 });

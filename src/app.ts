@@ -5,6 +5,7 @@
 import type { Config } from './config.ts';
 import { createStepCaller } from './llm/chain/call-step.ts';
 import { createClassifyStep } from './llm/chain/classify.ts';
+import { resolveConfidenceMode } from './llm/chain/confidence.ts';
 import { createProvider, type ProviderWithProbe } from './llm/providers/create-provider.ts';
 import { createExtractStep } from './llm/chain/extract.ts';
 import { createCache } from './llm/cache/create-cache.ts';
@@ -96,7 +97,9 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
   const chain = createChainRunner({
     extract: createExtractStep(callStep),
     summarize: createSummarizeStep(callStep),
-    classify: createClassifyStep(callStep, config.llm.categories),
+    classify: createClassifyStep(callStep, config.llm.categories, {
+      confidenceMode: resolveConfidenceMode(config.llm.confidenceMode, provider, logger), logger,
+    }),
     logger,
   });
   const outage = createOutageGuard({ intake, window: config.retry.outageWindow, failureRatio: config.retry.outageFailureRatio, logger });

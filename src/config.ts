@@ -11,6 +11,14 @@ export const DEFAULT_CATEGORIES = [
   'business', 'finance', 'technology', 'science', 'health', 'sport', 'politics', 'legal', 'other',
 ] as const;
 
+/** Sent as service_tier with every request (LLM_SERVICE_TIER); the response says which served it. */
+export const SERVICE_TIERS = ['auto', 'default', 'flex', 'priority'] as const;
+export type ServiceTier = (typeof SERVICE_TIERS)[number];
+
+/** Which confidence the quality gate reads (CONFIDENCE_MODE); src/llm/chain/confidence.ts. */
+export const CONFIDENCE_MODES = ['self', 'logprob', 'min'] as const;
+export type ConfidenceMode = (typeof CONFIDENCE_MODES)[number];
+
 const duration = z.string().transform((s, ctx) => {
   const ms = parseDurationMs(s);
   if (ms === undefined) {
@@ -94,6 +102,10 @@ const SETTINGS = {
     poolSlots: env('LLM_POOL_SLOTS', int(1, 10_000).default(5)),
     maxOutputTokens: env('LLM_MAX_OUTPUT_TOKENS', int(16, 100_000).default(600)),
     pricesFile: env('LLM_PRICES_FILE', optionalString),
+    /** Unset: not sent, the API decides (its default is auto). */
+    serviceTier: env('LLM_SERVICE_TIER', z.enum(SERVICE_TIERS).optional()),
+    /** Unset: min where the provider returns token log-probabilities, else self (resolved with the provider). */
+    confidenceMode: env('CONFIDENCE_MODE', z.enum(CONFIDENCE_MODES).optional()),
     categories: env('CATEGORIES', list.pipe(z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'categories are lower-case words')).min(2)).default([...DEFAULT_CATEGORIES])),
     redisUrl: env('REDIS_URL', optionalString.pipe(z.url().optional())),
     poolId: env('LLM_POOL_ID', z.string().min(1).default('llm_api')),

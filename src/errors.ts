@@ -54,7 +54,9 @@ export interface BilledUsage {
   calls: number;
   cachedCalls: number;
   inputTokens: number;
+  cachedInputTokens?: number | undefined;
   outputTokens: number;
+  reasoningTokens?: number | undefined;
   costUsd: number;
 }
 

@@ -5,7 +5,9 @@ const StepUsage = z.object({
   calls: z.number().int().nonnegative(),
   cachedCalls: z.number().int().nonnegative(),
   inputTokens: z.number().int().nonnegative(),
+  cachedInputTokens: z.number().int().nonnegative().optional(),
   outputTokens: z.number().int().nonnegative(),
+  reasoningTokens: z.number().int().nonnegative().optional(),
   costUsd: z.number().nonnegative(),
 });
 
@@ -33,6 +35,9 @@ export const ChainProgress = z
           category: z.string(),
           confidence: z.number().min(0).max(1).nullable(),
           scores: z.record(z.string(), z.number()),
+          confidence_source: z.enum(['self', 'logprob']).optional(),
+          self_confidence: z.number().min(0).max(1).nullable().optional(),
+          logprob_confidence: z.number().min(0).max(1).nullable().optional(),
         }),
         usage: StepUsage,
         model: z.string(),

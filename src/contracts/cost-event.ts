@@ -10,8 +10,17 @@ export const CostEvent = z
     model: z.string(),
     provider: z.enum(['openai', 'offline']),
     input_tokens: z.number().int().nonnegative(),
+    /** The part of input_tokens read from the provider's prompt cache, billed at the cached price. */
+    cached_input_tokens: z.number().int().nonnegative().optional(),
     output_tokens: z.number().int().nonnegative(),
+    /** The part of output_tokens spent on reasoning: recorded, never billed on top. */
+    reasoning_tokens: z.number().int().nonnegative().optional(),
+    /** The service tier the response reported (default, flex, priority, …); absent when it said none. */
+    service_tier: z.string().min(1).optional(),
     cost_usd: z.number().nonnegative(),
+    /** What the cached input saved against the uncached input price of the same tier. */
+    cache_saving_usd: z.number().nonnegative().optional(),
+    /** fallback: an unknown model, or a tier without a price (priced at the standard price). */
     price_source: z.enum(['table', 'override', 'fallback']),
     attempt: z.number().int().min(1),
     /** Whether the call returned a usable answer; failed calls that were billed still count. */

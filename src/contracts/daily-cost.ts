@@ -11,9 +11,14 @@ export const CostTotals = z
   .object({
     calls: z.number().int().nonnegative(),
     input_tokens: z.number().int().nonnegative(),
+    /** Optional so that records written before they were counted still read (as 0). */
+    cached_input_tokens: z.number().int().nonnegative().optional(),
     output_tokens: z.number().int().nonnegative(),
+    reasoning_tokens: z.number().int().nonnegative().optional(),
     cost_usd: z.number().nonnegative(),
     cost_pico_usd: PicoUsd,
+    /** What cached input saved against the uncached input price, in pico-dollars. */
+    cache_saving_pico_usd: PicoUsd.optional(),
   })
   .meta({ id: 'CostTotals' });
 export type CostTotals = z.infer<typeof CostTotals>;
@@ -29,6 +34,8 @@ export const DailyCost = z
     by_run: z.record(z.string(), CostTotals),
     /** Per processor instance: lets a processor tell its own aggregated spend from everyone else's. */
     by_instance: z.record(z.string(), CostTotals),
+    /** By the service tier the responses reported ("default" when they reported none). */
+    by_tier: z.record(z.string(), CostTotals).optional(),
     price_sources: z.object({
       table: z.number().int().nonnegative(),
       override: z.number().int().nonnegative(),

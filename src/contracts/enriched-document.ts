@@ -27,7 +27,7 @@ export const EnrichedDocument = z
 export type EnrichedDocument = z.infer<typeof EnrichedDocument>;
 
 export const ReviewReason = z.object({
-  code: z.enum(['LOW_CONFIDENCE', 'PARTIAL_CHAIN', 'NO_USABLE_CONFIDENCE', 'UNKNOWN_CATEGORY']),
+  code: z.enum(['LOW_CONFIDENCE', 'PARTIAL_CHAIN', 'NO_USABLE_CONFIDENCE', 'UNKNOWN_CATEGORY', 'INCONSISTENT_SCORES']),
   message: z.string(),
 });
 export type ReviewReason = z.infer<typeof ReviewReason>;

@@ -18,8 +18,18 @@ export type SummaryOutput = z.infer<typeof SummaryOutput>;
 export const Classification = z
   .object({
     category: z.string().min(1),
+    /** The confidence the gate used: see confidence_source. */
     confidence: z.number().min(0).max(1),
     scores: z.record(z.string(), z.number().min(0).max(1)),
+    /**
+     * Which number `confidence` is: `self` (what the model wrote) or `logprob` (the probability
+     * the model gave the category's tokens). Absent on records written before both were kept.
+     */
+    confidence_source: z.enum(['self', 'logprob']).optional(),
+    /** What the model wrote; null when it said it could not judge. */
+    self_confidence: z.number().min(0).max(1).nullable().optional(),
+    /** The probability of the category's tokens; null when the provider returned none. */
+    logprob_confidence: z.number().min(0).max(1).nullable().optional(),
   })
   .meta({ id: 'Classification' });
 export type Classification = z.infer<typeof Classification>;
@@ -29,7 +39,11 @@ export const Usage = z
     calls: z.number().int().nonnegative(),
     cached_calls: z.number().int().nonnegative().default(0),
     input_tokens: z.number().int().nonnegative(),
+    /** The part of input_tokens read from the provider's prompt cache. */
+    cached_input_tokens: z.number().int().nonnegative().optional(),
     output_tokens: z.number().int().nonnegative(),
+    /** The part of output_tokens spent on reasoning. */
+    reasoning_tokens: z.number().int().nonnegative().optional(),
     cost_usd: z.number().nonnegative(),
   })
   .meta({ id: 'Usage' });

@@ -9,8 +9,12 @@ import { picoToUsd, usdToPico, type Pico } from './money.ts';
 export interface Bucket {
   calls: number;
   inputTokens: number;
+  cachedInputTokens: number;
   outputTokens: number;
+  reasoningTokens: number;
   pico: Pico;
+  /** What cached input saved against the uncached input price. */
+  savedPico: Pico;
 }
 
 export interface DayModelTotals {
@@ -20,6 +24,7 @@ export interface DayModelTotals {
   byStep: Map<string, Bucket>;
   byRun: Map<string, Bucket>;
   byInstance: Map<string, Bucket>;
+  byTier: Map<string, Bucket>;
   priceSources: { table: number; override: number; fallback: number };
   /** ISO timestamp of the latest call counted. */
   lastEventAt: string;
@@ -33,13 +38,19 @@ export const OTHER_RUNS = '(other runs)';
 /** Events from a processor that did not say which instance it was. */
 export const UNKNOWN_INSTANCE = '(unknown)';
 
-const emptyBucket = (): Bucket => ({ calls: 0, inputTokens: 0, outputTokens: 0, pico: 0n });
+/** Calls whose response named no service tier were served, and priced, at the standard tier. */
+export const DEFAULT_TIER = 'default';
 
-function add(b: Bucket, calls: number, input: number, output: number, pico: Pico): void {
-  b.calls += calls;
-  b.inputTokens += input;
-  b.outputTokens += output;
-  b.pico += pico;
+const emptyBucket = (): Bucket => ({ calls: 0, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0, pico: 0n, savedPico: 0n });
+
+function add(b: Bucket, e: Bucket): void {
+  b.calls += e.calls;
+  b.inputTokens += e.inputTokens;
+  b.cachedInputTokens += e.cachedInputTokens;
+  b.outputTokens += e.outputTokens;
+  b.reasoningTokens += e.reasoningTokens;
+  b.pico += e.pico;
+  b.savedPico += e.savedPico;
 }
 
 function bucketIn(map: Map<string, Bucket>, key: string): Bucket {
@@ -62,29 +73,41 @@ export function applyCostEvent(state: TotalsState, e: CostEvent): string {
   let t = state.get(key);
   if (!t) {
     t = {
-      day, model: e.model, total: emptyBucket(), byStep: new Map(), byRun: new Map(), byInstance: new Map(),
+      day, model: e.model, total: emptyBucket(), byStep: new Map(), byRun: new Map(), byInstance: new Map(), byTier: new Map(),
       priceSources: { table: 0, override: 0, fallback: 0 }, lastEventAt: e.timestamp,
     };
     state.set(key, t);
   }
-  const pico = usdToPico(e.cost_usd);
-  const parts = [t.total, bucketIn(t.byStep, e.step), bucketIn(t.byInstance, e.instance_id ?? UNKNOWN_INSTANCE)];
+  const call: Bucket = {
+    calls: 1, inputTokens: e.input_tokens, cachedInputTokens: e.cached_input_tokens ?? 0, outputTokens: e.output_tokens,
+    reasoningTokens: e.reasoning_tokens ?? 0, pico: usdToPico(e.cost_usd), savedPico: usdToPico(e.cache_saving_usd ?? 0),
+  };
+  const parts = [
+    t.total, bucketIn(t.byStep, e.step), bucketIn(t.byInstance, e.instance_id ?? UNKNOWN_INSTANCE), bucketIn(t.byTier, e.service_tier ?? DEFAULT_TIER),
+  ];
   if (e.run_id !== undefined) {
     const run = t.byRun.has(e.run_id) || t.byRun.size < MAX_RUNS_PER_RECORD ? e.run_id : OTHER_RUNS;
     parts.push(bucketIn(t.byRun, run));
   }
-  for (const b of parts) add(b, 1, e.input_tokens, e.output_tokens, pico);
+  for (const b of parts) add(b, call);
   t.priceSources[e.price_source]++;
   if (Date.parse(e.timestamp) > Date.parse(t.lastEventAt)) t.lastEventAt = e.timestamp;
   return key;
 }
 
 function toTotals(b: Bucket): CostTotals {
-  return { calls: b.calls, input_tokens: b.inputTokens, output_tokens: b.outputTokens, cost_usd: picoToUsd(b.pico), cost_pico_usd: b.pico.toString() };
+  return {
+    calls: b.calls, input_tokens: b.inputTokens, cached_input_tokens: b.cachedInputTokens, output_tokens: b.outputTokens,
+    reasoning_tokens: b.reasoningTokens, cost_usd: picoToUsd(b.pico), cost_pico_usd: b.pico.toString(), cache_saving_pico_usd: b.savedPico.toString(),
+  };
 }
 
+/** Records written before cached and reasoning tokens were counted read them as 0. */
 function fromTotals(t: CostTotals): Bucket {
-  return { calls: t.calls, inputTokens: t.input_tokens, outputTokens: t.output_tokens, pico: BigInt(t.cost_pico_usd) };
+  return {
+    calls: t.calls, inputTokens: t.input_tokens, cachedInputTokens: t.cached_input_tokens ?? 0, outputTokens: t.output_tokens,
+    reasoningTokens: t.reasoning_tokens ?? 0, pico: BigInt(t.cost_pico_usd), savedPico: BigInt(t.cache_saving_pico_usd ?? '0'),
+  };
 }
 
 const mapTotals = (m: Map<string, Bucket>) => Object.fromEntries([...m].map(([k, b]) => [k, toTotals(b)]));
@@ -98,6 +121,7 @@ export function toDailyCost(t: DayModelTotals, updatedAt: string): DailyCost {
     by_step: mapTotals(t.byStep),
     by_run: mapTotals(t.byRun),
     by_instance: mapTotals(t.byInstance),
+    by_tier: mapTotals(t.byTier),
     price_sources: { ...t.priceSources },
     updated_at: updatedAt,
     last_event_at: t.lastEventAt,
@@ -113,6 +137,7 @@ export function fromDailyCost(d: DailyCost): DayModelTotals {
     byStep: mapBuckets(d.by_step),
     byRun: mapBuckets(d.by_run),
     byInstance: mapBuckets(d.by_instance),
+    byTier: mapBuckets(d.by_tier ?? {}),
     priceSources: { ...d.price_sources },
     lastEventAt: d.last_event_at,
   };

@@ -1,9 +1,13 @@
 /**
  * The quality gate: one pure function from a chain result and the threshold to a route.
- * A confident, complete result is published; anything else goes to a person, with reasons.
+ * A confident, complete, self-consistent result is published; anything else goes to a person,
+ * with reasons. The confidence it reads is the one CONFIDENCE_MODE chose (classify.ts).
  */
 import type { ReviewReason } from '../contracts/index.ts';
 import type { ChainResult } from '../llm/chain/run-chain.ts';
+
+/** A chosen score this close to the top one is a tie (float noise), not a disagreement. */
+const SCORE_TOLERANCE = 1e-9;
 
 export type GateDecision = { route: 'enriched' } | { route: 'review'; reasons: ReviewReason[] };
 
@@ -25,6 +29,17 @@ export function qualityGate(result: Pick<ChainResult, 'classification' | 'partia
   // Own keys only: "constructor" must not count as configured because every object has it.
   if (!Object.hasOwn(scores, category)) {
     reasons.push({ code: 'UNKNOWN_CATEGORY', message: `category "${category}" is not among the configured categories` });
+  } else {
+    // The model's own scores must agree with its choice: a category picked against them is
+    // what an instruction inside the document produces. A tie with the top score agrees.
+    const chosen = scores[category]!;
+    const top = Object.entries(scores).reduce((best, e) => (e[1] > best[1] ? e : best));
+    if (top[1] - chosen > SCORE_TOLERANCE) {
+      reasons.push({
+        code: 'INCONSISTENT_SCORES',
+        message: `the chosen category "${category}" scored ${chosen.toFixed(3)}, below "${top[0]}" at ${top[1].toFixed(3)} in the model's own scores`,
+      });
+    }
   }
   return reasons.length === 0 ? { route: 'enriched' } : { route: 'review', reasons };
 }

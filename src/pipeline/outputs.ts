@@ -4,7 +4,10 @@ import type { StepUsage } from '../llm/chain/call-step.ts';
 import type { ChainResult } from '../llm/chain/run-chain.ts';
 
 export function toWireUsage(u: StepUsage): Usage {
-  return { calls: u.calls, cached_calls: u.cachedCalls, input_tokens: u.inputTokens, output_tokens: u.outputTokens, cost_usd: u.costUsd };
+  return {
+    calls: u.calls, cached_calls: u.cachedCalls, input_tokens: u.inputTokens, cached_input_tokens: u.cachedInputTokens ?? 0,
+    output_tokens: u.outputTokens, reasoning_tokens: u.reasoningTokens ?? 0, cost_usd: u.costUsd,
+  };
 }
 
 export function buildEnriched(
@@ -21,7 +24,12 @@ export function buildEnriched(
     entities: result.progress.extract?.entities ?? { people: [], organizations: [], dates: [], topics: [] },
     summary: result.progress.summarize.summary,
     // A null confidence is published as 0: the contract keeps a number, the review reason says why.
-    classification: { category: c.category, confidence: c.confidence ?? 0, scores: c.scores },
+    classification: {
+      category: c.category, confidence: c.confidence ?? 0, scores: c.scores,
+      ...(c.confidence_source === undefined ? {} : { confidence_source: c.confidence_source }),
+      ...(c.self_confidence === undefined ? {} : { self_confidence: c.self_confidence }),
+      ...(c.logprob_confidence === undefined ? {} : { logprob_confidence: c.logprob_confidence }),
+    },
     usage: toWireUsage(result.usage),
     model: result.model,
     provider: meta.provider,

@@ -4,20 +4,20 @@
  * that are recovered inside the calls (SDK retries, the repair of a malformed answer). The
  * daily totals must equal what was billed, priced with the table, to 1e-9 USD.
  */
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';
 import { PRICE_TABLE } from '../../src/llm/pricing.ts';
+import type { RequestRecord } from '../support/fake-openai-server.ts';
 import type { Config } from '../../src/config.ts';
 import { Headers, type CostEvent, type DailyCost, type EnrichedDocument } from '../../src/contracts/index.ts';
 import { createCostAggregator, type CostAggregator } from '../../src/costs/aggregator.ts';
 import { picoToUsd, usdToPico } from '../../src/costs/money.ts';
 import { formatCostTable, loadDailyCosts } from '../../src/costs/report.ts';
-import { createLogger, silentLogger, type Logger } from '../../src/observability/logger.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
 import { corpusDocs } from '../support/docs.ts';
 import { doc, startHarness, type Harness } from '../support/harness.ts';
 import { connectTestKafka, jsonValue, readTopics, testConfig, type TestKafka } from '../support/kafka.ts';
-import { testLogger } from '../support/logger.ts';
+import { capturingLogger, testLogger } from '../support/logger.ts';
 
 let tk: TestKafka | undefined;
 let app: App | undefined;
@@ -59,16 +59,6 @@ async function dailyTotals(a: CostAggregator, config: Config, kafka: TestKafka['
   return loadDailyCosts(kafka, config.topics.costsDaily, 'probe', silentLogger());
 }
 
-function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'warn', destination }), lines };
-}
 
 describe('costs of a run', () => {
   it('offline provider: llm.costs.daily sums to the cost events and to the documents’ usage', async () => {
@@ -139,12 +129,83 @@ describe('costs of a run', () => {
     expect(daily.reduce((n, d) => n + d.output_tokens, 0)).toBe(stats.billedCompletionTokens);
   });
 
+  it('every model in the table, with cached input, service tiers, reasoning tokens, faults and retry topics: llm.costs.daily equals the server\'s bill to the pico-dollar', async () => {
+    const models = Object.keys(PRICE_TABLE);
+    const emitted: CostEvent[] = [];
+    h = await startHarness(
+      { LLM_CALL_RETRIES: '1', COST_FLUSH_INTERVAL: '200ms', LLM_POOL_SLOTS: '4', LLM_SERVICE_TIER: 'auto' },
+      {
+        // Our prompts are shorter than OpenAI's 1024-token floor: a lower floor makes the shared
+        // static prefix show up as cached tokens, in 16-token steps, so the cached price is exercised.
+        promptCache: { minTokens: 64, blockTokens: 16 },
+        // 13 models and 3 tiers taken in turn: every model is billed at every tier within 39 answers.
+        answerModels: models,
+        serviceTier: ['default', 'flex', 'priority'],
+        reasoningTokens: 48,
+      },
+      { onCostEvent: (e) => emitted.push(e) },
+    );
+    const { server, config } = h;
+    server.addFault({ match: { documentId: 'm-429', step: 'extract' }, times: 1, action: { status: 429, retryAfterMs: 200 } });
+    // Two 500s outlast LLM_CALL_RETRIES=1: the document goes to a retry topic and resumes at summarize.
+    server.addFault({ match: { documentId: 'm-500', step: 'summarize' }, times: 2, action: { status: 500 } });
+    server.addFault({ match: { documentId: 'm-503', step: 'classify' }, times: 2, action: { status: 503 } });
+    server.addFault({ match: { documentId: 'm-malformed', step: 'classify' }, times: 1, action: { malformed: true } });
+    aggregator = await startAggregator(config, h.tk.kafka);
+    const ids = ['m-429', 'm-500', 'm-503', 'm-malformed', ...Array.from({ length: 26 }, (_, i) => `m-ok-${i}`)];
+    await h.produce(ids.map((id) => doc(id)));
+    const out = await readTopics(h.tk.kafka, [config.topics.enriched, config.topics.review, config.topics.dlq], { until: (r) => r.length >= ids.length, timeoutMs: 90_000 });
+    expect(out.map((r) => r.key).sort()).toEqual([...ids].sort());
+    expect(out.every((r) => r.topic !== config.topics.dlq)).toBe(true);
+    // The faults happened: two documents went through a retry topic, the others recovered in the call.
+    expect(h.app.raw.stats().routes.retry + h.app.retry.stats().routes.retry).toBe(2);
+    expect(server.stats().outcomes).toMatchObject({ rateLimited: 1, fault: 4, malformed: 1 });
+
+    const billed = server.requests().filter((r) => r.billed);
+    const daily = await dailyTotals(aggregator, config, h.tk.kafka, () => billed.length);
+    expect(emitted).toHaveLength(billed.length);
+    expect(calls(daily)).toBe(billed.length);
+
+    // The bill, priced here independently: integer pico-dollars per token, the tier's price where
+    // the table lists one for the model, else the standard price.
+    const perToken = (per1k: number) => BigInt(Math.round(per1k * 1e9));
+    const bill = (r: RequestRecord): bigint => {
+      const base = PRICE_TABLE[r.answeredModel!]!;
+      const p = (r.serviceTier === 'flex' || r.serviceTier === 'priority' ? base[r.serviceTier] : undefined) ?? base;
+      const cached = BigInt(r.cachedTokens ?? 0);
+      return (BigInt(r.promptTokens) - cached) * perToken(p.inputPer1k) + cached * perToken(p.cachedInputPer1k) + BigInt(r.completionTokens) * perToken(p.outputPer1k);
+    };
+    const unlisted = (r: RequestRecord) => r.serviceTier !== 'default' && !PRICE_TABLE[r.answeredModel!]![r.serviceTier as 'flex' | 'priority'];
+    const lines: string[] = [];
+    for (const model of models) {
+      const mine = billed.filter((r) => r.answeredModel === model);
+      const record = daily.find((d) => d.model === model);
+      expect(mine.length, model).toBeGreaterThanOrEqual(6);
+      expect(new Set(mine.map((r) => r.serviceTier)), model).toEqual(new Set(['default', 'flex', 'priority']));
+      expect(record, model).toBeDefined();
+      const expected = mine.reduce((s, r) => s + bill(r), 0n);
+      expect(BigInt(record!.cost_pico_usd), model).toBe(expected);
+      expect(record!.calls, model).toBe(mine.length);
+      expect(record!.input_tokens, model).toBe(mine.reduce((s, r) => s + r.promptTokens, 0));
+      expect(record!.cached_input_tokens, model).toBe(mine.reduce((s, r) => s + (r.cachedTokens ?? 0), 0));
+      expect(record!.output_tokens, model).toBe(mine.reduce((s, r) => s + r.completionTokens, 0));
+      expect(record!.reasoning_tokens, model).toBe(mine.reduce((s, r) => s + (r.reasoningTokens ?? 0), 0));
+      expect(record!.price_sources.fallback, model).toBe(mine.filter(unlisted).length);
+      for (const tier of ['default', 'flex', 'priority']) expect(record!.by_tier?.[tier]?.calls, `${model} ${tier}`).toBe(mine.filter((r) => r.serviceTier === tier).length);
+      lines.push(`  ${model.padEnd(14)} ${String(mine.length).padStart(3)} calls  ${String(record!.cached_input_tokens).padStart(5)} cached  ${String(record!.reasoning_tokens).padStart(4)} reasoning  ${record!.cost_pico_usd.padStart(12)} pico = expected ${expected}`);
+    }
+    expect(daily.map((d) => d.model).sort()).toEqual([...models].sort());
+    expect(pico(daily)).toBe(billed.reduce((s, r) => s + bill(r), 0n));
+    expect(billed.some((r) => (r.cachedTokens ?? 0) > 0) && billed.some((r) => (r.reasoningTokens ?? 0) > 0)).toBe(true);
+    console.log(`[costs] per model, ${billed.length} billed calls, faults and 2 retry-topic round trips:\n${lines.join('\n')}`);
+  });
+
   it('an unknown model: fallback-priced events, a warning naming it, and fallback counts in the totals', async () => {
     const config = testConfig({ LLM_MODEL: 'mystery-model-1', LLM_CACHE_SIZE: '0', COST_FLUSH_INTERVAL: '200ms' });
     tk = await connectTestKafka(config);
     await tk.createTopics(config);
     aggregator = await startAggregator(config, tk.kafka);
-    const { logger, lines } = capturingLogger();
+    const { logger, lines } = capturingLogger('warn');
     const emitted: CostEvent[] = [];
     app = createApp(config, logger, { onCostEvent: (e) => emitted.push(e) });
     await app.start();

@@ -5,6 +5,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fakeOpenAiControl, startFakeOpenAiServer, type FakeOpenAiServer } from '../support/fake-openai-server.ts';
+import { parseInjection } from '../support/fake-openai-answers.ts';
+import { createPromptCache, tokenLogprobs } from '../support/fake-openai-billing.ts';
+import { sampleCorpus } from '../support/docs.ts';
+import { injectionCases } from '../support/injections.ts';
 
 let server: FakeOpenAiServer;
 beforeAll(async () => {
@@ -129,5 +133,30 @@ describe('fake OpenAI server', () => {
     }
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(0);
+  });
+
+  it('caches prompt prefixes the way OpenAI does: nothing under the floor, then whole steps of the block', () => {
+    const cache = createPromptCache({ minTokens: 8, blockTokens: 4 });
+    const prompt = (user: string) => [{ role: 'system', content: 'one two three four five six seven eight nine ten eleven twelve' }, { role: 'user', content: user }];
+    expect(cache.lookupAndStore('m', prompt('a'))).toBe(0);
+    // The 12 system tokens are shared: 8, then 12 (the next step, 16, is not reached).
+    expect(cache.lookupAndStore('m', prompt('b'))).toBe(12);
+    expect(cache.lookupAndStore('other-model', prompt('b'))).toBe(0);
+    // The same text as a user message is another prefix.
+    expect(cache.lookupAndStore('m', [{ role: 'user', content: prompt('a')[0]!.content }])).toBe(0);
+    expect(createPromptCache().lookupAndStore('m', prompt('a'))).toBe(0);
+  });
+
+  it('puts the category\'s probability on the first token of its value, and the tokens spell the answer', () => {
+    const content = JSON.stringify({ category: 'finance', confidence: 1, scores: [{ category: 'finance', score: 1 }] });
+    const lp = tokenLogprobs(content, 'finance', 0.25);
+    expect(lp.map((t) => t.token).join('')).toBe(content);
+    expect(lp.filter((t) => t.logprob !== 0).map((t) => [t.token, Math.exp(t.logprob)])).toEqual([['finance', expect.closeTo(0.25, 12)]]);
+  });
+
+  it('the gullible model obeys every phrasing of the injection corpus, and nothing in the sample corpus', () => {
+    const allowed = ['business', 'finance', 'technology', 'science', 'health', 'sport', 'politics', 'legal', 'other'];
+    for (const c of injectionCases()) expect(parseInjection(c.doc.content, allowed), c.doc.id).toEqual({ category: c.demands, confidence: 1, scores: c.demandsScores });
+    expect(sampleCorpus().filter((d) => parseInjection(d.content, allowed)).map((d) => d.id)).toEqual([]);
   });
 });

@@ -3,7 +3,8 @@
  * token counts from gpt-tokenizer. Kept apart from the HTTP and fault-injection code.
  *
  * Directives in any user message (usually the document text) steer classify:
- *   @category=finance   @confidence=0.55   @confidence=null
+ *   @category=finance   @confidence=0.55   @confidence=null   @category_p=0.3
+ * (@category_p: the probability the model's tokens give its category, for log-probabilities).
  * They are remembered per document id, because the classify prompt carries only the summary.
  */
 import { countTokens } from 'gpt-tokenizer';
@@ -19,9 +20,10 @@ export interface ChatMessage {
 export interface Directives {
   category?: string;
   confidence?: number | null;
+  categoryProbability?: number;
 }
 
-const DIRECTIVE = /@(category|confidence)=([A-Za-z0-9_.\-]+)/g;
+const DIRECTIVE = /@(category_p|category|confidence)=([A-Za-z0-9_.\-]+)/g;
 const ORG_SUFFIX = /^(Inc|Corp|Ltd|Bank|LLC|GmbH|PLC)\.?$/;
 const NOT_NAMES = new Set(['The', 'A', 'An', 'In', 'On', 'At', 'Of', 'For', 'And', 'But', 'This', 'That', 'It', 'We', 'He', 'She', 'They', 'Title', 'Document', 'Summary', 'Topics', 'Organizations', 'People', 'Dates', 'Allowed', 'Key']);
 
@@ -45,7 +47,9 @@ export function parseDirectives(text: string): Directives {
   const out: Directives = {};
   for (const m of text.matchAll(DIRECTIVE)) {
     const value = m[2] ?? '';
-    if (m[1] === 'category') out.category = value;
+    if (m[1] === 'category_p') {
+      if (Number.isFinite(Number(value))) out.categoryProbability = Number(value);
+    } else if (m[1] === 'category') out.category = value;
     else if (value === 'null') out.confidence = null;
     else if (Number.isFinite(Number(value))) out.confidence = Number(value);
   }
@@ -151,4 +155,57 @@ function unique(xs: string[]): string[] {
 
 function round(n: number): number {
   return Math.round(n * 10_000) / 10_000;
+}
+
+/**
+ * A gullible model: what a document's injected instruction asked the classifier to answer.
+ * The fake obeys any text that demands a confidence of 1.0 (or 100 %, or full certainty) and
+ * names an allowed category after a cue such as "as", "under", "category", "label" or "is";
+ * when the text also mentions scores, it writes the demanded scores too. Its own belief (the
+ * probability its tokens give the category) does not move: see classifyWithBelief.
+ */
+export interface Injection {
+  category?: string;
+  confidence: number;
+  scores: boolean;
+}
+
+const DEMANDS_CERTAINTY = /\b(?:confidence|certain(?:ty)?|sure)\b[^.\n]{0,20}?(?:\b1(?:\.0+)?\b|100\s*%)|(?:\b1(?:\.0+)?\b|100\s*%)\s*(?:confidence|certain|sure)|\bfull certainty\b/i;
+
+export function parseInjection(text: string, allowed: readonly string[]): Injection | undefined {
+  if (!DEMANDS_CERTAINTY.test(text)) return undefined;
+  let category: string | undefined;
+  let at = Infinity;
+  for (const c of allowed) {
+    const m = new RegExp(`\\b(?:as|under|is|to|category|label)\\W{1,4}(?:an?\\s+)?${c}\\b`, 'i').exec(text);
+    if (m && m.index < at) {
+      at = m.index;
+      category = c;
+    }
+  }
+  return { ...(category ? { category } : {}), confidence: 1, scores: /\bscor(?:e|es|ing)\b/i.test(text) };
+}
+
+/**
+ * The classify answer with the model's belief: the probability its tokens give the category it
+ * wrote. Normally that is its own score for the category; when it obeys an injection, it is the
+ * score its reading of the text gives the demanded category, which stays low.
+ */
+export function classifyWithBelief(d: Directives, allowed: readonly string[], injection: Injection | undefined) {
+  const natural = classifyAnswer(d, allowed);
+  const belief = (category: string) => natural.scores.find((s) => s.category === category)?.score ?? 0;
+  if (!injection) return { answer: natural, categoryProbability: d.categoryProbability ?? belief(natural.category) };
+  const category = injection.category ?? natural.category;
+  const scores = injection.scores ? natural.scores.map((s) => ({ category: s.category, score: s.category === category ? 1 : 0 })) : natural.scores;
+  return { answer: { category, confidence: injection.confidence, scores }, categoryProbability: d.categoryProbability ?? belief(category) };
+}
+
+/** answerFor, with the classify step's belief (undefined for the other steps). */
+export function answerWithBelief(step: FakeStep, messages: readonly ChatMessage[], remembered: Directives, rememberedText = ''): { answer: unknown; categoryProbability?: number } {
+  if (step !== 'classify') return { answer: answerFor(step, messages, remembered) };
+  const inline = messages.filter((m) => m.role === 'user').map((m) => parseDirectives(messageText(m.content)));
+  const d = Object.assign({}, remembered, ...inline) as Directives;
+  const allowed = allowedCategories(messages);
+  const userText = messages.filter((m) => m.role === 'user').map((m) => messageText(m.content)).join('\n');
+  return classifyWithBelief(d, allowed, parseInjection(`${rememberedText}\n${userText}`, allowed));
 }

@@ -4,8 +4,12 @@
  *
  *   npx node test/support/fake-openai-server.ts --port 0 --latency 100 [--jitter 20]
  *     [--failure-rate 0.1 --failure-status 503 --seed 7] [--api-key KEY] [--model OVERRIDE]
- *     [--known-models a,b] [--rpm 500 --tpm 100000]
+ *     [--known-models a,b] [--rpm 500 --tpm 100000] [--prompt-cache] [--service-tier flex]
  *   → prints {"url":"http://127.0.0.1:PORT/v1"} and serves until SIGTERM.
+ *
+ * Billing (fake-openai-billing.ts): usage carries prompt_tokens_details.cached_tokens (from a
+ * prefix cache like OpenAI's when `promptCache` is set, else 0) and reasoning tokens for reasoning
+ * models; the response names its service_tier; `logprobs: true` gets token log-probabilities.
  *
  * Control API (no auth): POST /_control/faults (a rule, an array, or {rules}), POST
  * /_control/reset, GET /_control/stats, GET /_control/requests, POST /_control/config.
@@ -14,7 +18,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { answerFor, completionTokens, messageText, parseDirectives, promptTokens, STEPS, type ChatMessage, type Directives, type FakeStep } from './fake-openai-answers.ts';
+import { answerWithBelief, completionTokens, documentText, messageText, parseDirectives, promptTokens, STEPS, type ChatMessage, type Directives, type FakeStep } from './fake-openai-answers.ts';
+import { createPromptCache, isReasoningModel, reportedTier, tokenLogprobs, type PromptCache, type PromptCacheOptions } from './fake-openai-billing.ts';
 import { mulberry32 } from './random.ts';
 import { createRecorder, type FakeStats, type Outcome, type RateLimitBudget, type RequestRecord } from './fake-openai-stats.ts';
 
@@ -50,6 +55,16 @@ export interface FakeConfig {
   rateLimit: RateLimitBudget | undefined;
   /** Sent on every chat response (e.g. {'x-ratelimit-remaining-requests': '0'}). */
   extraHeaders: Record<string, string>;
+  /** Report cached prompt tokens from a prefix cache ({} is OpenAI's rule); unset: always 0. */
+  promptCache?: PromptCacheOptions | undefined;
+  /** The service_tier answers report; a list is taken in turn. Unset: the requested one, or none. */
+  serviceTier?: string | string[] | undefined;
+  /** Answer as these models in turn (each billed answer takes the next), e.g. every priced model. */
+  answerModels?: string[] | undefined;
+  /** Reasoning tokens a reasoning model's answer spends (inside completion_tokens). Default 0. */
+  reasoningTokens?: number | undefined;
+  /** false: ignore `logprobs: true`, as some compatible servers do. Default true. */
+  logprobs?: boolean | undefined;
 }
 
 export interface FakeOptions extends Partial<FakeConfig> {
@@ -86,11 +101,16 @@ export async function startFakeOpenAiServer(opts: FakeOptions = {}): Promise<Fak
   const config: FakeConfig = {
     latencyMs: opts.latencyMs ?? 0, jitterMs: opts.jitterMs ?? 0, failureRate: opts.failureRate ?? 0, failureStatus: opts.failureStatus ?? 503,
     modelOverride: opts.modelOverride, knownModels: opts.knownModels, apiKey: opts.apiKey, rateLimit: opts.rateLimit, extraHeaders: opts.extraHeaders ?? {},
+    promptCache: opts.promptCache, serviceTier: opts.serviceTier, answerModels: opts.answerModels, reasoningTokens: opts.reasoningTokens, logprobs: opts.logprobs,
   };
   let random = mulberry32(opts.seed ?? Math.floor(Math.random() * 2 ** 31));
   let rules: Array<FaultRule & { left: number }> = [];
   const recorder = createRecorder();
   const directives = new Map<string, Directives>();
+  /** The document text each document id sent (the classify prompt carries only its summary). */
+  const texts = new Map<string, string>();
+  let promptCache: PromptCache | undefined = config.promptCache ? createPromptCache(config.promptCache) : undefined;
+  let answered = 0;
   const addFault = (rule: FaultRule) => void rules.push({ ...rule, left: rule.times ?? Infinity });
   for (const r of opts.faults ?? []) addFault(r);
 
@@ -142,7 +162,7 @@ export async function startFakeOpenAiServer(opts: FakeOptions = {}): Promise<Fak
     };
     try {
       const raw = await readBody(req);
-      let body: { model?: unknown; messages?: unknown; response_format?: { json_schema?: { name?: unknown } } };
+      let body: { model?: unknown; messages?: unknown; response_format?: { json_schema?: { name?: unknown } }; service_tier?: unknown; logprobs?: unknown };
       try { body = JSON.parse(raw) as typeof body; } catch { sendError(res, 400, 'We could not parse the JSON body of your request.'); return finish(400, 'badRequest'); }
       const messages = Array.isArray(body.messages) ? (body.messages as ChatMessage[]) : [];
       rec.model = typeof body.model === 'string' ? body.model : undefined;
@@ -150,12 +170,20 @@ export async function startFakeOpenAiServer(opts: FakeOptions = {}): Promise<Fak
       if (rec.documentId !== undefined) {
         const seen = messages.filter((m) => m.role === 'user').map((m) => parseDirectives(messageText(m.content)));
         directives.set(rec.documentId, Object.assign({}, directives.get(rec.documentId), ...seen) as Directives);
+        if (rec.step !== 'classify' && !texts.has(rec.documentId)) texts.set(rec.documentId, documentText(messages));
       }
       if (!authorized(req, res)) return finish(401, 'unauthorized');
       if (!rec.model || messages.length === 0) { sendError(res, 400, "'model' and 'messages' are required."); return finish(400, 'badRequest'); }
       if (config.knownModels && !config.knownModels.includes(rec.model)) {
         sendError(res, 404, `The model \`${rec.model}\` does not exist or you do not have access to it.`);
         return finish(404, 'unknownModel');
+      }
+      if (typeof body.service_tier === 'string') rec.requestedTier = body.service_tier;
+      rec.logprobs = body.logprobs === true;
+      const wantsLogprobs = body.logprobs === true && config.logprobs !== false;
+      if (wantsLogprobs && isReasoningModel(rec.model)) {
+        sendError(res, 400, `Unsupported parameter: 'logprobs' is not supported with this model.`);
+        return finish(400, 'badRequest');
       }
       const jitter = config.jitterMs > 0 ? (random() * 2 - 1) * config.jitterMs : 0;
       await sleepUnlessGone(Math.max(0, config.latencyMs + jitter), () => clientGone);
@@ -190,20 +218,37 @@ export async function startFakeOpenAiServer(opts: FakeOptions = {}): Promise<Fak
       }
       const outcome: Outcome = action ? ('malformed' in action ? 'malformed' : 'wrongShape' in action ? 'wrongShape' : 'refusal') : 'ok';
       const remembered = rec.documentId !== undefined ? (directives.get(rec.documentId) ?? {}) : {};
+      const reply = outcome === 'ok' ? answerWithBelief(rec.step, messages, remembered, texts.get(rec.documentId ?? '') ?? '') : undefined;
       const content =
         outcome === 'malformed' ? '{"summary": "this answer stops in the middle of a str'
         : outcome === 'wrongShape' ? JSON.stringify({ unexpected: true, answer: 'not the fields you asked for' })
         : outcome === 'refusal' ? null
-        : JSON.stringify(answerFor(rec.step, messages, remembered));
+        : JSON.stringify(reply?.answer);
       const refusal = outcome === 'refusal' ? "I'm sorry, but I can't help with that request." : null;
+      const n = answered++;
+      const model = config.answerModels?.length ? config.answerModels[n % config.answerModels.length]! : (config.modelOverride ?? rec.model);
+      const tier = reportedTier(body.service_tier, config.serviceTier, n);
       rec.promptTokens = promptTokens(messages);
-      rec.completionTokens = completionTokens(content ?? refusal ?? '');
+      // Capped: the cache counts tokens its own way, and cached tokens are part of the prompt's.
+      rec.cachedTokens = Math.min(promptCache ? promptCache.lookupAndStore(rec.model, messages) : 0, rec.promptTokens);
+      rec.reasoningTokens = isReasoningModel(model) ? (config.reasoningTokens ?? 0) : 0;
+      rec.completionTokens = completionTokens(content ?? refusal ?? '') + rec.reasoningTokens;
+      rec.answeredModel = model;
+      if (tier !== undefined) rec.serviceTier = tier;
       rec.billed = true;
-      const model = config.modelOverride ?? rec.model;
+      const answer = reply?.answer as { category?: unknown } | undefined;
+      const logprobs = wantsLogprobs && content !== null
+        ? { content: tokenLogprobs(content, typeof answer?.category === 'string' ? answer.category : undefined, reply?.categoryProbability), refusal: null }
+        : null;
       sendJson(res, 200, {
         id: `chatcmpl-fake-${recorder.count()}-${started}`, object: 'chat.completion', created: Math.floor(started / 1000), model,
-        choices: [{ index: 0, message: { role: 'assistant', content, refusal, annotations: [] }, logprobs: null, finish_reason: 'stop' }],
-        usage: { prompt_tokens: rec.promptTokens, completion_tokens: rec.completionTokens, total_tokens: rec.promptTokens + rec.completionTokens },
+        choices: [{ index: 0, message: { role: 'assistant', content, refusal, annotations: [] }, logprobs, finish_reason: 'stop' }],
+        usage: {
+          prompt_tokens: rec.promptTokens, completion_tokens: rec.completionTokens, total_tokens: rec.promptTokens + rec.completionTokens,
+          prompt_tokens_details: { cached_tokens: rec.cachedTokens, audio_tokens: 0 },
+          completion_tokens_details: { reasoning_tokens: rec.reasoningTokens, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+        },
+        ...(tier !== undefined ? { service_tier: tier } : {}),
         system_fingerprint: 'fp_fake',
       }, { ...recorder.budget(config.rateLimit, rec.promptTokens + rec.completionTokens).headers, ...config.extraHeaders });
       return finish(200, outcome);
@@ -243,6 +288,7 @@ export async function startFakeOpenAiServer(opts: FakeOptions = {}): Promise<Fak
       const { seed, ...rest } = patch;
       Object.assign(config, rest);
       if (seed !== undefined) random = mulberry32(seed);
+      if ('promptCache' in rest) promptCache = config.promptCache ? createPromptCache(config.promptCache) : undefined;
     },
     stats: () => recorder.stats(),
     requests: () => recorder.records(),
@@ -252,6 +298,9 @@ export async function startFakeOpenAiServer(opts: FakeOptions = {}): Promise<Fak
       rules = [];
       recorder.reset();
       directives.clear();
+      texts.clear();
+      promptCache?.clear();
+      answered = 0;
     },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -341,6 +390,7 @@ async function main(argv: string[]): Promise<void> {
   const server = await startFakeOpenAiServer({
     port: num('port') ?? 0, latencyMs: num('latency') ?? 0, jitterMs: num('jitter') ?? 0, failureRate: num('failure-rate') ?? 0,
     failureStatus: num('failure-status') ?? 503, apiKey: arg('api-key'), modelOverride: arg('model'), knownModels: arg('known-models')?.split(','),
+    ...(argv.includes('--prompt-cache') ? { promptCache: {} } : {}), serviceTier: arg('service-tier'),
     ...(num('seed') !== undefined ? { seed: num('seed') } : {}),
     ...(rpm !== undefined || tpm !== undefined ? { rateLimit: { ...(rpm !== undefined ? { requests: rpm } : {}), ...(tpm !== undefined ? { tokens: tpm } : {}) } } : {}),
   });

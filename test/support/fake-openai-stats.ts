@@ -24,6 +24,17 @@ export interface RequestRecord {
   billed: boolean;
   /** The SDK's x-stainless-retry-count: 0 for a first try. */
   retryCount: number;
+  /** Of promptTokens, the part reported as read from the prompt cache (billed answers). */
+  cachedTokens?: number;
+  /** Of completionTokens, the part reported as reasoning (billed answers). */
+  reasoningTokens?: number;
+  /** The service_tier the answer reported, if any. */
+  serviceTier?: string;
+  /** The model the answer named (the requested one unless the server was told otherwise). */
+  answeredModel?: string;
+  /** What the request asked for: service_tier, and whether it wanted token log-probabilities. */
+  requestedTier?: string;
+  logprobs?: boolean;
 }
 
 export interface FakeStats {
@@ -40,6 +51,8 @@ export interface FakeStats {
   billedPromptTokens: number;
   billedCompletionTokens: number;
   billedTotalTokens: number;
+  billedCachedTokens: number;
+  billedReasoningTokens: number;
   /** GET /v1/models calls (health probes). */
   modelRequests: number;
 }
@@ -106,6 +119,8 @@ export function createRecorder() {
         billedPromptTokens: p,
         billedCompletionTokens: c,
         billedTotalTokens: p + c,
+        billedCachedTokens: b.reduce((s, r) => s + (r.cachedTokens ?? 0), 0),
+        billedReasoningTokens: b.reduce((s, r) => s + (r.reasoningTokens ?? 0), 0),
         modelRequests,
       };
     },

@@ -207,13 +207,14 @@ describe('chain: the happy path', () => {
     expect(summarize.input).toEqual({ step: 'summarize', content: doc.content, title: doc.title, entities: ENTITIES });
   });
 
-  it('gives classify the summary and the allowed categories', async () => {
+  it('gives classify the summary, and the allowed categories in the static system prompt', async () => {
     const provider = fakeProvider();
     const { chain } = build({ provider });
     okResult(await chain(doc, ctx));
     const classify = provider.requests[2]!;
     expect(classify.messages.user).toContain(SUMMARY);
-    expect(classify.messages.user).toContain(`Allowed categories: ${CATEGORIES.join(', ')}`);
+    expect(classify.messages.system).toContain(`Allowed categories: ${CATEGORIES.join(', ')}`);
+    expect(classify.messages.user).not.toContain('Allowed categories');
     expect(classify.input).toMatchObject({ step: 'classify', summary: SUMMARY, categories: CATEGORIES, entities: ENTITIES });
   });
 
@@ -225,6 +226,10 @@ describe('chain: the happy path', () => {
       category: 'science',
       confidence: 0.91,
       scores: { science: 0.91, technology: 0.06, business: 0, other: 0.03 },
+      // The fake provider returns no token probabilities: the self-reported confidence is used.
+      confidence_source: 'self',
+      self_confidence: 0.91,
+      logprob_confidence: null,
     });
     expect(r.partial).toBe(false);
     expect(r.model).toBe(MODEL);
@@ -487,7 +492,7 @@ describe('chain: result cache', () => {
     const second = okResult(await chain(doc, { documentId: doc.id, attempt: 1 }));
     expect(provider.requests).toHaveLength(3);
     expect(events).toHaveLength(3);
-    expect(second.usage).toEqual({ calls: 0, cachedCalls: 3, inputTokens: 0, outputTokens: 0, costUsd: 0 });
+    expect(second.usage).toEqual({ calls: 0, cachedCalls: 3, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0, costUsd: 0 });
     expect(second.classification).toEqual(first.classification);
     expect(second.progress.summarize.summary).toBe(SUMMARY);
     expect(second.progress.extract?.entities).toEqual(ENTITIES);

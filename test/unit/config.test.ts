@@ -132,6 +132,22 @@ describe('loadConfig parsing', () => {
   });
 });
 
+describe('loadConfig service tier and confidence mode', () => {
+  it('leaves both unset by default: no service_tier sent, the mode resolved with the provider', () => {
+    const c = loadConfig({});
+    expect(c.llm.serviceTier).toBeUndefined();
+    expect(c.llm.confidenceMode).toBeUndefined();
+  });
+
+  it.each(['auto', 'default', 'flex', 'priority'] as const)('accepts LLM_SERVICE_TIER=%s', (tier) => {
+    expect(loadConfig({ LLM_SERVICE_TIER: tier }).llm.serviceTier).toBe(tier);
+  });
+
+  it.each(['self', 'logprob', 'min'] as const)('accepts CONFIDENCE_MODE=%s', (mode) => {
+    expect(loadConfig({ CONFIDENCE_MODE: mode }).llm.confidenceMode).toBe(mode);
+  });
+});
+
 describe('loadConfig durations in days', () => {
   it('accepts LLM_CACHE_TTL=7d, the README default, as a user would copy it', () => {
     expect(loadConfig({ LLM_CACHE_TTL: '7d' }).llm.cacheTtlMs).toBe(7 * 24 * 3_600_000);
@@ -172,6 +188,9 @@ describe('loadConfig errors', () => {
     ['CATEGORIES', 'Business,other'],
     ['CATEGORIES', 'other'],
     ['METRICS_PORT', '70000'],
+    ['LLM_SERVICE_TIER', 'scale'],
+    ['LLM_SERVICE_TIER', 'FLEX'],
+    ['CONFIDENCE_MODE', 'max'],
   ])('%s=%s throws a ConfigError naming the variable', (name, value) => {
     const err = configError({ [name]: value });
     expect(err.message).toContain(name);

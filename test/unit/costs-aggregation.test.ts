@@ -89,6 +89,36 @@ describe('daily totals', () => {
     expect(t.byRun.get('run-0')!.calls).toBe(2);
   });
 
+  it('sums cached input tokens, reasoning tokens and the caching saving, and breaks totals down by service tier', () => {
+    const state: TotalsState = new Map();
+    applyCostEvent(state, event({ input_tokens: 2048, cached_input_tokens: 1536, cost_usd: 0.000137, cache_saving_usd: 0.0000384, service_tier: 'default' }));
+    applyCostEvent(state, event({ input_tokens: 1200, cached_input_tokens: 1152, output_tokens: 900, reasoning_tokens: 700, cost_usd: 0.0001, cache_saving_usd: 0.00001, service_tier: 'flex' }));
+    // A provider that names no tier is served (and priced) at the standard tier.
+    applyCostEvent(state, event({ input_tokens: 10, cost_usd: 0.000001 }));
+    const d = toDailyCost(state.get('2026-11-25|gpt-4o-mini')!, '2026-11-25T12:00:00.000Z');
+    expect(DailyCost.parse(JSON.parse(JSON.stringify(d)))).toEqual(d);
+    expect([d.input_tokens, d.cached_input_tokens, d.output_tokens, d.reasoning_tokens]).toEqual([3258, 2688, 940, 700]);
+    expect(d.cache_saving_pico_usd).toBe(usdToPico(0.0000484).toString());
+    expect(Object.fromEntries(Object.entries(d.by_tier ?? {}).map(([tier, t]) => [tier, [t.calls, t.cached_input_tokens, t.cost_pico_usd]]))).toEqual({
+      default: [2, 1536, usdToPico(0.000138).toString()],
+      flex: [1, 1152, usdToPico(0.0001).toString()],
+    });
+    expect(toDailyCost(fromDailyCost(d), d.updated_at)).toEqual(d);
+  });
+
+  it('reads a record written before cached tokens and tiers were kept, counting them as 0', () => {
+    const old = {
+      day: '2026-11-24', model: 'gpt-4o-mini', calls: 2, input_tokens: 300, output_tokens: 40, cost_usd: 0.000069, cost_pico_usd: '69000000',
+      by_step: { extract: { calls: 2, input_tokens: 300, output_tokens: 40, cost_usd: 0.000069, cost_pico_usd: '69000000' } },
+      by_run: {}, by_instance: {}, price_sources: { table: 2, override: 0, fallback: 0 },
+      updated_at: '2026-11-24T12:00:00.000Z', last_event_at: '2026-11-24T11:00:00.000Z',
+    };
+    const restored = fromDailyCost(DailyCost.parse(old));
+    expect(restored.total).toEqual({ calls: 2, inputTokens: 300, cachedInputTokens: 0, outputTokens: 40, reasoningTokens: 0, pico: 69_000_000n, savedPico: 0n });
+    const byTier = costRows([DailyCost.parse(old)], '2026-11-24', 'tier');
+    expect(byTier.rows.map((r) => [r.name, r.calls])).toEqual([['(tier not recorded)', 2]]);
+  });
+
   it('converts money both ways without loss below 2^53 pico', () => {
     for (const usd of [0, 1e-12, 0.000027, 0.1 + 0.2, 123.456789012345, 9007.199254740991]) {
       expect(picoToUsd(usdToPico(usd))).toBeCloseTo(usd, 12);
@@ -144,9 +174,33 @@ describe('cost report', () => {
   it('prints calls, tokens, USD and the share of the budget', () => {
     const table = formatCostTable({ day: '2026-11-25', by: 'model', records, budgetUsd: 2, budgetSource: 'pipeline.config' });
     expect(table).toContain('LLM costs for 2026-11-25 (UTC) by model; daily budget $2 (pipeline.config)');
-    expect(table).toMatch(/gpt-4\s+1\s+100\s+20\s+\$0\.500000\s+25\.00 %/);
-    expect(table).toMatch(/total\s+3\s+3100\s+50\s+\$0\.530000\s+26\.50 %/);
+    expect(table).toMatch(/gpt-4\s+1\s+100\s+0\s+20\s+\$0\.500000\s+25\.00 %/);
+    expect(table).toMatch(/total\s+3\s+3100\s+0\s+50\s+\$0\.530000\s+26\.50 %/);
     expect(formatCostTable({ day: '2026-11-23', by: 'model', records, budgetUsd: null, budgetSource: '' })).toContain('no calls recorded');
     expect(formatCostTable({ day: '2026-11-25', by: 'step', records, budgetUsd: null, budgetSource: '' })).toMatch(/no daily budget set[\s\S]*extract/);
+  });
+
+  it('has a "cached" column and a line with what caching saved that day', () => {
+    const s2: TotalsState = new Map();
+    applyCostEvent(s2, event({ input_tokens: 2048, cached_input_tokens: 1536, cost_usd: 0.000137, cache_saving_usd: 0.0000384 }));
+    applyCostEvent(s2, event({ model: 'gpt-5', input_tokens: 1000, cost_usd: 0.00125, service_tier: 'flex' }));
+    const recs = [...s2.values()].map((t) => toDailyCost(t, '2026-11-25T12:00:00.000Z'));
+    const table = formatCostTable({ day: '2026-11-25', by: 'model', records: recs, budgetUsd: null, budgetSource: '' });
+    expect(table).toMatch(/model\s+calls\s+input tok\s+cached\s+output tok\s+cost USD/);
+    expect(table).toMatch(/gpt-4o-mini\s+1\s+2048\s+1536\s+20\s+\$0\.000137/);
+    expect(table).toMatch(/total\s+2\s+3048\s+1536\s+40\s+\$0\.001387/);
+    expect(table).toContain('prompt caching saved $0.000038 this day: 1536 of 3048 input tokens (50.4 %)');
+    expect(table).not.toContain('reasoning');
+    const byTier = formatCostTable({ day: '2026-11-25', by: 'tier', records: recs, budgetUsd: null, budgetSource: '' });
+    expect(byTier).toMatch(/flex\s+1\s+1000\s+0\s+20\s+\$0\.001250/);
+    expect(byTier).toMatch(/default\s+1\s+2048\s+1536/);
+  });
+
+  it('shows a reasoning column on a day with reasoning tokens (inside the output count)', () => {
+    const s3: TotalsState = new Map();
+    applyCostEvent(s3, event({ model: 'o3', input_tokens: 500, output_tokens: 900, reasoning_tokens: 768, cost_usd: 0.0082 }));
+    const table = formatCostTable({ day: '2026-11-25', by: 'model', records: [...s3.values()].map((t) => toDailyCost(t, '2026-11-25T12:00:00.000Z')), budgetUsd: null, budgetSource: '' });
+    expect(table).toMatch(/output tok\s+reasoning\s+cost USD/);
+    expect(table).toMatch(/o3\s+1\s+500\s+0\s+900\s+768\s+\$0\.008200/);
   });
 });

@@ -85,8 +85,19 @@ describe('qualityGate', () => {
     expect(d.reasons[0]!.message).toContain('astrology');
   });
 
-  it('accepts a category whose score is 0 (it is configured, only unlikely)', () => {
-    expect(qualityGate(result({ category: 'other', scores: { business: 1, other: 0 } }), 0.8).route).toBe('enriched');
+  it('sends a category chosen against the model\'s own scores to review as INCONSISTENT_SCORES, naming both', () => {
+    // Configured (so not UNKNOWN_CATEGORY), confident, and contradicted by its own scores: what an
+    // instruction inside the document ("category: other, confidence 1.0") produces.
+    const d = qualityGate(result({ category: 'other', confidence: 1, scores: { business: 1, other: 0 } }), 0.8);
+    expect(codes(d)).toEqual(['INCONSISTENT_SCORES']);
+    if (d.route !== 'review') throw new Error('expected review');
+    expect(d.reasons[0]!.message).toContain('"other" scored 0.000');
+    expect(d.reasons[0]!.message).toContain('"business" at 1.000');
+    expect(codes(qualityGate(result({ category: 'technology', confidence: 0.95 }), 0.8))).toEqual(['INCONSISTENT_SCORES']);
+  });
+
+  it('accepts a chosen category that ties with the top score', () => {
+    expect(qualityGate(result({ category: 'technology', scores: { business: 0.45, technology: 0.45, other: 0.1 } }), 0.8).route).toBe('enriched');
   });
 
   it('reports every reason together, in a stable order', () => {
@@ -99,6 +110,11 @@ describe('qualityGate', () => {
       'PARTIAL_CHAIN',
       'NO_USABLE_CONFIDENCE',
       'UNKNOWN_CATEGORY',
+    ]);
+    expect(codes(qualityGate(result({ partial: true, confidence: 0.1, category: 'other' }), 0.8))).toEqual([
+      'PARTIAL_CHAIN',
+      'LOW_CONFIDENCE',
+      'INCONSISTENT_SCORES',
     ]);
   });
 

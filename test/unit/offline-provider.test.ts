@@ -201,7 +201,8 @@ describe('offline provider', () => {
     const { entities, summary, classification } = await runChain(KNOWN_TEXT, { onBilledCall: billed });
     expect(billed).toHaveBeenCalledTimes(3);
     [entities, summary, classification].forEach((res, i) => {
-      expect(billed.mock.calls[i]![0]).toEqual({ inputTokens: res.inputTokens, outputTokens: res.outputTokens, model: MODEL, ok: true });
+      // No prompt cache and no reasoning offline: both are reported as 0, never left out.
+      expect(billed.mock.calls[i]![0]).toEqual({ inputTokens: res.inputTokens, cachedInputTokens: 0, reasoningTokens: 0, outputTokens: res.outputTokens, model: MODEL, ok: true });
     });
   });
 

@@ -6,13 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { PROMPT_VERSION, SYSTEM_PROMPTS, classifyUserPrompt, extractUserPrompt, summarizeUserPrompt } from '../../src/llm/chain/prompts.ts';
+import { PROMPT_VERSION, SYSTEM_PROMPTS, classifySystemPrompt, classifyUserPrompt, extractUserPrompt, summarizeUserPrompt } from '../../src/llm/chain/prompts.ts';
 import { classifyAnswer } from '../../src/llm/chain/llm-schemas.ts';
 import { z } from 'zod';
 
 /** Append only: version → fingerprint. Never edit a recorded line. */
 const RECORDED: Record<string, string> = {
   '2026-11-25.1': 'fffedc8aeeefaf7f',
+  '2026-11-25.2': 'd9f1d1ac7462fa2d',
 };
 
 function fingerprint(): string {
@@ -21,7 +22,8 @@ function fingerprint(): string {
     JSON.stringify(SYSTEM_PROMPTS),
     extractUserPrompt('Body of the document.', 'A title'),
     summarizeUserPrompt('Body of the document.', entities, 'A title'),
-    classifyUserPrompt('A summary.', entities, ['science', 'other'], 'A title'),
+    classifySystemPrompt(['science', 'other']),
+    classifyUserPrompt('A summary.', entities, 'A title'),
     JSON.stringify(z.toJSONSchema(classifyAnswer(['science', 'other']))),
   ];
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16);

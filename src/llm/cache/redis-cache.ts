@@ -24,7 +24,8 @@ function parseAnswer(text: string): CachedAnswer | undefined {
   try {
     const v = JSON.parse(text) as unknown;
     if (typeof v === 'object' && v !== null && 'output' in v && typeof (v as { model?: unknown }).model === 'string') {
-      return { output: (v as CachedAnswer).output, model: (v as CachedAnswer).model };
+      const { output, model, fieldProbability } = v as CachedAnswer;
+      return { output, model, ...(typeof fieldProbability === 'number' ? { fieldProbability } : {}) };
     }
   } catch {
     // An entry we cannot read is a miss; the next answer overwrites it.
@@ -61,7 +62,7 @@ export function createRedisCache(deps: RedisCacheDeps): ResultCache {
     async set(key, value) {
       if (now() < skipUntil) return;
       try {
-        await redis.set(prefix + key, JSON.stringify({ output: value.output, model: value.model }), 'PX', Math.max(1, Math.round(ttlMs)));
+        await redis.set(prefix + key, JSON.stringify({ output: value.output, model: value.model, fieldProbability: value.fieldProbability }), 'PX', Math.max(1, Math.round(ttlMs)));
       } catch (err) {
         failed(err, 'set');
       }

@@ -9,6 +9,8 @@ import type { LlmMessages } from '../providers/provider.ts';
 export interface CachedAnswer {
   output: unknown;
   model: string;
+  /** The answer's field probability from token log-probabilities, when it had one. */
+  fieldProbability?: number | undefined;
 }
 
 export interface ResultCache {

@@ -40,20 +40,30 @@ function throwIfAbandoned(ctx: CallContext, step: StepName): void {
 
 export interface StepUsage {
   calls: number;
+  /** Steps answered from the result cache (no call at all). */
   cachedCalls: number;
   inputTokens: number;
+  /**
+   * The part of inputTokens the provider read from its prompt cache. Optional because progress
+   * written before it was counted (a retry envelope) lacks it.
+   */
+  cachedInputTokens?: number | undefined;
   outputTokens: number;
+  /** Output tokens spent on reasoning, already inside outputTokens. Optional, as above. */
+  reasoningTokens?: number | undefined;
   costUsd: number;
 }
 
-export const emptyUsage = (): StepUsage => ({ calls: 0, cachedCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 });
+export const emptyUsage = (): StepUsage => ({ calls: 0, cachedCalls: 0, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0, costUsd: 0 });
 
 export function addUsage(a: StepUsage, b: StepUsage): StepUsage {
   return {
     calls: a.calls + b.calls,
     cachedCalls: a.cachedCalls + b.cachedCalls,
     inputTokens: a.inputTokens + b.inputTokens,
+    cachedInputTokens: (a.cachedInputTokens ?? 0) + (b.cachedInputTokens ?? 0),
     outputTokens: a.outputTokens + b.outputTokens,
+    reasoningTokens: (a.reasoningTokens ?? 0) + (b.reasoningTokens ?? 0),
     // Rounded to 1e-12: float sums of many small prices must not drift visibly.
     costUsd: Math.round((a.costUsd + b.costUsd) * 1e12) / 1e12,
   };
@@ -70,6 +80,8 @@ export interface StepCall<T> {
   messages: LlmMessages;
   schema: z.ZodType<T>;
   schemaName: string;
+  /** A top-level string field whose token probability is wanted (see LlmRequest.probabilityOf). */
+  probabilityOf?: string | undefined;
 }
 
 export interface StepCallResult<T> {
@@ -77,6 +89,8 @@ export interface StepCallResult<T> {
   usage: StepUsage;
   model: string;
   cached: boolean;
+  /** The probability of `probabilityOf`'s value, when the provider could tell. */
+  fieldProbability?: number | undefined;
 }
 
 export interface StepCallerDeps {
@@ -107,6 +121,17 @@ async function awaitCosts(pending: Promise<void>[], step: StepName, usage: StepU
   }
 }
 
+function recordCallMetrics(metrics: Metrics, step: StepName, b: BilledCall, costUsd: number, cacheSavingUsd: number): void {
+  metrics.llmCalls.inc({ step, outcome: b.ok ? 'ok' : 'unusable' });
+  metrics.llmTokens.inc({ direction: 'input', model: b.model }, b.inputTokens);
+  metrics.llmTokens.inc({ direction: 'cached_input', model: b.model }, b.cachedInputTokens ?? 0);
+  metrics.llmTokens.inc({ direction: 'output', model: b.model }, b.outputTokens);
+  metrics.llmTokens.inc({ direction: 'reasoning', model: b.model }, b.reasoningTokens ?? 0);
+  metrics.llmCostUsd.inc({ model: b.model }, costUsd);
+  metrics.llmCacheSavingUsd.inc({ model: b.model }, cacheSavingUsd);
+  metrics.llmServiceTierCalls.inc({ tier: b.serviceTier ?? 'none', model: b.model });
+}
+
 export function createStepCaller(deps: StepCallerDeps): StepCaller {
   const { provider, limiter, pricing, costs, cache, metrics } = deps;
 
@@ -118,7 +143,10 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
         const parsed = call.schema.safeParse(hit.output);
         if (parsed.success) {
           metrics.llmCacheHits.inc({ step: call.step });
-          return { output: parsed.data, usage: { ...emptyUsage(), cachedCalls: 1 }, model: hit.model, cached: true };
+          return {
+            output: parsed.data, usage: { ...emptyUsage(), cachedCalls: 1 }, model: hit.model, cached: true,
+            ...(hit.fieldProbability === undefined ? {} : { fieldProbability: hit.fieldProbability }),
+          };
         }
       }
     }
@@ -128,12 +156,11 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
     let usage = emptyUsage();
     const pendingCosts: Promise<void>[] = [];
     const onBilledCall = (b: BilledCall): void => {
-      const { costUsd, source } = pricing.price(b.model, b.inputTokens, b.outputTokens);
-      usage = addUsage(usage, { calls: 1, cachedCalls: 0, inputTokens: b.inputTokens, outputTokens: b.outputTokens, costUsd });
-      metrics.llmCalls.inc({ step: call.step, outcome: b.ok ? 'ok' : 'unusable' });
-      metrics.llmTokens.inc({ direction: 'input', model: b.model }, b.inputTokens);
-      metrics.llmTokens.inc({ direction: 'output', model: b.model }, b.outputTokens);
-      metrics.llmCostUsd.inc({ model: b.model }, costUsd);
+      const cachedInputTokens = b.cachedInputTokens ?? 0;
+      const reasoningTokens = b.reasoningTokens ?? 0;
+      const { costUsd, source, cacheSavingUsd } = pricing.price({ model: b.model, inputTokens: b.inputTokens, cachedInputTokens, outputTokens: b.outputTokens, serviceTier: b.serviceTier });
+      usage = addUsage(usage, { calls: 1, cachedCalls: 0, inputTokens: b.inputTokens, cachedInputTokens, outputTokens: b.outputTokens, reasoningTokens, costUsd });
+      recordCallMetrics(metrics, call.step, b, costUsd, cacheSavingUsd);
       const event: CostEvent = {
         call_id: randomUUID(),
         document_id: ctx.documentId,
@@ -141,8 +168,12 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
         model: b.model,
         provider: provider.name,
         input_tokens: b.inputTokens,
+        cached_input_tokens: cachedInputTokens,
         output_tokens: b.outputTokens,
+        reasoning_tokens: reasoningTokens,
+        ...(b.serviceTier ? { service_tier: b.serviceTier } : {}),
         cost_usd: costUsd,
+        cache_saving_usd: cacheSavingUsd,
         price_source: source,
         attempt: ctx.attempt,
         ok: b.ok,
@@ -171,12 +202,14 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
           maxOutputTokens: deps.maxOutputTokens,
           input: call.input,
           onBilledCall,
+          ...(call.probabilityOf && provider.tokenProbabilities ? { probabilityOf: call.probabilityOf } : {}),
           ...(ctx.signal ? { signal: ctx.signal } : {}),
         });
       });
       await awaitCosts(pendingCosts, call.step, usage);
-      if (cache && key) await cache.set(key, { output: res.output, model: res.model });
-      return { output: res.output, usage, model: res.model, cached: false };
+      const probability = res.fieldProbability === undefined ? {} : { fieldProbability: res.fieldProbability };
+      if (cache && key) await cache.set(key, { output: res.output, model: res.model, ...probability });
+      return { output: res.output, usage, model: res.model, cached: false, ...probability };
     } catch (e) {
       // The calls of a failed step were paid for too: their costs are recorded before we
       // rethrow, and the error carries them so the document's usage counts them.

@@ -4,6 +4,12 @@
  * input, not the prompts, and derives real output from the text: entities with compromise,
  * an extractive summary, a lexicon classifier whose confidence follows how clear the text is.
  * Tokens are counted with the o200k_base tokenizer over the real prompts, so costs look real.
+ *
+ * It has no prompt cache (every call reports 0 cached input tokens, and is priced in full) and
+ * returns no token log-probabilities: its confidence and its scores come from the same lexicon
+ * counts, so a "probability" derived from them would only repeat the self-reported number and
+ * make CONFIDENCE_MODE=min look like a second opinion when it is not. With this provider the gate
+ * reads the self-reported confidence (resolveConfidenceMode says so once at start).
  */
 import { countTokens } from 'gpt-tokenizer';
 import { computeChatCompletionTokenCount } from 'gpt-tokenizer/functionCalling';
@@ -175,6 +181,7 @@ export function createOfflineProvider(opts: OfflineProviderOptions): LlmProvider
   return {
     name: 'offline',
     model,
+    tokenProbabilities: false,
     async complete<T>(req: LlmRequest<T>): Promise<LlmResponse<T>> {
       if (req.signal?.aborted) {
         throw new EnricherError(`${req.step} call aborted before it started`, {
@@ -196,7 +203,7 @@ export function createOfflineProvider(opts: OfflineProviderOptions): LlmProvider
       const inputTokens = countPromptTokens(req.messages);
       const outputTokens = countOutputTokens(result.ok ? result.value : produced);
       // Billed like a real call: an unusable answer is still paid for.
-      req.onBilledCall({ inputTokens, outputTokens, model, ok: result.ok });
+      req.onBilledCall({ inputTokens, cachedInputTokens: 0, reasoningTokens: 0, outputTokens, model, ok: result.ok });
       if (!result.ok) throw badOutput(req, result.error);
       return { output: result.value, inputTokens, outputTokens, model };
     },

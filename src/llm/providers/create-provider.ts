@@ -20,9 +20,10 @@ export function createProvider(config: Pick<Config, 'llm'>, logger: Logger, onRa
       maxRetries: llm.callRetries,
       logger,
       categories: llm.categories,
+      serviceTier: llm.serviceTier,
       ...(onRateLimit ? { onRateLimit } : {}),
     });
   }
   const offline = createOfflineProvider({ model: llm.model });
-  return { name: offline.name, model: offline.model, complete: (req) => offline.complete(req), probe: async () => undefined };
+  return { name: offline.name, model: offline.model, tokenProbabilities: false, complete: (req) => offline.complete(req), probe: async () => undefined };
 }

@@ -9,12 +9,15 @@
  */
 import { APIUserAbortError, OpenAI } from 'openai';
 import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ServiceTier } from '../../config.ts';
 import { EnricherError, ErrorCodes, type Stage } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { toStructuredOutputSchema } from './json-schema.ts';
+import { isReasoningModel } from './model-capabilities.ts';
 import { mapOpenAiError, refused } from './openai-errors.ts';
 import type { LlmProvider, LlmRequest, LlmResponse, RateLimitSignal } from './provider.ts';
 import { rateLimitSignalFrom } from './rate-limit-headers.ts';
+import { fieldProbability } from './token-probability.ts';
 
 export interface OpenAiProviderDeps {
   apiKey: string;
@@ -26,6 +29,8 @@ export interface OpenAiProviderDeps {
   onRateLimit?: ((s: RateLimitSignal) => void) | undefined;
   /** Allowed classify categories: added as an enum when the classify schema leaves category free. */
   categories?: readonly string[] | undefined;
+  /** Sent as service_tier with every request; unset leaves it to the API (its default is auto). */
+  serviceTier?: ServiceTier | undefined;
 }
 
 export type OpenAiProvider = LlmProvider & {
@@ -50,6 +55,9 @@ export function createOpenAiProvider(deps: OpenAiProviderDeps): OpenAiProvider {
     logLevel: 'off',
   });
 
+  // Reasoning models refuse logprobs and any temperature but the default.
+  const reasoning = isReasoningModel(deps.model);
+
   async function call(req: LlmRequest<unknown>, messages: ChatCompletionMessageParam[], format: ReturnType<typeof toStructuredOutputSchema>): Promise<ChatCompletion> {
     return client.chat.completions.create(
       {
@@ -60,7 +68,9 @@ export function createOpenAiProvider(deps: OpenAiProviderDeps): OpenAiProvider {
           json_schema: { name: req.schemaName, strict: format.strict, schema: format.schema },
         },
         max_completion_tokens: req.maxOutputTokens,
-        temperature: 0,
+        ...(reasoning ? {} : { temperature: 0 }),
+        ...(deps.serviceTier ? { service_tier: deps.serviceTier } : {}),
+        ...(req.probabilityOf && !reasoning ? { logprobs: true } : {}),
       },
       {
         headers: { [DOCUMENT_ID_HEADER]: req.documentId, [STEP_HEADER]: req.step },
@@ -99,7 +109,15 @@ export function createOpenAiProvider(deps: OpenAiProviderDeps): OpenAiProvider {
       if (usage) {
         inputTokens += usage.prompt_tokens;
         outputTokens += usage.completion_tokens;
-        req.onBilledCall({ inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens, model, ok: verdict.ok });
+        req.onBilledCall({
+          inputTokens: usage.prompt_tokens,
+          cachedInputTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
+          reasoningTokens: usage.completion_tokens_details?.reasoning_tokens ?? 0,
+          outputTokens: usage.completion_tokens,
+          serviceTier: completion.service_tier ?? undefined,
+          model,
+          ok: verdict.ok,
+        });
       }
       log.debug(
         {
@@ -108,13 +126,19 @@ export function createOpenAiProvider(deps: OpenAiProviderDeps): OpenAiProvider {
           attempt,
           ms: Date.now() - started,
           inputTokens: usage?.prompt_tokens,
+          cachedInputTokens: usage?.prompt_tokens_details?.cached_tokens,
           outputTokens: usage?.completion_tokens,
+          serviceTier: completion.service_tier,
           answeredBy: model,
           ok: verdict.ok,
         },
         'llm call',
       );
-      if (verdict.ok) return { output: verdict.value, inputTokens, outputTokens, model };
+      if (verdict.ok) {
+        const tokens = choice?.logprobs?.content;
+        const probability = req.probabilityOf && content !== null && tokens ? fieldProbability(content, tokens, req.probabilityOf) : undefined;
+        return { output: verdict.value, inputTokens, outputTokens, model, ...(probability === undefined ? {} : { fieldProbability: probability }) };
+      }
       if ('refusal' in verdict) throw refused(verdict.refusal, req.step);
       if (attempt === 2) {
         throw new EnricherError(`LLM answer still invalid after one repair: ${verdict.invalid}`, {
@@ -146,7 +170,7 @@ export function createOpenAiProvider(deps: OpenAiProviderDeps): OpenAiProvider {
     }
   }
 
-  return { name: 'openai', model: deps.model, complete, probe };
+  return { name: 'openai', model: deps.model, tokenProbabilities: !reasoning, complete, probe };
 }
 
 function judge<T>(req: LlmRequest<T>, choice: ChatCompletion.Choice | undefined): Verdict<T> {

@@ -26,7 +26,13 @@ export type StepInput =
 /** One real, billed API call, reported the moment its response arrives. */
 export interface BilledCall {
   inputTokens: number;
+  /** The part of inputTokens the provider read from its prompt cache (billed at the cached price); 0 when absent. */
+  cachedInputTokens?: number | undefined;
+  /** Output tokens spent on reasoning: already inside outputTokens, recorded, never added again. */
+  reasoningTokens?: number | undefined;
   outputTokens: number;
+  /** The service tier the response says served the call; undefined when it did not say. */
+  serviceTier?: string | undefined;
   /** The model the API says answered (it may differ from the one requested). */
   model: string;
   /** False when the answer was unusable (bad JSON, refusal): it was still paid for. */
@@ -44,6 +50,11 @@ export interface LlmRequest<T> {
   input: StepInput;
   /** Called once for every real API response that carried usage, including failed ones. */
   onBilledCall: (call: BilledCall) => void;
+  /**
+   * A top-level string field of the answer whose token probability the caller wants (the
+   * classifier's category). Only providers with `tokenProbabilities` answer it.
+   */
+  probabilityOf?: string | undefined;
   signal?: AbortSignal;
 }
 
@@ -52,12 +63,23 @@ export interface LlmResponse<T> {
   inputTokens: number;
   outputTokens: number;
   model: string;
+  /**
+   * The probability the model gave the tokens of `probabilityOf`'s value, from the response's
+   * token log-probabilities. Undefined when none were asked for or the server sent none.
+   */
+  fieldProbability?: number | undefined;
 }
 
 export interface LlmProvider {
   readonly name: 'openai' | 'offline';
   /** The configured model; the offline provider reports it too, so costs look real. */
   readonly model: string;
+  /**
+   * Whether this provider asks for token log-probabilities when a request wants a field's
+   * probability (Chat Completions with a non-reasoning model). A server may still send none.
+   * Absent means no.
+   */
+  readonly tokenProbabilities?: boolean;
   complete<T>(req: LlmRequest<T>): Promise<LlmResponse<T>>;
 }
 

@@ -35,6 +35,7 @@ export function topicSpecs(config: Pick<Config, 'topics' | 'retry'>): ITopicConf
     { topic: t.costsDaily, ...compacted, numPartitions: 1 },
     { topic: t.budgetAlerts, ...base, numPartitions: 1 },
     { topic: t.config, ...compacted, numPartitions: 1 },
+    { topic: t.alerts, ...base, numPartitions: 1 },
   ];
 }
 

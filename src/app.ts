@@ -222,6 +222,7 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
       guard.stop();
       outage.stop();
       storm.stop();
+      redis?.stop();
       await Promise.all([raw.stop(), retry.stop()]);
       await costs.stop();
       await budget.stop();

@@ -31,6 +31,8 @@ export interface RedisOutageGuard {
   readonly available: boolean;
   /** Waits (a few seconds at most) for the first answer of Redis; marks it away if none came. */
   start(): Promise<void>;
+  /** Shutdown: calls waiting for Redis end with REDIS_UNAVAILABLE (their documents are handed back); probing stops. With Redis up, calls go on. */
+  stop(): void;
 }
 
 const SKIP = Symbol('skip');
@@ -175,9 +177,9 @@ export function createRedisOutageGuard(deps: {
     weighted: shared.weighted,
     async schedule<T>(weight: number, fn: () => Promise<T>): Promise<T> {
       for (;;) {
-        if (stopped) throw stoppedError();
         let r: { value: T } | typeof SKIP;
         if (!down) r = await viaShared(weight, fn);
+        else if (stopped) throw stoppedError(); // shutting down: the document is handed back, not failed
         else if (fallback && !returning) r = await viaLocal(weight, fn);
         else {
           await up.promise;
@@ -194,11 +196,15 @@ export function createRedisOutageGuard(deps: {
       return down ? sharedOnWire + localOnWire : shared.running();
     },
     async stop() {
-      stopped = true;
-      up.resolve();
+      release();
       await Promise.all([shared.stop(), fallback?.stop()]);
     },
   };
+
+  function release(): void {
+    stopped = true;
+    up.resolve();
+  }
 
   return {
     limiter,
@@ -223,5 +229,6 @@ export function createRedisOutageGuard(deps: {
         await sleep(Math.min(250, probeEvery));
       }
     },
+    stop: release,
   };
 }

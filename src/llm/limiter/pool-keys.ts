@@ -6,7 +6,6 @@
  * when it recognises the reply (see restoreBottleneckReply): this file makes sure it does, says
  * so in the log, and checks the settings keys when Redis comes back.
  */
-import type { Redis } from 'ioredis';
 import { classifyRedisError, restoreBottleneckReply } from './redis-errors.ts';
 
 type ScriptCallback = (err: Error | null, replies?: unknown) => void;
@@ -36,7 +35,7 @@ export const settingsKey = (limiterId: string) => `b_${limiterId}_settings`;
  * scripts (Bottleneck then initialises the keys from its settings). Returns the ids it re-created;
  * throws when a key is still missing afterwards.
  */
-export async function ensurePoolKeys(redis: Pick<Redis, 'exists'>, limiters: readonly { id: string; running(): Promise<number> }[]): Promise<string[]> {
+export async function ensurePoolKeys(redis: { exists(key: string): Promise<number> }, limiters: readonly { id: string; running(): Promise<number> }[]): Promise<string[]> {
   const recreated: string[] = [];
   for (const l of limiters) {
     if ((await redis.exists(settingsKey(l.id))) === 1) continue;

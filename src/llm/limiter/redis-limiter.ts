@@ -91,11 +91,20 @@ export function createRedisLimiter(s: PoolSettings & { redisUrl: string; poolId:
     scope: 'global', slots, rpm, tpm, holds: createRedisHoldStore(redis, `${s.poolId}:hold-until`), expirationMs: s.expirationMs, logger: log,
     async close() {
       closing = true;
-      await connection.disconnect(true).catch(() => connection.disconnect(false));
+      // QUIT to a Redis that is away would wait for the command timeout: just drop the sockets.
+      if (redis.status === 'ready') await connection.disconnect(true).catch(() => connection.disconnect(false));
+      else await connection.disconnect(false);
     },
   });
   return {
     ...pool,
+    async stop() {
+      // Bottleneck's stop waits on Redis: with Redis away it could only time out.
+      if (redis.status === 'ready') return pool.stop();
+      log.warn({ status: redis.status }, 'Redis is away: closing the shared LLM pool without waiting for it');
+      closing = true;
+      await connection.disconnect(false);
+    },
     store: {
       where,
       async probe() {

@@ -37,8 +37,11 @@ export function ownRedis(port: number): OwnRedis {
       if (await answers(port)) throw new Error(`something already answers on port ${port}: stop it first (a redis-server left by an earlier run?)`);
       const p = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
       proc = p;
+      let failed: Error | undefined;
+      p.once('error', (e) => (failed = e)); // not installed: .ci/run installs it
       const deadline = Date.now() + 10_000;
       while (!(await answers(port))) {
+        if (failed) throw new Error(`could not start redis-server: ${failed.message}`);
         if (p.exitCode !== null) throw new Error(`redis-server on port ${port} exited with ${p.exitCode}`);
         if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer within 10 s`);
         await new Promise((r) => setTimeout(r, 50));

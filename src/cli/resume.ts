@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { sendResume } from '../guards/pipeline-alerts.ts';
 import { createKafka } from '../kafka/client.ts';
-import { ensureTopics, topicSpecs } from '../kafka/topics.ts';
+import { ensureTopic } from '../kafka/topics.ts';
 import { quietBoot, reportConfigErrors, type Boot } from './boot.ts';
 
 export function registerResumeCommand(program: Command, boot: Boot): void {
@@ -14,13 +14,7 @@ export function registerResumeCommand(program: Command, boot: Boot): void {
       reportConfigErrors(async () => {
         const { config, logger } = quietBoot(boot);
         const kafka = createKafka(config, logger, '-resume');
-        const admin = kafka.admin();
-        await admin.connect();
-        try {
-          await ensureTopics(admin, topicSpecs(config).filter((s) => s.topic === config.topics.alerts));
-        } finally {
-          await admin.disconnect();
-        }
+        await ensureTopic(kafka, config, config.topics.alerts);
         const alert = await sendResume(kafka, config.topics.alerts, opts.message);
         process.stdout.write(`resume written to ${config.topics.alerts} at ${alert.raised_at}; processors stopped by a DLQ storm resume within a second\n`);
       }),

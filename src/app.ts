@@ -9,7 +9,7 @@ import { resolveConfidenceMode } from './llm/chain/confidence.ts';
 import { createProvider, type ProviderWithProbe } from './llm/providers/create-provider.ts';
 import { createExtractStep } from './llm/chain/extract.ts';
 import { createCache } from './llm/cache/create-cache.ts';
-import { createLimiter } from './llm/limiter/create-limiter.ts';
+import { createInstanceLimiter, createLimiter } from './llm/limiter/create-limiter.ts';
 import type { LlmLimiter } from './llm/limiter/limiter.ts';
 import { createPricing, loadPriceOverrides } from './llm/pricing.ts';
 import { PROMPT_VERSION } from './llm/chain/prompts.ts';
@@ -34,6 +34,10 @@ import { Headers } from './contracts/index.ts';
 import { headerString } from './kafka/serde.ts';
 import { createBudgetEnforcement, type BudgetEnforcement } from './guards/budget-enforcement.ts';
 import { createConfigTopicReader } from './settings/config-reader.ts';
+import { createRedisOutageGuard } from './guards/redis-outage-guard.ts';
+import { createDlqStormGuard, type DlqStormGuard } from './guards/dlq-storm-guard.ts';
+import { createAlertChannel } from './guards/pipeline-alerts.ts';
+import type { Readiness } from './observability/http.ts';
 
 export interface AppOverrides {
   provider?: ProviderWithProbe;
@@ -58,6 +62,9 @@ export interface App {
   readonly raw: PartitionedProcessor;
   readonly retry: PartitionedProcessor;
   readonly budget: BudgetEnforcement;
+  readonly storm: DlqStormGuard;
+  /** Not ready while starting, or while anything holds intake (Redis away, a DLQ storm, the budget…), with why. */
+  readiness(): Readiness;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -70,7 +77,16 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
     metrics.paused.set({ reason }, paused ? 1 : 0);
     logger.info({ reason, paused, detail }, paused ? 'intake paused' : 'intake resumed');
   });
-  const limiter = o.limiter ?? createLimiter(config, logger);
+  const pool = o.limiter ?? createLimiter(config, logger);
+  // Redis away is the service's condition, never a document's: pause, or a local pool (REDIS_OUTAGE).
+  const redis = pool.store
+    ? createRedisOutageGuard({
+      shared: { ...pool, store: pool.store }, mode: config.llm.redisOutage, intake, logger,
+      fallback: config.llm.redisOutage === 'local' ? createInstanceLimiter(config, logger) : undefined,
+      onAvailability: (up) => metrics.redisAvailable.set(up ? 1 : 0),
+    })
+    : undefined;
+  const limiter = redis?.limiter ?? pool;
   const provider = o.provider ?? createProvider(config, logger, (s) => limiter.hold(s.holdMs, s.reason));
   const pricing = createPricing({
     overrides: config.llm.pricesFile ? loadPriceOverrides(config.llm.pricesFile) : undefined,
@@ -103,11 +119,28 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
     logger,
   });
   const outage = createOutageGuard({ intake, window: config.retry.outageWindow, failureRatio: config.retry.outageFailureRatio, logger });
+  const alerts = createAlertChannel({ kafka, topic: config.topics.alerts, groupBase: config.kafka.groupId, instanceId: config.kafka.instanceId, logger });
+  const storm = createDlqStormGuard({
+    window: config.retry.dlqStormWindow, share: config.retry.dlqStormShare, cooldownMs: config.retry.dlqStormCooldownMs, intake, logger,
+    onTrip: (a) => {
+      metrics.dlqStorms.inc();
+      const alert = {
+        kind: 'dlq-storm' as const, source: config.kafka.instanceId, raised_at: new Date().toISOString(), message: 'intake stopped: most recent documents were dead-lettered for reasons that are not their input',
+        dead_lettered: a.deadLettered, window: a.window, share: a.share, codes: a.codes, cooldown_ms: a.cooldownMs,
+      };
+      alerts.raise(alert).catch((e: unknown) => logger.error({ err: (e as Error).message, topic: config.topics.alerts }, 'could not write the DLQ storm alert'));
+    },
+  });
+  alerts.onResume((a) => storm.resume('operator', a.source));
   const handler = createDocumentHandler({
     config, chain, settings, provider: provider.name, promptVersion, logger, metrics,
     onChainOutcome: (ok, error) => outage.record(ok, error),
+    deadLetters: storm,
   });
-  const guard = createServiceGuard({ intake, probe: () => provider.probe(), intervalMs: config.retry.serviceProbeIntervalMs, logger });
+  const guard = createServiceGuard({
+    intake, probe: () => provider.probe(), intervalMs: config.retry.serviceProbeIntervalMs, logger,
+    waits: { DLQ_STORM: (id) => storm.waitForResume(id), ...(redis ? { REDIS_UNAVAILABLE: (id: string) => redis.waitUntilAvailable(id) } : {}) },
+  });
   const processorOptions = {
     sessionTimeoutMs: config.kafka.sessionTimeoutMs,
     heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
@@ -145,7 +178,7 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
     waitOutServiceError: (e, id) => guard.waitOutServiceError(e, id),
     committer: createTransactionalCommitter({ kafka, groupId: retryGroupId, logger }),
     intake,
-    pauseOn: ['budget', 'service-error'],
+    pauseOn: ['budget', 'service-error', 'redis', 'dlq-storm'],
     dueAt: (m) => {
       const due = Number(headerString(m.headers as Record<string, unknown>, Headers.dueAt));
       return Number.isFinite(due) && due > 0 ? due : undefined;
@@ -157,8 +190,14 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
     ...(o.onFatal ? { onFatal: o.onFatal } : {}),
   });
 
+  let started = false;
   return {
-    config, settings, intake, metrics, provider, raw, retry, budget,
+    config, settings, intake, metrics, provider, raw, retry, budget, storm,
+    readiness() {
+      const why = intake.status().map((p) => `${p.reason} since ${p.since}${p.detail ? `: ${p.detail}` : ''}`);
+      if (!started) why.unshift('starting');
+      return { ready: why.length === 0, why };
+    },
     async start() {
       const admin = kafka.admin();
       await admin.connect();
@@ -176,16 +215,22 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
       await configReader.start();
       await budget.start();
       await costs.start();
+      await alerts.start();
+      await redis?.start();
       await raw.start();
       await retry.start();
+      started = true;
     },
     async stop() {
       guard.stop();
       outage.stop();
+      storm.stop();
+      redis?.stop();
       await Promise.all([raw.stop(), retry.stop()]);
       await costs.stop();
       await budget.stop();
       await configReader.stop();
+      await alerts.stop();
       await limiter.stop();
       // Only a cache the app built is closed here; an injected one belongs to its owner.
       if (!o.cache) await cache?.close?.();

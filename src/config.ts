@@ -88,6 +88,7 @@ const SETTINGS = {
     costsDaily: env('TOPIC_COSTS_DAILY', z.string().min(1).default('llm.costs.daily')),
     budgetAlerts: env('TOPIC_BUDGET_ALERTS', z.string().min(1).default('llm.budget-alerts')),
     config: env('TOPIC_CONFIG', z.string().min(1).default('pipeline.config')),
+    alerts: env('TOPIC_ALERTS', z.string().min(1).default('pipeline.alerts')),
     partitions: env('TOPIC_PARTITIONS', int(1, 10_000).default(3)),
     replicationFactor: env('TOPIC_REPLICATION_FACTOR', int(1, 10).default(1)),
   },
@@ -109,6 +110,8 @@ const SETTINGS = {
     categories: env('CATEGORIES', list.pipe(z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'categories are lower-case words')).min(2)).default([...DEFAULT_CATEGORIES])),
     redisUrl: env('REDIS_URL', optionalString.pipe(z.url().optional())),
     poolId: env('LLM_POOL_ID', z.string().min(1).default('llm_api')),
+    /** While the shared pool's Redis is away: pause (keep the global pool) or use a local pool. */
+    redisOutage: env('REDIS_OUTAGE', z.enum(['pause', 'local']).default('pause')),
     rpm: env('LLM_RPM', optionalPositive(true)),
     tpm: env('LLM_TPM', optionalPositive(true)),
     cacheTtlMs: env('LLM_CACHE_TTL', duration.default(7 * 24 * 3_600_000)),
@@ -131,6 +134,9 @@ const SETTINGS = {
     outageFailureRatio: env('OUTAGE_FAILURE_RATIO', z.coerce.number().gt(0).max(1).default(0.5)),
     serviceProbeIntervalMs: env('SERVICE_PROBE_INTERVAL', duration.default(30_000)),
     maxRedrives: env('MAX_REDRIVES', int(1, 100).default(3)),
+    dlqStormWindow: env('DLQ_STORM_WINDOW', int(4, 100_000).default(50)),
+    dlqStormShare: env('DLQ_STORM_SHARE', z.coerce.number().gt(0).max(1).default(0.5)),
+    dlqStormCooldownMs: env('DLQ_STORM_COOLDOWN', duration.default(300_000)),
   },
   budget: {
     dailyUsd: env('DAILY_BUDGET_USD', optionalPositive(false)),

@@ -31,6 +31,10 @@ export const ErrorCodes = {
   LLM_AUTH: 'LLM_AUTH',
   LLM_UNKNOWN_MODEL: 'LLM_UNKNOWN_MODEL',
   KAFKA_UNAVAILABLE: 'KAFKA_UNAVAILABLE',
+  /** The shared pool's Redis is away (REDIS_OUTAGE=pause): the document waits, never routed. */
+  REDIS_UNAVAILABLE: 'REDIS_UNAVAILABLE',
+  /** The DLQ storm guard stopped intake: the document waits instead of being dead-lettered. Never routed. */
+  DLQ_STORM: 'DLQ_STORM',
   INTERNAL: 'INTERNAL',
   /** The document's partition was taken from this instance: no new call is started. Never routed. */
   ABANDONED: 'ABANDONED',
@@ -86,11 +90,23 @@ export function isEnricherError(e: unknown): e is EnricherError {
   return e instanceof EnricherError;
 }
 
-/** Anything thrown that is not ours is a bug until proven otherwise: permanent, not retried. */
+/**
+ * Anything thrown that is not ours is unexplained, and unexplained is not the document's fault:
+ * it is transient (retry tiers, then the DLQ as "retries exhausted"), so a dependency's
+ * unexpected exception cannot dead-letter a document on its first occurrence. A fault that
+ * repeats for every document is stopped by the DLQ storm guard.
+ */
 export function toEnricherError(e: unknown, stage: Stage): EnricherError {
   if (isEnricherError(e)) return e;
   const message = e instanceof Error ? e.message : String(e);
-  return new EnricherError(message, { code: ErrorCodes.INTERNAL, stage, retriable: false, cause: e });
+  return new EnricherError(message, { code: ErrorCodes.INTERNAL, stage, retriable: true, cause: e });
+}
+
+/** The problems of a message's own bytes: the only codes that say nothing about the service's health. */
+const INPUT_PROBLEMS: ReadonlySet<string> = new Set([ErrorCodes.INVALID_JSON, ErrorCodes.SCHEMA_INVALID, ErrorCodes.DOCUMENT_TOO_LARGE]);
+
+export function isInputProblem(code: string): boolean {
+  return INPUT_PROBLEMS.has(code);
 }
 
 export class ConfigError extends Error {

@@ -17,10 +17,8 @@ export function registerStartCommand(program: Command, boot: Boot): void {
           process.exit(1);
         },
       });
-      let ready = false;
-      await startHttpEndpoints({ port: config.metrics.port, metrics: app.metrics, ready: () => ready });
+      await startHttpEndpoints({ port: config.metrics.port, metrics: app.metrics, readiness: () => app.readiness() });
       stopOnSignals({ stop: () => app.stop(), logger, stopping: 'shutting down: finishing in-flight work', stopped: 'stopped cleanly', failed: 'error during shutdown' });
       await app.start();
-      ready = true;
     });
 }

@@ -8,3 +8,4 @@ export * from './retry-envelope.ts';
 export * from './daily-cost.ts';
 export * from './budget-alert.ts';
 export * from './config-record.ts';
+export * from './pipeline-alert.ts';

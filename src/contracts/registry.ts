@@ -5,6 +5,7 @@ import { ConfigRecord } from './config-record.ts';
 import { CostEvent } from './cost-event.ts';
 import { DailyCost } from './daily-cost.ts';
 import { EnrichedDocument, ReviewItem } from './enriched-document.ts';
+import { PipelineAlert } from './pipeline-alert.ts';
 import { RawDocument } from './raw-document.ts';
 import { RetryEnvelope } from './retry-envelope.ts';
 
@@ -17,4 +18,5 @@ export const WIRE_CONTRACTS: Readonly<Record<string, z.ZodType>> = {
   'daily-cost': DailyCost,
   'budget-alert': BudgetAlert,
   'config-record': ConfigRecord,
+  'pipeline-alert': PipelineAlert,
 };

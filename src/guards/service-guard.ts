@@ -1,10 +1,11 @@
 /**
  * Errors that are the service's fault (bad API key, unknown model) must not condemn documents.
  * The first one pauses intake and starts a slow health probe; every document that hit it
- * waits here and is processed again once the probe passes.
+ * waits here and is processed again once the probe passes. Service conditions that another
+ * guard watches (Redis away, a DLQ storm) wait on that guard instead (`waits`, by error code).
  */
 import type { IntakeControl } from './intake-control.ts';
-import type { EnricherError } from '../errors.ts';
+import type { EnricherError, ErrorCode } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export interface ServiceGuard {
@@ -17,10 +18,13 @@ export function createServiceGuard(deps: {
   probe: () => Promise<void>;
   intervalMs: number;
   logger: Logger;
+  waits?: Partial<Record<ErrorCode, (documentId: string) => Promise<void>>>;
 }): ServiceGuard {
   let recovering: Promise<void> | undefined;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  /** Ends the wait of every held document on stop: they are handed back uncommitted. */
+  let endWait: (() => void) | undefined;
 
   const fixHint = (e: EnricherError) =>
     e.code === 'LLM_AUTH'
@@ -33,6 +37,7 @@ export function createServiceGuard(deps: {
     deps.intake.pause('service-error', error.code);
     deps.logger.error({ code: error.code, fix: fixHint(error), probeEveryMs: deps.intervalMs }, `LLM API refuses us (${error.code}): consumption paused; ${fixHint(error)}`);
     return new Promise<void>((resolve) => {
+      endWait = resolve;
       const attempt = async () => {
         if (stopped) return resolve();
         try {
@@ -51,6 +56,8 @@ export function createServiceGuard(deps: {
 
   return {
     async waitOutServiceError(error, documentId) {
+      const elsewhere = deps.waits?.[error.code];
+      if (elsewhere) return elsewhere(documentId);
       deps.logger.warn({ documentId, code: error.code }, 'document held: waiting for the LLM API to be usable');
       recovering ??= recover(error).finally(() => {
         recovering = undefined;
@@ -60,6 +67,7 @@ export function createServiceGuard(deps: {
     stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      endWait?.();
     },
   };
 }

@@ -35,7 +35,19 @@ export function topicSpecs(config: Pick<Config, 'topics' | 'retry'>): ITopicConf
     { topic: t.costsDaily, ...compacted, numPartitions: 1 },
     { topic: t.budgetAlerts, ...base, numPartitions: 1 },
     { topic: t.config, ...compacted, numPartitions: 1 },
+    { topic: t.alerts, ...base, numPartitions: 1 },
   ];
+}
+
+/** Creates one of this service's topics, with its settings, if it is missing: for commands that write to one. */
+export async function ensureTopic(kafka: { admin(): Admin }, config: Pick<Config, 'topics' | 'retry'>, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, topicSpecs(config).filter((s) => s.topic === topic));
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Creates the topics that do not exist yet. Returns the names it created. */

@@ -2,7 +2,17 @@
 import { createServer, type Server } from 'node:http';
 import type { Metrics } from './metrics.ts';
 
-export async function startHttpEndpoints(deps: { port: number; metrics: Metrics; ready: () => boolean }): Promise<Server | undefined> {
+/** Ready means processing; when not, `why` says what holds it (starting, Redis away, a DLQ storm…). */
+export interface Readiness {
+  ready: boolean;
+  why: string[];
+}
+
+/**
+ * /healthz answers while the process is alive (a paused processor is healthy: restarting it
+ * would not bring Redis back); /readyz is 503 while it does not process, with the reasons.
+ */
+export async function startHttpEndpoints(deps: { port: number; metrics: Metrics; readiness: () => Readiness }): Promise<Server | undefined> {
   if (deps.port === 0) return undefined;
   const server = createServer((req, res) => {
     void (async () => {
@@ -12,8 +22,10 @@ export async function startHttpEndpoints(deps: { port: number; metrics: Metrics;
       } else if (req.url === '/healthz') {
         res.end('ok');
       } else if (req.url === '/readyz') {
-        res.statusCode = deps.ready() ? 200 : 503;
-        res.end(deps.ready() ? 'ready' : 'not ready');
+        const r = deps.readiness();
+        res.statusCode = r.ready ? 200 : 503;
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(r));
       } else {
         res.statusCode = 404;
         res.end();

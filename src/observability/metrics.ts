@@ -27,6 +27,8 @@ export function createMetrics() {
     pendingCommit: g('enricher_pending_commit', 'Finished documents waiting for a gap to fill before commit'),
     paused: g('enricher_paused', '1 while intake is paused, by reason', ['reason']),
     commits: c('enricher_commits_total', 'Output transactions committed'),
+    redisAvailable: g('enricher_redis_available', "1 while the shared LLM pool's Redis answers, 0 while it is away"),
+    dlqStorms: c('enricher_dlq_storms_total', 'Times the DLQ storm guard stopped intake'),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -43,6 +43,14 @@ export interface DocumentHandlerDeps {
   metrics: Metrics;
   /** Told about every chain outcome, for the outage guard. */
   onChainOutcome?: (ok: boolean, error?: EnricherError) => void;
+  /** The DLQ storm guard: may hold a dead letter, and counts every finished document. */
+  deadLetters?: DeadLetterWatch;
+}
+
+export interface DeadLetterWatch {
+  /** Asked before a document is dead-lettered: an error to wait out instead, or undefined. */
+  hold(error: EnricherError): EnricherError | undefined;
+  finished(route: 'enriched' | 'review' | 'dlq', code?: string): void;
 }
 
 interface Attempt {
@@ -63,6 +71,12 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
   const t = config.topics;
 
   function dlq(record: Attempt['dlqRecord'], origin: Attempt['origin'], err: EnricherError, attempts: number, documentId?: string): HandleResult {
+    const held = deps.deadLetters?.hold(err);
+    if (held) {
+      logger.warn({ documentId, code: err.code, stage: err.stage, attempts }, 'not dead-lettered: held while the DLQ storm guard has intake stopped');
+      return { kind: 'service-error', documentId: documentId ?? '(no id)', error: held };
+    }
+    deps.deadLetters?.finished('dlq', err.code);
     metrics.dlq.inc({ code: err.code });
     logger.warn({ documentId, code: err.code, stage: err.stage, attempts, err: err.message.slice(0, 500) }, 'routed to the DLQ');
     return {
@@ -86,6 +100,7 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
       const decision = qualityGate(outcome.result, threshold);
       const enriched = buildEnriched(a.doc, outcome.result, { provider: deps.provider, promptVersion: deps.promptVersion });
       metrics.documents.inc({ route: decision.route });
+      deps.deadLetters?.finished(decision.route);
       if (decision.route === 'enriched') {
         logger.info({ documentId: a.doc.id, route: 'enriched', confidence: enriched.classification.confidence, category: enriched.classification.category, attempt: a.attempt }, 'routed');
         return { kind: 'done', route: 'enriched', documentId: a.doc.id, messages: [enrichedMessage(t.enriched, enriched, a.headers)] };

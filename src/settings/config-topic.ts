@@ -8,22 +8,14 @@ import type { Config } from '../config.ts';
 import type { ConfigRecord, SettingName } from '../contracts/index.ts';
 import { encodeJson } from '../kafka/serde.ts';
 import type { KafkaClient } from '../kafka/client.ts';
-import { ensureTopics, topicSpecs } from '../kafka/topics.ts';
+import { ensureTopic } from '../kafka/topics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { decodeSettingRecord, parseSettingInput, settingName } from './config-values.ts';
 import { readTopicOnce } from '../kafka/topic-reader.ts';
 
 type TopicConfig = Pick<Config, 'topics' | 'retry' | 'kafka'>;
 
-async function ensureConfigTopic(kafka: KafkaClient, config: TopicConfig): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureTopics(admin, topicSpecs(config).filter((s) => s.topic === config.topics.config));
-  } finally {
-    await admin.disconnect();
-  }
-}
+const ensureConfigTopic = (kafka: KafkaClient, config: TopicConfig) => ensureTopic(kafka, config, config.topics.config);
 
 async function send(kafka: KafkaClient, topic: string, key: string, value: Buffer | null): Promise<void> {
   // One record, acks from all replicas: an idempotent producer adds nothing to a single send.

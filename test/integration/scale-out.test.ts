@@ -14,7 +14,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import type { CostEvent } from '../../src/contracts/index.ts';
 import { startFakeOpenAiServer, type FakeOpenAiServer } from '../support/fake-openai-server.ts';
 import { corpusDocs, toMessage } from '../support/docs.ts';
-import { connectTestKafka, jsonValue, readTopics, testEnv, type TestKafka } from '../support/kafka.ts';
+import { connectTestKafka, jsonValue, readTopics, testEnv, waitForGroupMembers, type TestKafka } from '../support/kafka.ts';
 import { spawnCli, type Child } from '../support/processes.ts';
 import { deletePoolKeys, TEST_REDIS_URL, uniquePoolId, withRedis } from '../support/redis.ts';
 
@@ -37,17 +37,6 @@ afterEach(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const INSTANCES = ['scale-a', 'scale-b', 'scale-c'];
 
-async function waitForMembers(config: Config, n: number, timeoutMs = 45_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { groups } = await tk!.admin.describeGroups([config.kafka.groupId]);
-    const g = groups[0];
-    if (g && g.state === 'Stable' && g.members.length === n && g.members.every((m) => m.memberAssignment.length > 0)) return;
-    if (Date.now() > deadline) throw new Error(`group never had ${n} stable members (last: ${g?.state}, ${g?.members.length})`);
-    await sleep(250);
-  }
-}
-
 /** Starts three processors, waits until each owns partitions, then sends the documents. */
 async function runThreeInstances(extraEnv: Record<string, string>, docCount: number) {
   server = await startFakeOpenAiServer({ latencyMs: 100 });
@@ -67,7 +56,7 @@ async function runThreeInstances(extraEnv: Record<string, string>, docCount: num
   tk = await connectTestKafka(config);
   await tk.createTopics(config);
   children = INSTANCES.map((name) => spawnCli(['start'], { ...env, INSTANCE_ID: name }, name));
-  await waitForMembers(config, INSTANCES.length);
+  await waitForGroupMembers(tk.admin, config.kafka.groupId, INSTANCES.length);
 
   const docs = corpusDocs(docCount, 'so');
   const producer = tk.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });

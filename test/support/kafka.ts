@@ -33,6 +33,7 @@ export function testEnv(env: Record<string, string> = {}): Record<string, string
     TOPIC_COSTS_DAILY: `${p}.costs-daily`,
     TOPIC_BUDGET_ALERTS: `${p}.budget-alerts`,
     TOPIC_CONFIG: `${p}.config`,
+    TOPIC_ALERTS: `${p}.alerts`,
     TOPIC_PARTITIONS: '3',
     LLM_PROVIDER: 'offline',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -129,4 +130,16 @@ export async function readTopics(
 
 export function jsonValue<T = Record<string, unknown>>(r: ReadRecord): T {
   return JSON.parse(r.value!.toString('utf8')) as T;
+}
+
+/** Waits until the group is stable with n members that each own partitions (child processors have joined). */
+export async function waitForGroupMembers(admin: Admin, groupId: string, n: number, timeoutMs = 45_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { groups } = await admin.describeGroups([groupId]);
+    const g = groups[0];
+    if (g && g.state === 'Stable' && g.members.length === n && g.members.every((m) => m.memberAssignment.length > 0)) return;
+    if (Date.now() > deadline) throw new Error(`group never had ${n} stable members (last: ${g?.state}, ${g?.members.length})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

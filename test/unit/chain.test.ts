@@ -468,7 +468,7 @@ describe('chain: resume and failures', () => {
     expect(progress).toEqual({});
   });
 
-  it('turns a foreign error into a permanent INTERNAL error of the failing step', async () => {
+  it('turns a foreign error into a transient INTERNAL error of the failing step (unexplained is not the document\'s fault)', async () => {
     const provider = fakeProvider();
     provider.errors.classify = new TypeError('cannot read properties of undefined');
     const { chain } = build({ provider });
@@ -476,7 +476,7 @@ describe('chain: resume and failures', () => {
     expect(error).toBeInstanceOf(EnricherError);
     expect(error.code).toBe(ErrorCodes.INTERNAL);
     expect(error.stage).toBe('classify');
-    expect(error.retriable).toBe(false);
+    expect(error.retriable).toBe(true);
     expect(error.message).toContain('cannot read properties');
     expect(Object.keys(progress).sort()).toEqual(['extract', 'summarize']);
   });

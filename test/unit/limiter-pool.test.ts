@@ -6,7 +6,8 @@
 import Bottleneck from 'bottleneck';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LlmLimiter } from '../../src/llm/limiter/limiter.ts';
-import { bucketOptions, createLocalHoldStore, createLocalPoolLimiter, createPoolLimiter, type HoldStore } from '../../src/llm/limiter/redis-limiter.ts';
+import { createLocalHoldStore, type HoldStore } from '../../src/llm/limiter/hold-store.ts';
+import { bucketOptions, createLocalPoolLimiter, createPoolLimiter } from '../../src/llm/limiter/pool-limiter.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

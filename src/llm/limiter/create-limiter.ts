@@ -9,29 +9,36 @@ import type { Config } from '../../config.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { createLocalLimiter, type LlmLimiter } from './limiter.ts';
 import { bucketFor, bucketSteadyPerMinute, slotExpirationMs } from './limiter-settings.ts';
-import { createLocalPoolLimiter, createRedisLimiter } from './redis-limiter.ts';
+import { createLocalPoolLimiter } from './pool-limiter.ts';
+import { createRedisLimiter } from './redis-limiter.ts';
+
+function poolSettings(llm: Config['llm']) {
+  const rpm = llm.rpm !== undefined ? bucketFor(llm.rpm) : undefined;
+  const tpm = llm.tpm !== undefined ? bucketFor(llm.tpm) : undefined;
+  return { slots: llm.poolSlots, rpm, tpm, expirationMs: slotExpirationMs(llm, rpm !== undefined || tpm !== undefined) };
+}
 
 export function createLimiter(config: Pick<Config, 'llm'>, logger: Logger): LlmLimiter {
   const llm = config.llm;
-  const rpm = llm.rpm !== undefined ? bucketFor(llm.rpm) : undefined;
-  const tpm = llm.tpm !== undefined ? bucketFor(llm.tpm) : undefined;
-  const expirationMs = slotExpirationMs(llm, rpm !== undefined || tpm !== undefined);
+  const s = poolSettings(llm);
   const log = logger.child({ component: 'llm-limiter' });
-  if (rpm || tpm) {
+  if (s.rpm || s.tpm) {
     log.info(
       {
         rpm: llm.rpm, tpm: llm.tpm,
-        rpmBucket: rpm && { ...rpm, steadyPerMinute: bucketSteadyPerMinute(rpm) },
-        tpmBucket: tpm && { ...tpm, steadyPerMinute: bucketSteadyPerMinute(tpm) },
+        rpmBucket: s.rpm && { ...s.rpm, steadyPerMinute: bucketSteadyPerMinute(s.rpm) },
+        tpmBucket: s.tpm && { ...s.tpm, steadyPerMinute: bucketSteadyPerMinute(s.tpm) },
       },
       'LLM rate limits: no 60 s window goes over them',
     );
   }
-  if (llm.redisUrl) {
-    return createRedisLimiter({
-      redisUrl: llm.redisUrl, poolId: llm.poolId, slots: llm.poolSlots, rpm, tpm, expirationMs, logger: log,
-    });
-  }
-  if (rpm || tpm) return createLocalPoolLimiter({ slots: llm.poolSlots, rpm, tpm, expirationMs, logger: log });
-  return createLocalLimiter({ slots: llm.poolSlots, logger });
+  if (llm.redisUrl) return createRedisLimiter({ ...s, redisUrl: llm.redisUrl, poolId: llm.poolId, logger: log });
+  return createInstanceLimiter(config, logger);
+}
+
+/** The pool of this instance alone: the one without Redis, and the one REDIS_OUTAGE=local falls back to. */
+export function createInstanceLimiter(config: Pick<Config, 'llm'>, logger: Logger): LlmLimiter {
+  const s = poolSettings(config.llm);
+  if (s.rpm || s.tpm) return createLocalPoolLimiter({ ...s, logger: logger.child({ component: 'llm-limiter' }) });
+  return createLocalLimiter({ slots: s.slots, logger });
 }

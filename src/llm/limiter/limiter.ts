@@ -17,6 +17,17 @@ export interface LlmLimiter {
   /** Calls holding a slot now. An observation point: the scale-out tests count the pool with it. */
   running(): Promise<number>;
   stop(): Promise<void>;
+  /** The store a global pool lives in (Redis), for the guard that decides what to do while it is away. */
+  readonly store?: SharedStore;
+}
+
+export interface SharedStore {
+  /** Where it is, for logs and /readyz (no credentials). */
+  readonly where: string;
+  /** Resolves when the store answers and the pool's keys exist (re-created if they were lost); rejects with why not. */
+  probe(): Promise<void>;
+  /** Calls listener with the reason each time the connection is lost or a command fails for lack of it. */
+  onLost(listener: (reason: string) => void): void;
 }
 
 export function createLocalLimiter(deps: { slots: number; logger: Logger }): LlmLimiter {

@@ -33,8 +33,9 @@ export function mapOpenAiError(err: unknown, ctx: ErrorContext): EnricherError {
   if (err instanceof APIError && typeof err.status === 'number') {
     return fromStatus(err, err.status, ctx);
   }
+  // Not an answer of the API and not one we know: transient (see toEnricherError), never a verdict on the document.
   const message = err instanceof Error ? err.message : String(err);
-  return new EnricherError(`LLM call failed: ${short(message)}`, { code: ErrorCodes.INTERNAL, stage, retriable: false, cause: err });
+  return new EnricherError(`LLM call failed: ${short(message)}`, { code: ErrorCodes.INTERNAL, stage, retriable: true, cause: err });
 }
 
 export function refused(why: string, stage: Stage): EnricherError {

@@ -9,12 +9,12 @@
  *
  * Control API (no auth): POST /_control/faults (a rule, an array, or {rules}), POST
  * /_control/reset, GET /_control/stats, GET /_control/requests, POST /_control/config.
- * Answers come from fake-openai-answers.ts.
+ * It answers as the scripted model does when it reads the prompt (prompt-reader.ts).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { answerFor, completionTokens, messageText, parseDirectives, promptTokens, STEPS, type ChatMessage, type Directives, type FakeStep } from './fake-openai-answers.ts';
+import { completionTokens, createPromptReader, promptTokens, STEPS, type ChatMessage, type FakeStep } from './prompt-reader.ts';
 import { mulberry32 } from './random.ts';
 import { createRecorder, type FakeStats, type Outcome, type RateLimitBudget, type RequestRecord } from './fake-openai-stats.ts';
 
@@ -90,7 +90,7 @@ export async function startFakeOpenAiServer(opts: FakeOptions = {}): Promise<Fak
   let random = mulberry32(opts.seed ?? Math.floor(Math.random() * 2 ** 31));
   let rules: Array<FaultRule & { left: number }> = [];
   const recorder = createRecorder();
-  const directives = new Map<string, Directives>();
+  const reader = createPromptReader();
   const addFault = (rule: FaultRule) => void rules.push({ ...rule, left: rule.times ?? Infinity });
   for (const r of opts.faults ?? []) addFault(r);
 
@@ -147,10 +147,7 @@ export async function startFakeOpenAiServer(opts: FakeOptions = {}): Promise<Fak
       const messages = Array.isArray(body.messages) ? (body.messages as ChatMessage[]) : [];
       rec.model = typeof body.model === 'string' ? body.model : undefined;
       rec.step = stepOf(body.response_format?.json_schema?.name, header(req, 'x-enricher-step'));
-      if (rec.documentId !== undefined) {
-        const seen = messages.filter((m) => m.role === 'user').map((m) => parseDirectives(messageText(m.content)));
-        directives.set(rec.documentId, Object.assign({}, directives.get(rec.documentId), ...seen) as Directives);
-      }
+      reader.remember(rec.documentId, messages);
       if (!authorized(req, res)) return finish(401, 'unauthorized');
       if (!rec.model || messages.length === 0) { sendError(res, 400, "'model' and 'messages' are required."); return finish(400, 'badRequest'); }
       if (config.knownModels && !config.knownModels.includes(rec.model)) {
@@ -189,12 +186,11 @@ export async function startFakeOpenAiServer(opts: FakeOptions = {}): Promise<Fak
         return finish(config.failureStatus, 'randomFault');
       }
       const outcome: Outcome = action ? ('malformed' in action ? 'malformed' : 'wrongShape' in action ? 'wrongShape' : 'refusal') : 'ok';
-      const remembered = rec.documentId !== undefined ? (directives.get(rec.documentId) ?? {}) : {};
       const content =
         outcome === 'malformed' ? '{"summary": "this answer stops in the middle of a str'
         : outcome === 'wrongShape' ? JSON.stringify({ unexpected: true, answer: 'not the fields you asked for' })
         : outcome === 'refusal' ? null
-        : JSON.stringify(answerFor(rec.step, messages, remembered));
+        : JSON.stringify(reader.answer(rec.step, rec.documentId, messages));
       const refusal = outcome === 'refusal' ? "I'm sorry, but I can't help with that request." : null;
       rec.promptTokens = promptTokens(messages);
       rec.completionTokens = completionTokens(content ?? refusal ?? '');
@@ -251,7 +247,7 @@ export async function startFakeOpenAiServer(opts: FakeOptions = {}): Promise<Fak
     reset() {
       rules = [];
       recorder.reset();
-      directives.clear();
+      reader.reset();
     },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -2,7 +2,7 @@
  * What the fake OpenAI server records: one entry per chat request, the counters tests assert
  * on, token windows, and the simulated rate-limit budget computed from them.
  */
-import type { FakeStep } from './fake-openai-answers.ts';
+import type { FakeStep } from './prompt-reader.ts';
 
 export type Outcome =
   | 'ok' | 'malformed' | 'wrongShape' | 'refusal' | 'fault' | 'randomFault' | 'rateLimited'

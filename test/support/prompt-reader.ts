@@ -1,6 +1,7 @@
 /**
- * The fake OpenAI server's "model": deterministic answers derived from the prompt text, and
- * token counts from gpt-tokenizer. Kept apart from the HTTP and fault-injection code.
+ * How the scripted model (scripted-model.ts) answers by reading the prompt: deterministic
+ * answers derived from the prompt text, and token counts from gpt-tokenizer. The fake OpenAI
+ * server answers this way over HTTP; scriptedModel({ answers: readingPrompts() }) does in process.
  *
  * Directives in any user message (usually the document text) steer classify:
  *   @category=finance   @confidence=0.55   @confidence=null
@@ -120,7 +121,33 @@ export function classifyAnswer(d: Directives, allowed: readonly string[]) {
   return { category, confidence, scores };
 }
 
-export function answerFor(step: FakeStep, messages: readonly ChatMessage[], remembered: Directives): unknown {
+export interface PromptReader {
+  /** Notes the directives of a request as it arrives, whether or not it is then answered. */
+  remember(documentId: string | undefined, messages: readonly ChatMessage[]): void;
+  /** The answer to a step, from the prompt and what was remembered for the document. */
+  answer(step: FakeStep, documentId: string | undefined, messages: readonly ChatMessage[]): unknown;
+  /** Forgets every document. */
+  reset(): void;
+}
+
+export function createPromptReader(): PromptReader {
+  const directives = new Map<string, Directives>();
+  return {
+    remember(documentId, messages) {
+      if (documentId === undefined) return;
+      const seen = messages.filter((m) => m.role === 'user').map((m) => parseDirectives(messageText(m.content)));
+      directives.set(documentId, Object.assign({}, directives.get(documentId), ...seen) as Directives);
+    },
+    answer(step, documentId, messages) {
+      return answerFor(step, messages, documentId !== undefined ? (directives.get(documentId) ?? {}) : {});
+    },
+    reset() {
+      directives.clear();
+    },
+  };
+}
+
+function answerFor(step: FakeStep, messages: readonly ChatMessage[], remembered: Directives): unknown {
   const text = documentText(messages);
   switch (step) {
     case 'extract':

@@ -3,7 +3,7 @@
  * and cleanup hooks that delete what a test created.
  */
 import { randomBytes } from 'node:crypto';
-import type { Admin, KafkaMessage } from 'kafkajs';
+import type { Admin, KafkaMessage, Message } from 'kafkajs';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createKafka, type KafkaClient } from '../../src/kafka/client.ts';
 import { ensureTopics, topicSpecs } from '../../src/kafka/topics.ts';
@@ -71,6 +71,17 @@ export async function connectTestKafka(config: Config): Promise<TestKafka> {
       await admin.disconnect();
     },
   };
+}
+
+/** Sends with an idempotent producer of its own, in batches of `batch`, and disconnects it. */
+export async function sendMessages(kafka: KafkaClient, topic: string, messages: Message[], batch = 200): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += batch) await producer.send({ topic, messages: messages.slice(i, i + batch) });
+  } finally {
+    await producer.disconnect();
+  }
 }
 
 export interface ReadRecord {

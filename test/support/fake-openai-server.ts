@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { completionTokens, createPromptReader, promptTokens, STEPS, type ChatMessage, type FakeStep } from './prompt-reader.ts';
 import { mulberry32 } from './random.ts';
+import { sleep } from './time.ts';
 import { createRecorder, type FakeStats, type Outcome, type RateLimitBudget, type RequestRecord } from './fake-openai-stats.ts';
 
 export type { FakeStats, Outcome, RateLimitBudget, RequestRecord };
@@ -321,7 +322,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
 
 async function sleepUnlessGone(ms: number, gone: () => boolean): Promise<void> {
   const until = Date.now() + ms;
-  while (!gone() && Date.now() < until) await new Promise((r) => setTimeout(r, Math.min(25, until - Date.now())));
+  while (!gone() && Date.now() < until) await sleep(Math.min(25, until - Date.now()));
 }
 
 

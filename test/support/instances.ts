@@ -6,13 +6,13 @@
  * started is stopped, killed or deleted when that test ends.
  */
 import { expect, onTestFinished } from 'vitest';
-import { createApp, type App, type AppOverrides } from '../../src/app.ts';
+import type { App, AppOverrides } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { CostEvent, RawDocument } from '../../src/contracts/index.ts';
 import { toMessage } from './docs.ts';
 import { startFakeOpenAiServer, type FakeOpenAiServer, type FakeOptions } from './fake-openai-server.ts';
-import { connectTestKafka, jsonValue, readTopics, sendMessages, testEnv, type ReadRecord, type TestKafka } from './kafka.ts';
-import { testLogger } from './logger.ts';
+import { startTestApp } from './app.ts';
+import { jsonValue, openTestKafka, outputTopics as outputsOf, readTopics, sendMessages, testEnv, type ReadRecord, type TestKafka } from './kafka.ts';
 import { spawnCli, type Child } from './processes.ts';
 import { deletePoolKeys, TEST_REDIS_URL, uniquePoolId } from './redis.ts';
 import { sleep } from './time.ts';
@@ -66,28 +66,21 @@ export async function startInstances(opts: InstancesOptions = {}): Promise<Insta
     ...opts.env,
   });
   const config = loadConfig(env);
-  const tk = await connectTestKafka(config);
-  onTestFinished(() => tk.cleanup());
-  await tk.createTopics(config);
-
-  let apps: App[] = [];
+  const tk = await openTestKafka(config);
+  const apps: App[] = [];
   const children: Child[] = [];
-  const stopApps = async () => void (await Promise.all(apps.splice(0).map((a) => a.stop())));
-  onTestFinished(async () => {
-    await Promise.all(children.map((c) => c.kill('SIGKILL')));
-    await stopApps();
-  });
-
-  const outputTopics = [config.topics.enriched, config.topics.review, config.topics.dlq];
+  onTestFinished(async () => void (await Promise.all(children.map((c) => c.kill('SIGKILL')))));
+  const outputTopics = outputsOf(config);
   return {
     server, env, config, tk, pool, children, outputTopics,
     async startApps(ids, overrides = {}) {
-      const started = ids.map((id) => createApp(loadConfig({ ...env, INSTANCE_ID: id }), testLogger(), overrides));
-      apps = [...apps, ...started];
-      await Promise.all(started.map((a) => a.start()));
+      const started = await Promise.all(ids.map((id) => startTestApp(loadConfig({ ...env, INSTANCE_ID: id }), overrides)));
+      apps.push(...started);
       return started;
     },
-    stopApps,
+    async stopApps() {
+      await Promise.all(apps.splice(0).map((a) => a.stop()));
+    },
     spawn(id) {
       const child = spawnCli(['start'], { ...env, INSTANCE_ID: id }, id);
       children.push(child);

@@ -3,11 +3,13 @@
  * and cleanup hooks that delete what a test created.
  */
 import { randomBytes } from 'node:crypto';
+import { onTestFinished } from 'vitest';
 import type { Admin, KafkaMessage, Message } from 'kafkajs';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createKafka, type KafkaClient } from '../../src/kafka/client.ts';
 import { ensureTopics, topicSpecs } from '../../src/kafka/topics.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
+import { sleep } from './time.ts';
 
 export function randomName(prefix = 't'): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
@@ -84,6 +86,19 @@ export async function sendMessages(kafka: KafkaClient, topic: string, messages: 
   }
 }
 
+/** connectTestKafka with the config's topics created, all deleted when the test ends. */
+export async function openTestKafka(config: Config): Promise<TestKafka> {
+  const tk = await connectTestKafka(config);
+  onTestFinished(() => tk.cleanup());
+  await tk.createTopics(config);
+  return tk;
+}
+
+/** Where every document ends up: enriched, review and the DLQ. */
+export function outputTopics(config: Config): string[] {
+  return [config.topics.enriched, config.topics.review, config.topics.dlq];
+}
+
 export interface ReadRecord {
   topic: string;
   partition: number;
@@ -130,7 +145,7 @@ export async function readTopics(
       if (opts.until?.(records)) break;
       if (!opts.until && records.length >= (opts.minCount ?? 0) && Date.now() - last > quiet) break;
       if (Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   } finally {
     await consumer.disconnect();

@@ -8,8 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { LlmLimiter } from '../../src/llm/limiter/limiter.ts';
 import { bucketOptions, createLocalHoldStore, createLocalPoolLimiter, createPoolLimiter, type HoldStore } from '../../src/llm/limiter/redis-limiter.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
+import { sleep } from '../support/time.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const limiters: LlmLimiter[] = [];
 afterEach(async () => {
   await Promise.all(limiters.splice(0).map((l) => l.stop()));

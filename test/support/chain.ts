@@ -17,7 +17,7 @@ import { createLocalLimiter } from '../../src/llm/limiter/limiter.ts';
 import { PRICE_TABLE, createPricing } from '../../src/llm/pricing.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
-import { FIXTURE_DOC, MODEL, TOKENS, type ScriptedModel } from './scripted-model.ts';
+import { FIXTURE_DOC, MODEL, TOKENS, scriptedModel, type ScriptedModel } from './scripted-model.ts';
 
 export const CATEGORIES = ['science', 'technology', 'business', 'other'] as const;
 
@@ -25,14 +25,16 @@ export const CATEGORIES = ['science', 'technology', 'business', 'other'] as cons
 export const ctx: CallContext = { documentId: FIXTURE_DOC.id, attempt: 1 };
 
 export function buildChain(opts: {
-  model: ScriptedModel;
+  /** Defaults to a fresh scriptedModel(). */
+  model?: ScriptedModel;
   cache?: ResultCache;
   promptVersion?: string;
   slots?: number;
   beforeCall?: (ctx: CallContext) => Promise<void>;
   /** Called for each emitted cost event; the emit resolves when this does. */
   ack?: (e: CostEvent) => Promise<void>;
-}) {
+} = {}) {
+  const model = opts.model ?? scriptedModel();
   const logger = silentLogger();
   const metrics = createMetrics();
   const limiter = createLocalLimiter({ slots: opts.slots ?? 5, logger });
@@ -46,7 +48,7 @@ export function buildChain(opts: {
     },
   };
   const callStep = createStepCaller({
-    provider: opts.model,
+    provider: model,
     limiter,
     pricing,
     costs,
@@ -64,7 +66,7 @@ export function buildChain(opts: {
     classify: createClassifyStep(callStep, CATEGORIES),
     logger,
   });
-  return { chain, events, metrics };
+  return { chain, model, events, metrics };
 }
 
 export function okResult(o: ChainOutcome): ChainResult {

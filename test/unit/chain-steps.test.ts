@@ -7,12 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.ts';
 import { qualityGate } from '../../src/pipeline/gate.ts';
 import { buildChain, CATEGORIES, ctx, failed, okResult } from '../support/chain.ts';
-import { CLASSIFICATION, ENTITIES, FIXTURE_DOC as doc, MODEL, SUMMARY, scriptedModel } from '../support/scripted-model.ts';
+import { CLASSIFICATION, ENTITIES, FIXTURE_DOC as doc, MODEL, SUMMARY } from '../support/scripted-model.ts';
 
 describe('summarize step', () => {
   it('gives summarize the extracted entities, in its prompt and its input', async () => {
-    const model = scriptedModel();
-    const { chain } = buildChain({ model });
+    const { chain, model } = buildChain();
     okResult(await chain(doc, ctx));
     const summarize = model.requests[1]!;
     for (const s of ['Ada Lovelace', 'Analytical Society', '1843', 'computing', 'mathematics']) {
@@ -25,8 +24,7 @@ describe('summarize step', () => {
 
 describe('classify step', () => {
   it('gives classify the summary and the allowed categories', async () => {
-    const model = scriptedModel();
-    const { chain } = buildChain({ model });
+    const { chain, model } = buildChain();
     okResult(await chain(doc, ctx));
     const classify = model.requests[2]!;
     expect(classify.messages.user).toContain(SUMMARY);
@@ -35,8 +33,7 @@ describe('classify step', () => {
   });
 
   it('returns the classification with a score for every configured category', async () => {
-    const model = scriptedModel();
-    const { chain } = buildChain({ model });
+    const { chain } = buildChain();
     const r = okResult(await chain(doc, ctx));
     expect(r.classification).toEqual({
       category: 'science',
@@ -51,9 +48,8 @@ describe('classify step', () => {
   });
 
   it('passes confidence null through to the result (and the gate sends it to review)', async () => {
-    const model = scriptedModel();
+    const { chain, model } = buildChain();
     model.answers.classify = { ...CLASSIFICATION, confidence: null };
-    const { chain } = buildChain({ model });
     const r = okResult(await chain(doc, ctx));
     expect(r.classification.confidence).toBeNull();
     const d = qualityGate(r, 0.8);
@@ -61,8 +57,7 @@ describe('classify step', () => {
   });
 
   it('sends classify a schema built from the configured categories', async () => {
-    const model = scriptedModel();
-    const { chain } = buildChain({ model });
+    const { chain, model } = buildChain();
     okResult(await chain(doc, ctx));
     const schema = model.requests[2]!.schema;
     expect(schema.safeParse(CLASSIFICATION).success).toBe(true);
@@ -72,9 +67,8 @@ describe('classify step', () => {
   });
 
   it('rejects a category outside the configured set instead of passing it through', async () => {
-    const model = scriptedModel();
+    const { chain, events, model } = buildChain();
     model.answers.classify = { ...CLASSIFICATION, category: 'astrology' };
-    const { chain, events } = buildChain({ model });
     const { error, progress } = failed(await chain(doc, ctx));
     expect(error.code).toBe(ErrorCodes.LLM_BAD_OUTPUT);
     expect(error.stage).toBe('classify');

@@ -13,8 +13,7 @@ import { ENTITIES, FIXTURE_DOC as doc, MODEL, scriptedModel } from '../support/s
 
 describe('run-chain: the steps in order', () => {
   it('calls extract, then summarize, then classify, each once', async () => {
-    const model = scriptedModel();
-    const { chain } = buildChain({ model });
+    const { chain, model } = buildChain();
     okResult(await chain(doc, ctx));
     expect(model.requests.map((r) => r.step)).toEqual(['extract', 'summarize', 'classify']);
     expect(model.requests.map((r) => r.schemaName)).toEqual(['extract', 'summarize', 'classify']);
@@ -25,8 +24,7 @@ describe('run-chain: the steps in order', () => {
   });
 
   it('adds up usage across the three calls', async () => {
-    const model = scriptedModel();
-    const { chain, events } = buildChain({ model });
+    const { chain, events } = buildChain();
     const r = okResult(await chain(doc, ctx));
     const expectedCost = priceOf('extract') + priceOf('summarize') + priceOf('classify');
     expect(r.usage).toMatchObject({ calls: 3, cachedCalls: 0, inputTokens: 450, outputTokens: 100 });
@@ -42,8 +40,7 @@ describe('run-chain: resume and failures', () => {
   const usage = (calls: number, costUsd: number): StepUsage => ({ calls, cachedCalls: 0, inputTokens: 10 * calls, outputTokens: calls, costUsd });
 
   it('resumes from prior progress without asking for the finished steps', async () => {
-    const model = scriptedModel();
-    const { chain, events } = buildChain({ model });
+    const { chain, events, model } = buildChain();
     const prior: ChainProgress = {
       extract: { entities: { ...ENTITIES, people: ['Charles Babbage'] }, usage: usage(1, 0.001), model: MODEL },
       summarize: { summary: 'A summary from the first attempt.', usage: usage(1, 0.002), model: MODEL },
@@ -60,8 +57,7 @@ describe('run-chain: resume and failures', () => {
   });
 
   it('resumes after extract only, feeding the prior entities to summarize', async () => {
-    const model = scriptedModel();
-    const { chain } = buildChain({ model });
+    const { chain, model } = buildChain();
     const prior: ChainProgress = { extract: { entities: { ...ENTITIES, people: ['Charles Babbage'] }, usage: usage(1, 0), model: MODEL } };
     okResult(await chain(doc, { documentId: doc.id, attempt: 2 }, prior));
     expect(model.requests.map((r) => r.step)).toEqual(['summarize', 'classify']);
@@ -71,17 +67,15 @@ describe('run-chain: resume and failures', () => {
   });
 
   it('does not change the caller\'s prior progress object', async () => {
-    const model = scriptedModel();
-    const { chain } = buildChain({ model });
+    const { chain } = buildChain();
     const prior: ChainProgress = { extract: { entities: ENTITIES, usage: usage(1, 0), model: MODEL } };
     okResult(await chain(doc, ctx, prior));
     expect(Object.keys(prior)).toEqual(['extract']);
   });
 
   it('goes on without entities after a permanent extract error, and marks the result partial', async () => {
-    const model = scriptedModel();
+    const { chain, model } = buildChain();
     model.errors.extract = new EnricherError('the model refused', { code: ErrorCodes.LLM_REFUSED, stage: 'extract', retriable: false });
-    const { chain } = buildChain({ model });
     const r = okResult(await chain(doc, ctx));
     expect(model.requests.map((q) => q.step)).toEqual(['extract', 'summarize', 'classify']);
     expect(model.requests[1]!.messages.user).toContain('(none)');
@@ -93,8 +87,7 @@ describe('run-chain: resume and failures', () => {
   });
 
   it('keeps the result partial when resuming from a failed extraction', async () => {
-    const model = scriptedModel();
-    const { chain } = buildChain({ model });
+    const { chain, model } = buildChain();
     const prior: ChainProgress = {
       extract: {
         entities: { people: [], organizations: [], dates: [], topics: [] },
@@ -123,9 +116,8 @@ describe('run-chain: resume and failures', () => {
   });
 
   it('picks up after a failed summarize with the returned progress, paying for extract once', async () => {
-    const model = scriptedModel();
+    const { chain, events, model } = buildChain();
     model.errors.summarize = new EnricherError('503', { code: ErrorCodes.LLM_SERVER_ERROR, stage: 'summarize', retriable: true });
-    const { chain, events } = buildChain({ model });
     const first = failed(await chain(doc, ctx));
     delete model.errors.summarize;
     const r = okResult(await chain(doc, { documentId: doc.id, attempt: 2 }, first.progress));
@@ -151,18 +143,16 @@ describe('run-chain: resume and failures', () => {
   });
 
   it('does not swallow a retriable extract error either', async () => {
-    const model = scriptedModel();
+    const { chain, model } = buildChain();
     model.errors.extract = new EnricherError('timeout', { code: ErrorCodes.LLM_TIMEOUT, stage: 'extract', retriable: true });
-    const { chain } = buildChain({ model });
     const { error, progress } = failed(await chain(doc, ctx));
     expect(error.code).toBe(ErrorCodes.LLM_TIMEOUT);
     expect(progress).toEqual({});
   });
 
   it('turns a foreign error into a permanent INTERNAL error of the failing step', async () => {
-    const model = scriptedModel();
+    const { chain, model } = buildChain();
     model.errors.classify = new TypeError('cannot read properties of undefined');
-    const { chain } = buildChain({ model });
     const { error, progress } = failed(await chain(doc, ctx));
     expect(error).toBeInstanceOf(EnricherError);
     expect(error.code).toBe(ErrorCodes.INTERNAL);

@@ -12,8 +12,7 @@ const content = 'Acme Corp reported strong quarterly results in 2026. Jane Smith
 
 describe('scripted model reading the prompts', () => {
   it('answers from the document in the real prompts', async () => {
-    const model = scriptedModel({ answers: readingPrompts() });
-    const { chain } = buildChain({ model });
+    const { chain } = buildChain({ model: scriptedModel({ answers: readingPrompts() }) });
     const r = okResult(await chain({ id: 'read-1', title: 'Results', content }, { documentId: 'read-1', attempt: 1 }));
     expect(r.progress.extract?.entities).toEqual({ people: ['Jane Smith'], organizations: ['Acme Corp'], dates: ['2026'], topics: ['reported', 'quarterly', 'improved', 'considerably'] });
     expect(r.progress.summarize.summary).toBe('Acme Corp reported strong quarterly results in 2026.');
@@ -23,8 +22,7 @@ describe('scripted model reading the prompts', () => {
   });
 
   it('remembers a document\'s directives for classify, whose prompt carries only the summary', async () => {
-    const model = scriptedModel({ answers: readingPrompts() });
-    const { chain } = buildChain({ model });
+    const { chain, model } = buildChain({ model: scriptedModel({ answers: readingPrompts() }) });
     const r = okResult(await chain({ id: 'read-2', content: `${content} @category=business @confidence=0.55` }, { documentId: 'read-2', attempt: 1 }));
     expect(model.requests[2]!.messages.user).not.toContain('@category');
     expect(r.classification).toEqual({ category: 'business', confidence: 0.55, scores: { business: 0.55, science: 0.15, technology: 0.15, other: 0.15 } });

@@ -6,14 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { CostEvent } from '../../src/contracts/index.ts';
 import { ErrorCodes } from '../../src/errors.ts';
+import type { ChainOutcome } from '../../src/llm/chain/run-chain.ts';
 import { buildChain, counterTotal, ctx, failed, okResult, priceOf } from '../support/chain.ts';
 import { FIXTURE_DOC as doc, MODEL, TOKENS, scriptedModel } from '../support/scripted-model.ts';
 import { sleep, timerRounds, waitUntil } from '../support/time.ts';
 
 describe('step caller: cost events', () => {
   it('emits one valid cost event per call, priced from the table', async () => {
-    const model = scriptedModel();
-    const { chain, events } = buildChain({ model });
+    const { chain, events } = buildChain();
     okResult(await chain(doc, { documentId: doc.id, attempt: 2, runId: 'run-7' }));
     expect(events).toHaveLength(3);
     expect(new Set(events.map((e) => e.call_id)).size).toBe(3);
@@ -38,8 +38,7 @@ describe('step caller: cost events', () => {
   });
 
   it('prices a dated model snapshot as its family', async () => {
-    const model = scriptedModel({ answeredAs: 'gpt-4o-mini-2024-07-18' });
-    const { chain, events, metrics } = buildChain({ model });
+    const { chain, events, metrics } = buildChain({ model: scriptedModel({ answeredAs: 'gpt-4o-mini-2024-07-18' }) });
     okResult(await chain(doc, ctx));
     expect(events.map((e) => e.price_source)).toEqual(['table', 'table', 'table']);
     expect(events[0]!.model).toBe('gpt-4o-mini-2024-07-18');
@@ -48,8 +47,7 @@ describe('step caller: cost events', () => {
   });
 
   it('marks calls answered by an unknown model as fallback-priced', async () => {
-    const model = scriptedModel({ answeredAs: 'mystery-model-1' });
-    const { chain, events, metrics } = buildChain({ model });
+    const { chain, events, metrics } = buildChain({ model: scriptedModel({ answeredAs: 'mystery-model-1' }) });
     okResult(await chain(doc, ctx));
     expect(events.map((e) => e.price_source)).toEqual(['fallback', 'fallback', 'fallback']);
     // The fallback is the expensive price (0.01 / 0.03 per 1K): over-report, never under.
@@ -59,34 +57,40 @@ describe('step caller: cost events', () => {
 });
 
 describe('step caller: cost events are acknowledged before a step settles', () => {
-  const nextAck = (acks: unknown[]) => waitUntil(() => acks.length === 1, 10_000, 'the next cost event to wait for its acknowledgement', 1);
+  /** Until a cost event waits for its acknowledgement, then as far as the chain can go meanwhile. */
+  const nextAck = async (acks: unknown[]) => {
+    await waitUntil(() => acks.length === 1, 10_000, 'the next cost event to wait for its acknowledgement', 1);
+    await timerRounds(20);
+  };
+  /** The chain's run on the fixture document, and whether it has settled yet. */
+  const track = (run: Promise<ChainOutcome>) => {
+    const t: { settled: boolean; outcome: Promise<ChainOutcome> } = { settled: false, outcome: run };
+    t.outcome = run.then((o) => {
+      t.settled = true;
+      return o;
+    });
+    return t;
+  };
 
   it('does not finish a step until its cost event is acknowledged', async () => {
     const model = scriptedModel();
     const acks: (() => void)[] = [];
     const { chain, events } = buildChain({ model, ack: () => new Promise<void>((r) => acks.push(r)) });
-    let settled = false;
-    const run = chain(doc, ctx).then((o) => {
-      settled = true;
-      return o;
-    });
+    const run = track(chain(doc, ctx));
     await nextAck(acks);
-    await timerRounds(20);
     // extract was answered, but its cost is not in Kafka yet: summarize must not start.
     expect(model.requests.map((r) => r.step)).toEqual(['extract']);
     expect(events).toHaveLength(1);
     acks.shift()!();
     await nextAck(acks);
-    await timerRounds(20);
     expect(model.requests.map((r) => r.step)).toEqual(['extract', 'summarize']);
     acks.shift()!();
     await nextAck(acks);
-    await timerRounds(20);
     expect(model.requests.map((r) => r.step)).toEqual(['extract', 'summarize', 'classify']);
-    expect(settled).toBe(false);
+    expect(run.settled).toBe(false);
     acks.shift()!();
-    okResult(await run);
-    expect(settled).toBe(true);
+    okResult(await run.outcome);
+    expect(run.settled).toBe(true);
   });
 
   it('records the cost of a paid-for failed call before the failure comes out', async () => {
@@ -94,20 +98,15 @@ describe('step caller: cost events are acknowledged before a step settles', () =
     model.answers.summarize = { summary: '' };
     const acks: (() => void)[] = [];
     const { chain, events } = buildChain({ model, ack: (e) => (e.ok ? Promise.resolve() : new Promise<void>((r) => acks.push(r))) });
-    let settled = false;
-    const run = chain(doc, ctx).then((o) => {
-      settled = true;
-      return o;
-    });
+    const run = track(chain(doc, ctx));
     await nextAck(acks);
-    await timerRounds(20);
     expect(events.map((e) => [e.step, e.ok])).toEqual([
       ['extract', true],
       ['summarize', false],
     ]);
-    expect(settled).toBe(false);
+    expect(run.settled).toBe(false);
     acks.shift()!();
-    const { error } = failed(await run);
+    const { error } = failed(await run.outcome);
     expect(error.code).toBe(ErrorCodes.LLM_BAD_OUTPUT);
   });
 

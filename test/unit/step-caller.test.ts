@@ -14,8 +14,7 @@ import { timerRounds, turns, waitUntil } from '../support/time.ts';
 
 describe('step caller: the call', () => {
   it('passes the abort signal on to the provider', async () => {
-    const model = scriptedModel();
-    const { chain } = buildChain({ model });
+    const { chain, model } = buildChain();
     const signal = new AbortController().signal;
     okResult(await chain(doc, { ...ctx, signal }));
     expect(model.requests.every((r) => r.signal === signal)).toBe(true);
@@ -124,17 +123,11 @@ describe('step caller: beforeCall hook', () => {
   });
 
   it('fails the step without a call when it throws', async () => {
-    const model = scriptedModel();
-    const { chain, events } = buildChain({
-      model,
-      beforeCall: async () => {
-        throw new EnricherError('budget exhausted', { code: ErrorCodes.INTERNAL, stage: 'extract', retriable: true });
-      },
-    });
+    const budgetExhausted = new EnricherError('budget exhausted', { code: ErrorCodes.INTERNAL, stage: 'extract', retriable: true });
+    const { chain, events, model } = buildChain({ beforeCall: () => Promise.reject(budgetExhausted) });
     const { error } = failed(await chain(doc, ctx));
     expect(error.message).toBe('budget exhausted');
-    expect(model.requests).toHaveLength(0);
-    expect(events).toHaveLength(0);
+    expect({ calls: model.requests.length, costEvents: events.length }).toEqual({ calls: 0, costEvents: 0 });
   });
 });
 
@@ -154,8 +147,7 @@ describe('step caller: an abandoned document', () => {
   });
 
   it('makes no call at all when abandoned before it starts', async () => {
-    const model = scriptedModel();
-    const { chain, events } = buildChain({ model });
+    const { chain, events, model } = buildChain();
     const { error, progress } = failed(await chain(doc, { ...ctx, abandoned: () => true }));
     expect(error.code).toBe(ErrorCodes.ABANDONED);
     expect(progress.extract).toBeUndefined(); // not taken for a permanent extraction failure

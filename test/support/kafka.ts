@@ -7,6 +7,7 @@ import { onTestFinished } from 'vitest';
 import type { Admin, KafkaMessage, Message } from 'kafkajs';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createKafka, type KafkaClient } from '../../src/kafka/client.ts';
+import { headerString } from '../../src/kafka/serde.ts';
 import { ensureTopics, topicSpecs } from '../../src/kafka/topics.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { sleep } from './time.ts';
@@ -112,8 +113,9 @@ export interface ReadRecord {
 
 function toRecord(topic: string, partition: number, m: KafkaMessage): ReadRecord {
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(m.headers ?? {})) {
-    if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[v.length - 1]) : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+  for (const k of Object.keys(m.headers ?? {})) {
+    const v = headerString(m.headers, k);
+    if (v !== undefined) headers[k] = v;
   }
   return { topic, partition, offset: m.offset, timestamp: Number(m.timestamp), key: m.key?.toString('utf8') ?? null, value: m.value, headers };
 }

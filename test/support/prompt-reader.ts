@@ -17,7 +17,7 @@ export interface ChatMessage {
   content: unknown;
 }
 
-export interface Directives {
+interface Directives {
   category?: string;
   confidence?: number | null;
 }
@@ -26,7 +26,7 @@ const DIRECTIVE = /@(category|confidence)=([A-Za-z0-9_.\-]+)/g;
 const ORG_SUFFIX = /^(Inc|Corp|Ltd|Bank|LLC|GmbH|PLC)\.?$/;
 const NOT_NAMES = new Set(['The', 'A', 'An', 'In', 'On', 'At', 'Of', 'For', 'And', 'But', 'This', 'That', 'It', 'We', 'He', 'She', 'They', 'Title', 'Document', 'Summary', 'Topics', 'Organizations', 'People', 'Dates', 'Allowed', 'Key']);
 
-export function messageText(content: unknown): string {
+function messageText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
     return content.map((p) => (typeof p === 'object' && p !== null && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '')).join('');
@@ -42,7 +42,7 @@ export function completionTokens(content: string): number {
   return countTokens(content);
 }
 
-export function parseDirectives(text: string): Directives {
+function parseDirectives(text: string): Directives {
   const out: Directives = {};
   for (const m of text.matchAll(DIRECTIVE)) {
     const value = m[2] ?? '';
@@ -57,7 +57,7 @@ export function parseDirectives(text: string): Directives {
  * The document inside a prompt: the `"""` block after "Document:" (src/llm/chain/prompts.ts), a
  * <document> element, or else the whole first user message.
  */
-export function documentText(messages: readonly ChatMessage[]): string {
+function documentText(messages: readonly ChatMessage[]): string {
   const first = messages.find((m) => m.role === 'user');
   const text = first ? messageText(first.content) : '';
   const quoted = /Document:\s*\n?"""\n?([\s\S]*?)\n?"""/.exec(text);
@@ -67,7 +67,7 @@ export function documentText(messages: readonly ChatMessage[]): string {
 }
 
 /** The "Allowed categories: a, b, c" line of the classify prompt, if any. */
-export function allowedCategories(messages: readonly ChatMessage[]): string[] {
+function allowedCategories(messages: readonly ChatMessage[]): string[] {
   for (const m of messages) {
     const line = /Allowed categories:\s*(.+)/.exec(messageText(m.content));
     if (line?.[1]) return line[1].split(',').map((s) => s.trim()).filter(Boolean);
@@ -75,7 +75,7 @@ export function allowedCategories(messages: readonly ChatMessage[]): string[] {
   return [];
 }
 
-export function extractAnswer(text: string) {
+function extractAnswer(text: string) {
   const words = text.split(/\s+/).map((w) => w.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}.]+$/gu, '').replace(/\.$/, ''));
   const people: string[] = [];
   const organizations: string[] = [];
@@ -105,13 +105,13 @@ export function extractAnswer(text: string) {
   };
 }
 
-export function summarizeAnswer(text: string) {
+function summarizeAnswer(text: string) {
   const first = (/^[\s\S]*?[.!?](?=\s|$)/.exec(text)?.[0] ?? text).trim();
   const summary = first.length > 300 ? first.slice(0, 300) : first;
   return { summary: summary || 'Empty document.' };
 }
 
-export function classifyAnswer(d: Directives, allowed: readonly string[]) {
+function classifyAnswer(d: Directives, allowed: readonly string[]) {
   const category = d.category ?? (allowed.length === 0 || allowed.includes('technology') ? 'technology' : (allowed[0] ?? 'technology'));
   const confidence = d.confidence === undefined ? 0.9 : d.confidence;
   const share = confidence ?? 0.5;

@@ -21,6 +21,14 @@ async function fullCapacity(slots: number) {
   return cap;
 }
 
+/** A waiter on a full capacity of one, for as long as it is wanted. */
+async function wantedWaiter() {
+  const cap = await fullCapacity(1);
+  let wanted = true;
+  const w = track(cap.acquire(() => wanted, noBeat));
+  return { cap, w, unwant: () => void (wanted = false) };
+}
+
 describe('Capacity', () => {
   beforeEach(() => {
     vi.useFakeTimers();
@@ -72,23 +80,19 @@ describe('Capacity', () => {
   });
 
   it('returns false when the wish ends while waiting (partition revoked), taking no slot', async () => {
-    const cap = await fullCapacity(1);
-    let wanted = true;
-    const w = track(cap.acquire(() => wanted, noBeat));
+    const { cap, w, unwant } = await wantedWaiter();
     await vi.advanceTimersByTimeAsync(1000);
     expect(w.done).toBe(false);
-    wanted = false;
+    unwant();
     await vi.advanceTimersByTimeAsync(600);
     expect(w).toEqual({ done: true, value: false });
     expect(cap.used).toBe(1);
   });
 
   it('returns false when the slot frees up but the wish has ended', async () => {
-    const cap = await fullCapacity(1);
-    let wanted = true;
-    const w = track(cap.acquire(() => wanted, noBeat));
+    const { cap, w, unwant } = await wantedWaiter();
     await vi.advanceTimersByTimeAsync(0);
-    wanted = false;
+    unwant();
     cap.release();
     await vi.advanceTimersByTimeAsync(0);
     expect(w.value).toBe(false);

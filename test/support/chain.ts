@@ -17,9 +17,7 @@ import { createLocalLimiter } from '../../src/llm/limiter/limiter.ts';
 import { PRICE_TABLE, createPricing } from '../../src/llm/pricing.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
-import { FIXTURE_DOC, MODEL, TOKENS, scriptedModel, type ScriptedModel } from './scripted-model.ts';
-
-export const CATEGORIES = ['science', 'technology', 'business', 'other'] as const;
+import { CATEGORIES, FIXTURE_DOC, MODEL, TOKENS, scriptedModel, type ScriptedModel } from './scripted-model.ts';
 
 /** The first attempt at the FIXTURE document. */
 export const ctx: CallContext = { documentId: FIXTURE_DOC.id, attempt: 1 };

@@ -14,10 +14,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { completionTokens, createPromptReader, promptTokens, STEPS, type ChatMessage, type FakeStep } from './prompt-reader.ts';
+import { createPromptReader, STEPS, type ChatMessage, type FakeStep } from './prompt-reader.ts';
 import { mulberry32 } from './random.ts';
 import { sleep } from './time.ts';
-import { createRecorder, type FakeStats, type Outcome, type RateLimitBudget, type RequestRecord } from './fake-openai-stats.ts';
+import { completionTokens, createRecorder, promptTokens, type FakeStats, type Outcome, type RateLimitBudget, type RequestRecord } from './fake-openai-stats.ts';
 
 export type { FakeStats, Outcome, RateLimitBudget, RequestRecord };
 

@@ -1,14 +1,12 @@
 /**
  * How the scripted model (scripted-model.ts) answers by reading the prompt: deterministic
- * answers derived from the prompt text, and token counts from gpt-tokenizer. The fake OpenAI
- * server answers this way over HTTP; scriptedModel({ answers: readingPrompts() }) does in process.
+ * answers derived from the prompt text. The fake OpenAI server answers this way over HTTP;
+ * scriptedModel({ answers: readingPrompts() }) does in process.
  *
  * Directives in any user message (usually the document text) steer classify:
  *   @category=finance   @confidence=0.55   @confidence=null
  * They are remembered per document id, because the classify prompt carries only the summary.
  */
-import { countTokens } from 'gpt-tokenizer';
-
 export const STEPS = ['extract', 'summarize', 'classify'] as const;
 export type FakeStep = (typeof STEPS)[number] | 'unknown';
 
@@ -26,20 +24,12 @@ const DIRECTIVE = /@(category|confidence)=([A-Za-z0-9_.\-]+)/g;
 const ORG_SUFFIX = /^(Inc|Corp|Ltd|Bank|LLC|GmbH|PLC)\.?$/;
 const NOT_NAMES = new Set(['The', 'A', 'An', 'In', 'On', 'At', 'Of', 'For', 'And', 'But', 'This', 'That', 'It', 'We', 'He', 'She', 'They', 'Title', 'Document', 'Summary', 'Topics', 'Organizations', 'People', 'Dates', 'Allowed', 'Key']);
 
-function messageText(content: unknown): string {
+export function messageText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
     return content.map((p) => (typeof p === 'object' && p !== null && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '')).join('');
   }
   return '';
-}
-
-export function promptTokens(messages: readonly ChatMessage[]): number {
-  return messages.reduce((sum, m) => sum + countTokens(messageText(m.content)), 0);
-}
-
-export function completionTokens(content: string): number {
-  return countTokens(content);
 }
 
 function parseDirectives(text: string): Directives {

@@ -33,6 +33,8 @@ export const ENTITIES = {
   dates: ['1843'],
   topics: ['computing', 'mathematics'],
 };
+/** The categories the chain is configured with in the tests (CLASSIFICATION scores three of them). */
+export const CATEGORIES = ['science', 'technology', 'business', 'other'] as const;
 export const SUMMARY = 'Ada Lovelace published the first computer program in 1843.';
 export const CLASSIFICATION = {
   category: 'science',

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.ts';
 import { qualityGate } from '../../src/pipeline/gate.ts';
-import { buildChain, CATEGORIES, ctx, failed, okResult } from '../support/chain.ts';
-import { CLASSIFICATION, ENTITIES, FIXTURE_DOC as doc, MODEL, SUMMARY } from '../support/scripted-model.ts';
+import { buildChain, ctx, failed, okResult } from '../support/chain.ts';
+import { CATEGORIES, CLASSIFICATION, ENTITIES, FIXTURE_DOC as doc, MODEL, SUMMARY } from '../support/scripted-model.ts';
 
 describe('summarize step', () => {
   it('gives summarize the extracted entities, in its prompt and its input', async () => {

@@ -12,8 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import * as prompts from '../../src/llm/chain/prompts.ts';
 import * as schemas from '../../src/llm/chain/llm-schemas.ts';
-import { CATEGORIES } from '../support/chain.ts';
-import { ENTITIES, FIXTURE_DOC as doc, SUMMARY } from '../support/scripted-model.ts';
+import { CATEGORIES, ENTITIES, FIXTURE_DOC as doc, SUMMARY } from '../support/scripted-model.ts';
 
 /**
  * Append only: PROMPT_VERSION → fingerprint. (The line for 2026-11-25.1 was recorded again when

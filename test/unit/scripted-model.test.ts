@@ -5,8 +5,8 @@
  * nothing and fail far from the cause; this fails first, without a broker.
  */
 import { describe, expect, it } from 'vitest';
-import { buildChain, CATEGORIES, okResult } from '../support/chain.ts';
-import { readingPrompts, scriptedModel } from '../support/scripted-model.ts';
+import { buildChain, okResult } from '../support/chain.ts';
+import { CATEGORIES, readingPrompts, scriptedModel } from '../support/scripted-model.ts';
 
 const content = 'Acme Corp reported strong quarterly results in 2026. Jane Smith said the outlook had improved considerably.';
 

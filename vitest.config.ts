@@ -29,6 +29,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           setupFiles: ['test/setup/no-services.ts'],
+          // Every core: vitest's default is one fewer, which on a 2-core machine is one file at a
+          // time (and a project with one worker and groupOrder 0 would run last, not first).
+          maxWorkers: '100%',
           // Generous for a loaded machine; no unit test is meant to come near it.
           testTimeout: 30_000,
           sequence: { groupOrder: 0 },

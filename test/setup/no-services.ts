@@ -29,21 +29,28 @@ function targetOf(args: unknown[]): { port: number; host: string } | undefined {
   return undefined;
 }
 
-const refused: string[] = [];
-const connect = net.Socket.prototype.connect;
-net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
-  const target = targetOf(args);
-  const service = target && services.get(target.port);
-  if (target && service) {
-    const what = `${service} at ${target.host}:${target.port}`;
-    refused.push(what);
-    throw new Error(`a unit test tried to reach ${what}: unit tests run without Kafka and Redis (move the test to test/integration/)`);
-  }
-  return (connect as (...a: unknown[]) => net.Socket).apply(this, args);
-} as typeof net.Socket.prototype.connect;
+// Patched once per process: with `isolate: false` this file runs again for every test file.
+const PATCHED = Symbol.for('llm-enricher.no-services');
+const state = ((globalThis as Record<symbol, unknown>)[PATCHED] ??= patchConnect()) as { refused: string[] };
+
+function patchConnect(): { refused: string[] } {
+  const refused: string[] = [];
+  const connect = net.Socket.prototype.connect;
+  net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
+    const target = targetOf(args);
+    const service = target && services.get(target.port);
+    if (target && service) {
+      const what = `${service} at ${target.host}:${target.port}`;
+      refused.push(what);
+      throw new Error(`a unit test tried to reach ${what}: unit tests run without Kafka and Redis (move the test to test/integration/)`);
+    }
+    return (connect as (...a: unknown[]) => net.Socket).apply(this, args);
+  } as typeof net.Socket.prototype.connect;
+  return { refused };
+}
 
 afterEach(() => {
-  if (refused.length === 0) return;
-  const seen = [...new Set(refused.splice(0))];
+  if (state.refused.length === 0) return;
+  const seen = [...new Set(state.refused.splice(0))];
   throw new Error(`this unit test tried to reach ${seen.join(' and ')}: unit tests run without Kafka and Redis (move it to test/integration/)`);
 });

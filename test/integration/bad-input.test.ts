@@ -3,45 +3,28 @@
  * DLQ with its original bytes and a reason, the consumer never crashes, and every valid
  * document completes.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/app.ts';
+import { describe, expect, it } from 'vitest';
 import { Headers } from '../../src/contracts/index.ts';
+import { startTestApp } from '../support/app.ts';
 import { badInputCorpus } from '../support/bad-inputs.ts';
 import { corpusDocs, toMessage } from '../support/docs.ts';
-import { connectTestKafka, readTopics, testConfig, type TestKafka } from '../support/kafka.ts';
-import { testLogger } from '../support/logger.ts';
-
-let tk: TestKafka | undefined;
-let app: App | undefined;
-afterEach(async () => {
-  await app?.stop();
-  await tk?.cleanup();
-});
+import { openTestKafka, outputTopics, readTopics, sendMessages, testConfig } from '../support/kafka.ts';
 
 describe('bad input corpus', () => {
   it('dead-letters every bad case with a reason and completes every valid document around them', async () => {
     const config = testConfig({ TOPIC_PARTITIONS: '2' });
-    tk = await connectTestKafka(config);
-    await tk.createTopics(config);
+    const tk = await openTestKafka(config);
     const bad = badInputCorpus();
     expect(bad.length).toBeGreaterThanOrEqual(200);
     const good = corpusDocs(60, 'good');
     // Interleave: a valid document after every few bad ones, spread over both partitions.
     const messages = bad.flatMap((b, i) => [{ key: b.key, value: b.value }, ...(i % 4 === 0 && good[i / 4] ? [toMessage(good[i / 4]!)] : [])]);
     for (const g of good.slice(Math.ceil(bad.length / 4))) messages.push(toMessage(g));
-    const producer = tk.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    for (let i = 0; i < messages.length; i += 50) await producer.send({ topic: config.topics.raw, messages: messages.slice(i, i + 50) });
-    await producer.disconnect();
-
-    app = createApp(config, testLogger());
-    await app.start();
+    await sendMessages(tk.kafka, config.topics.raw, messages, 50);
+    const app = await startTestApp(config);
     const total = bad.length + good.length;
-    const out = await readTopics(tk.kafka, [config.topics.enriched, config.topics.review, config.topics.dlq], {
-      until: (r) => r.length >= total,
-      timeoutMs: 120_000,
-    });
-    const settled = await readTopics(tk.kafka, [config.topics.enriched, config.topics.review, config.topics.dlq], { minCount: out.length, quietMs: 1000 });
+    const out = await readTopics(tk.kafka, outputTopics(config), { until: (r) => r.length >= total, timeoutMs: 120_000 });
+    const settled = await readTopics(tk.kafka, outputTopics(config), { minCount: out.length, quietMs: 1000 });
     expect(settled).toHaveLength(total);
 
     const dlq = new Map(settled.filter((r) => r.topic === config.topics.dlq).map((r) => [r.key, r]));

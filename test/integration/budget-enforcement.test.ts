@@ -5,32 +5,15 @@
  * raise each alert once, and resume without a restart when `enricher config set` raises the
  * budget.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { PRICE_TABLE } from '../../src/llm/pricing.ts';
 import type { BudgetAlert } from '../../src/contracts/index.ts';
-import { createCostAggregator, type CostAggregator } from '../../src/costs/aggregator.ts';
 import { picoToUsd, usdToPico } from '../../src/costs/money.ts';
 import { setConfigValue } from '../../src/settings/config-topic.ts';
-import { doc, startHarness, type Harness } from '../support/harness.ts';
+import { startTestAggregator } from '../support/aggregator.ts';
+import { doc, startHarness } from '../support/harness.ts';
 import { jsonValue, readTopics } from '../support/kafka.ts';
-import { testLogger } from '../support/logger.ts';
-
-let h: Harness | undefined;
-let aggregator: CostAggregator | undefined;
-afterEach(async () => {
-  await aggregator?.abort();
-  await h?.close();
-  aggregator = undefined;
-  h = undefined;
-});
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { sleep, waitUntil } from '../support/time.ts';
 
 const BUDGET = 0.05;
 const SLOTS = 2;
@@ -38,21 +21,21 @@ const DOCS = 12;
 
 describe('daily budget', () => {
   it('stops starting calls at the budget, keeps the rest uncommitted, and resumes when the budget is raised', async () => {
-    h = await startHarness(
+    const h = await startHarness(
       // A short shutdown timeout: held documents are handed back uncommitted when the test ends.
       { LLM_MODEL: 'gpt-4', LLM_POOL_SLOTS: String(SLOTS), DAILY_BUDGET_USD: String(BUDGET), COST_FLUSH_INTERVAL: '200ms', SHUTDOWN_TIMEOUT: '1s', TOPIC_PARTITIONS: '2' },
       { latencyMs: 150 },
     );
+    onTestFinished(() => h.close());
     const { server, config, app, tk } = h;
-    aggregator = createCostAggregator({ kafka: tk.kafka, config, budgetUsd: () => app.settings.dailyBudgetUsd(), logger: testLogger() });
-    await aggregator.start();
+    const aggregator = await startTestAggregator(config, tk.kafka, () => app.settings.dailyBudgetUsd());
     const ids = Array.from({ length: DOCS }, (_, i) => `b-${i}`);
     await h.produce(ids.map((id) => doc(id, `Acme Corp reported results on 12 March 2026; Jane Smith of Globex Bank commented at length on the outlook for ${id}. @confidence=0.95`)));
 
-    await until(() => app.intake.reasons().includes('budget'), 30_000, 'the budget pause');
+    await waitUntil(() => app.intake.reasons().includes('budget'), 30_000, 'the budget pause');
     // Let the calls that were on the wire finish, and any that should not have started show up.
-    await until(() => server.stats().inFlight === 0, 10_000, 'the calls in flight to finish');
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitUntil(() => server.stats().inFlight === 0, 10_000, 'the calls in flight to finish');
+    await sleep(1500);
 
     const price = PRICE_TABLE['gpt-4']!;
     const cost = (r: { promptTokens: number; completionTokens: number }) =>
@@ -83,11 +66,11 @@ describe('daily budget', () => {
     expect(sum(committed)).toBe(outputs.length);
 
     // Each alert once, from the aggregator.
-    await until(async () => (await readTopics(tk.kafka, [config.topics.budgetAlerts], { quietMs: 500 })).length >= 2, 10_000, 'the budget alerts');
+    await waitUntil(async () => (await readTopics(tk.kafka, [config.topics.budgetAlerts], { quietMs: 500 })).length >= 2, 10_000, 'the budget alerts');
 
     // Raising the budget the way `enricher config set daily_budget_usd 10` does resumes, without a restart.
     await setConfigValue(tk.kafka, config, 'daily_budget_usd', '10');
-    await until(() => app.settings.dailyBudgetUsd() === 10, 10_000, 'the new budget to arrive');
+    await waitUntil(() => app.settings.dailyBudgetUsd() === 10, 10_000, 'the new budget to arrive');
     const all = await readTopics(tk.kafka, [config.topics.enriched, config.topics.review], { until: (r) => r.length >= DOCS, timeoutMs: 30_000 });
     expect(all.map((r) => r.key).sort()).toEqual([...ids].sort());
     expect(app.intake.isPaused()).toBe(false);

@@ -3,38 +3,18 @@
  * re-sent duplicates): killed with SIGKILL as a child process, then stopped abruptly
  * in-process, then run to the end. The totals must equal the stream's, to the pico-dollar.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config.ts';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import type { CostEvent, DailyCost } from '../../src/contracts/index.ts';
-import { createCostAggregator, type CostAggregator } from '../../src/costs/aggregator.ts';
+import type { CostAggregator } from '../../src/costs/aggregator.ts';
 import { usdToPico } from '../../src/costs/money.ts';
 import { loadDailyCosts } from '../../src/costs/report.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
-import { connectTestKafka, testConfig, type TestKafka } from '../support/kafka.ts';
-import { testLogger } from '../support/logger.ts';
-
-let tk: TestKafka | undefined;
-let child: ChildProcess | undefined;
-const aggregators: CostAggregator[] = [];
-afterEach(async () => {
-  child?.kill('SIGKILL');
-  for (const a of aggregators.splice(0)) await a.abort().catch(() => undefined);
-  await tk?.cleanup();
-  tk = undefined;
-  child = undefined;
-});
-
-/** The environment that makes a child process use this test's topics and groups. */
-function envOf(c: Config): Record<string, string> {
-  return {
-    KAFKA_BROKERS: c.kafka.brokers.join(','), KAFKA_GROUP_ID: c.kafka.groupId, TOPIC_RAW: c.topics.raw, TOPIC_ENRICHED: c.topics.enriched,
-    TOPIC_REVIEW: c.topics.review, TOPIC_DLQ: c.topics.dlq, TOPIC_RETRY_PREFIX: c.topics.retryPrefix, TOPIC_COST_EVENTS: c.topics.costEvents,
-    TOPIC_COSTS_DAILY: c.topics.costsDaily, TOPIC_BUDGET_ALERTS: c.topics.budgetAlerts, TOPIC_CONFIG: c.topics.config,
-    TOPIC_PARTITIONS: String(c.topics.partitions), COST_FLUSH_INTERVAL: `${c.costs.flushIntervalMs}ms`, LOG_LEVEL: 'info',
-  };
-}
+import { startTestAggregator } from '../support/aggregator.ts';
+import { openTestKafka, testConfig, testEnv } from '../support/kafka.ts';
+import { sleep, waitUntil } from '../support/time.ts';
 
 const MODELS = ['gpt-4o-mini', 'gpt-4', 'gpt-4.1-nano'];
 const STEPS = ['extract', 'summarize', 'classify'] as const;
@@ -76,19 +56,12 @@ function actual(records: DailyCost[]) {
   return { total, pico, calls };
 }
 
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('cost aggregator', () => {
   it('keeps exact totals through a SIGKILL and an abrupt stop mid-stream, counting re-sent events once', async () => {
-    const config = testConfig({ COST_FLUSH_INTERVAL: '200ms', TOPIC_PARTITIONS: '3' });
-    tk = await connectTestKafka(config);
-    await tk.createTopics(config);
+    // The child aggregator is started with the same environment: this test's topics and groups.
+    const env = testEnv({ COST_FLUSH_INTERVAL: '200ms', TOPIC_PARTITIONS: '3' });
+    const config = loadConfig(env);
+    const tk = await openTestKafka(config);
     const events = syntheticEvents(30_000);
     const want = expected(events);
     // 600 events are sent twice, at later offsets, as a producer re-send would.
@@ -99,7 +72,7 @@ describe('cost aggregator', () => {
     const send = async (upTo: number) => {
       for (; sent < upTo; sent += 1000) {
         await producer.send({ topic: config.topics.costEvents, acks: -1, messages: stream.slice(sent, Math.min(upTo, sent + 1000)).map((e) => ({ key: e.call_id, value: JSON.stringify(e) })) });
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
       sent = upTo;
     };
@@ -108,17 +81,18 @@ describe('cost aggregator', () => {
     const output: string[] = [];
     const t = Date.now();
     const mark = (what: string) => console.log(`[costs] ${what} at ${((Date.now() - t) / 1000).toFixed(1)} s`);
-    child = spawn(process.execPath, ['src/cli/main.ts', 'aggregate-costs'], { env: { ...process.env, ...envOf(config) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['src/cli/main.ts', 'aggregate-costs'], { env: { ...process.env, ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    onTestFinished(() => void child.kill('SIGKILL'));
     child.stdout!.on('data', (b: Buffer) => output.push(b.toString()));
     child.stderr!.on('data', (b: Buffer) => output.push(b.toString()));
-    await until(() => output.join('').includes('cost aggregator started'), 30_000, `the child aggregator to start: ${output.join('')}`);
+    await waitUntil(() => output.join('').includes('cost aggregator started'), 30_000, `the child aggregator to start: ${output.join('')}`);
     mark('child started');
     await send(8_000);
     const streaming = send(14_000);
-    await until(async () => (await loadDailyCosts(tk!.kafka, config.topics.costsDaily, 'probe', silentLogger())).length > 0, 20_000, 'the first flush');
-    await new Promise((r) => setTimeout(r, 150));
+    await waitUntil(async () => (await loadDailyCosts(tk.kafka, config.topics.costsDaily, 'probe', silentLogger())).length > 0, 20_000, 'the first flush');
+    await sleep(150);
     child.kill('SIGKILL');
-    await new Promise((r) => child!.once('exit', r));
+    await new Promise((r) => child.once('exit', r));
     await streaming;
     mark('child killed');
     const afterKill = actual(await loadDailyCosts(tk.kafka, config.topics.costsDaily, 'probe', silentLogger()));
@@ -126,27 +100,23 @@ describe('cost aggregator', () => {
     expect(afterKill.calls).toBeLessThan(want.calls);
 
     // 2. In-process, stopped abruptly (no flush) in the middle of the next part.
-    const a = createCostAggregator({ kafka: tk.kafka, config, budgetUsd: () => undefined, logger: testLogger() });
-    aggregators.push(a);
-    await a.start();
+    const a = await startTestAggregator(config, tk.kafka);
     mark('second started');
     expect(a.stats().restoredRecords).toBe(MODELS.length);
     const counted = (x: CostAggregator) => x.totals().reduce((n, r) => n + r.calls, 0);
     const streaming2 = send(22_000);
-    await until(() => counted(a) > afterKill.calls + 2_000, 30_000, 'the second aggregator to count');
+    await waitUntil(() => counted(a) > afterKill.calls + 2_000, 30_000, 'the second aggregator to count');
     await a.abort();
     await streaming2;
 
     // 3. The last one runs to the end of the stream.
-    const b = createCostAggregator({ kafka: tk.kafka, config, budgetUsd: () => undefined, logger: testLogger() });
-    aggregators.push(b);
     const t0 = Date.now();
-    await b.start();
+    const b = await startTestAggregator(config, tk.kafka);
     await send(stream.length);
     await producer.disconnect();
-    await until(() => counted(b) >= want.calls, 60_000, `all ${want.calls} calls (have ${counted(b)})`);
+    await waitUntil(() => counted(b) >= want.calls, 60_000, `all ${want.calls} calls (have ${counted(b)})`);
     const seconds = (Date.now() - t0) / 1000;
-    await new Promise((r) => setTimeout(r, 500)); // a double count, if any, would show up now
+    await sleep(500); // a double count, if any, would show up now
     await b.stop();
 
     const got = actual(await loadDailyCosts(tk.kafka, config.topics.costsDaily, 'probe', silentLogger()));
@@ -159,23 +129,18 @@ describe('cost aggregator', () => {
 
   it('fences an older instance: a second aggregator takes over and the first stops', async () => {
     const config = testConfig({ COST_FLUSH_INTERVAL: '100ms', TOPIC_PARTITIONS: '2' });
-    tk = await connectTestKafka(config);
-    await tk.createTopics(config);
+    const tk = await openTestKafka(config);
     const events = syntheticEvents(2_000);
     const producer = tk.kafka.producer();
     await producer.connect();
     const send = (es: CostEvent[]) => producer.send({ topic: config.topics.costEvents, messages: es.map((e) => ({ key: e.call_id, value: JSON.stringify(e) })) });
-    const first = createCostAggregator({ kafka: tk.kafka, config, budgetUsd: () => undefined, logger: testLogger() });
-    aggregators.push(first);
-    await first.start();
+    const first = await startTestAggregator(config, tk.kafka);
     await send(events.slice(0, 1000));
-    await until(() => first.stats().flushes > 0 && first.stats().events === 1000, 20_000, 'the first instance to count');
-    const second = createCostAggregator({ kafka: tk.kafka, config, budgetUsd: () => undefined, logger: testLogger() });
-    aggregators.push(second);
-    await second.start();
+    await waitUntil(() => first.stats().flushes > 0 && first.stats().events === 1000, 20_000, 'the first instance to count');
+    const second = await startTestAggregator(config, tk.kafka);
     await send(events.slice(1000));
     await expect(first.failed).rejects.toThrow();
-    await until(() => second.totals().reduce((n, r) => n + r.calls, 0) === 2000, 30_000, 'the second instance to count everything');
+    await waitUntil(() => second.totals().reduce((n, r) => n + r.calls, 0) === 2000, 30_000, 'the second instance to count everything');
     await second.stop();
     await producer.disconnect();
     const got = actual(await loadDailyCosts(tk.kafka, config.topics.costsDaily, 'probe', silentLogger()));

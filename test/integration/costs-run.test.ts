@@ -4,57 +4,29 @@
  * that are recovered inside the calls (SDK retries, the repair of a malformed answer). The
  * daily totals must equal what was billed, priced with the table, to 1e-9 USD.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/app.ts';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { PRICE_TABLE } from '../../src/llm/pricing.ts';
 import type { RequestRecord } from '../support/fake-openai-server.ts';
 import type { Config } from '../../src/config.ts';
 import { Headers, type CostEvent, type DailyCost, type EnrichedDocument } from '../../src/contracts/index.ts';
-import { createCostAggregator, type CostAggregator } from '../../src/costs/aggregator.ts';
+import type { CostAggregator } from '../../src/costs/aggregator.ts';
 import { picoToUsd, usdToPico } from '../../src/costs/money.ts';
 import { formatCostTable, loadDailyCosts } from '../../src/costs/report.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
+import { startTestAggregator } from '../support/aggregator.ts';
+import { startTestApp } from '../support/app.ts';
 import { corpusDocs } from '../support/docs.ts';
-import { doc, startHarness, type Harness } from '../support/harness.ts';
-import { connectTestKafka, jsonValue, readTopics, testConfig, type TestKafka } from '../support/kafka.ts';
-import { capturingLogger, testLogger } from '../support/logger.ts';
-
-let tk: TestKafka | undefined;
-let app: App | undefined;
-let h: Harness | undefined;
-let aggregator: CostAggregator | undefined;
-afterEach(async () => {
-  await aggregator?.abort();
-  await app?.stop();
-  await tk?.cleanup();
-  await h?.close();
-  aggregator = undefined;
-  app = undefined;
-  tk = undefined;
-  h = undefined;
-});
-
-async function until(cond: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { doc, startHarness } from '../support/harness.ts';
+import { jsonValue, openTestKafka, outputTopics, readTopics, sendMessages, testConfig, type TestKafka } from '../support/kafka.ts';
+import { capturingLogger } from '../support/logger.ts';
+import { waitUntil } from '../support/time.ts';
 
 const calls = (records: readonly DailyCost[]) => records.reduce((n, r) => n + r.calls, 0);
 const pico = (records: readonly DailyCost[]) => records.reduce((n, r) => n + BigInt(r.cost_pico_usd), 0n);
 
-/** Starts an in-process aggregator on the config's topics. */
-async function startAggregator(config: Config, kafka: TestKafka['kafka']): Promise<CostAggregator> {
-  const a = createCostAggregator({ kafka, config, budgetUsd: () => undefined, logger: testLogger() });
-  await a.start();
-  return a;
-}
-
 /** Waits until the aggregator counted `n` calls, flushes, and reads llm.costs.daily back. */
 async function dailyTotals(a: CostAggregator, config: Config, kafka: TestKafka['kafka'], n: () => number): Promise<DailyCost[]> {
-  await until(() => calls(a.totals()) >= n(), 30_000, () => `the aggregator to count ${n()} calls (has ${calls(a.totals())})`);
+  await waitUntil(() => calls(a.totals()) >= n(), 30_000, () => `the aggregator to count ${n()} calls (has ${calls(a.totals())})`);
   await a.flush();
   return loadDailyCosts(kafka, config.topics.costsDaily, 'probe', silentLogger());
 }
@@ -63,17 +35,12 @@ async function dailyTotals(a: CostAggregator, config: Config, kafka: TestKafka['
 describe('costs of a run', () => {
   it('offline provider: llm.costs.daily sums to the cost events and to the documents’ usage', async () => {
     const config = testConfig({ LLM_CACHE_SIZE: '0', COST_FLUSH_INTERVAL: '200ms' });
-    tk = await connectTestKafka(config);
-    await tk.createTopics(config);
-    aggregator = await startAggregator(config, tk.kafka);
+    const tk = await openTestKafka(config);
+    const aggregator = await startTestAggregator(config, tk.kafka);
     const docs = corpusDocs(60, 'run');
     const emitted: CostEvent[] = [];
-    app = createApp(config, testLogger(), { onCostEvent: (e) => emitted.push(e) });
-    await app.start();
-    const producer = tk.kafka.producer();
-    await producer.connect();
-    await producer.send({ topic: config.topics.raw, messages: docs.map((d) => ({ key: d.id, value: JSON.stringify(d), headers: { [Headers.runId]: 'run-offline-1' } })) });
-    await producer.disconnect();
+    await startTestApp(config, { onCostEvent: (e) => emitted.push(e) });
+    await sendMessages(tk.kafka, config.topics.raw, docs.map((d) => ({ key: d.id, value: JSON.stringify(d), headers: { [Headers.runId]: 'run-offline-1' } })));
     const out = await readTopics(tk.kafka, [config.topics.enriched, config.topics.review], { until: (r) => r.length >= docs.length, timeoutMs: 45_000 });
     expect(out).toHaveLength(docs.length);
 
@@ -93,16 +60,17 @@ describe('costs of a run', () => {
 
   it('OpenAI SDK with recovered 429, 500 and malformed answers: llm.costs.daily equals the server’s billed usage priced with the table', async () => {
     const emitted: CostEvent[] = [];
-    h = await startHarness({ LLM_CALL_RETRIES: '2', COST_FLUSH_INTERVAL: '200ms', LLM_POOL_SLOTS: '4' }, {}, { onCostEvent: (e) => emitted.push(e) });
+    const h = await startHarness({ LLM_CALL_RETRIES: '2', COST_FLUSH_INTERVAL: '200ms', LLM_POOL_SLOTS: '4' }, {}, { onCostEvent: (e) => emitted.push(e) });
+    onTestFinished(() => h.close());
     const { server, config } = h;
     server.addFault({ match: { documentId: 'f-429', step: 'extract' }, times: 1, action: { status: 429, retryAfterSeconds: 1 } });
     server.addFault({ match: { documentId: 'f-500', step: 'summarize' }, times: 2, action: { status: 500 } });
     server.addFault({ match: { documentId: 'f-malformed', step: 'classify' }, times: 1, action: { malformed: true } });
     server.addFault({ match: { documentId: 'f-wrong', step: 'extract' }, times: 1, action: { wrongShape: true } });
-    aggregator = await startAggregator(config, h.tk.kafka);
+    const aggregator = await startTestAggregator(config, h.tk.kafka);
     const ids = ['f-429', 'f-500', 'f-malformed', 'f-wrong', ...Array.from({ length: 16 }, (_, i) => `ok-${i}`)];
     await h.produce(ids.map((id) => doc(id)));
-    const out = await readTopics(h.tk.kafka, [config.topics.enriched, config.topics.review, config.topics.dlq], { until: (r) => r.length >= ids.length, timeoutMs: 45_000 });
+    const out = await readTopics(h.tk.kafka, outputTopics(config), { until: (r) => r.length >= ids.length, timeoutMs: 45_000 });
     expect(out.map((r) => r.key).sort()).toEqual([...ids].sort());
     expect(out.every((r) => r.topic !== config.topics.dlq)).toBe(true);
 
@@ -132,7 +100,7 @@ describe('costs of a run', () => {
   it('every model in the table, with cached input, service tiers, reasoning tokens, faults and retry topics: llm.costs.daily equals the server\'s bill to the pico-dollar', async () => {
     const models = Object.keys(PRICE_TABLE);
     const emitted: CostEvent[] = [];
-    h = await startHarness(
+    const h = await startHarness(
       { LLM_CALL_RETRIES: '1', COST_FLUSH_INTERVAL: '200ms', LLM_POOL_SLOTS: '4', LLM_SERVICE_TIER: 'auto' },
       {
         // Our prompts are shorter than OpenAI's 1024-token floor: a lower floor makes the shared
@@ -145,13 +113,14 @@ describe('costs of a run', () => {
       },
       { onCostEvent: (e) => emitted.push(e) },
     );
+    onTestFinished(() => h.close());
     const { server, config } = h;
     server.addFault({ match: { documentId: 'm-429', step: 'extract' }, times: 1, action: { status: 429, retryAfterMs: 200 } });
     // Two 500s outlast LLM_CALL_RETRIES=1: the document goes to a retry topic and resumes at summarize.
     server.addFault({ match: { documentId: 'm-500', step: 'summarize' }, times: 2, action: { status: 500 } });
     server.addFault({ match: { documentId: 'm-503', step: 'classify' }, times: 2, action: { status: 503 } });
     server.addFault({ match: { documentId: 'm-malformed', step: 'classify' }, times: 1, action: { malformed: true } });
-    aggregator = await startAggregator(config, h.tk.kafka);
+    const aggregator = await startTestAggregator(config, h.tk.kafka);
     const ids = ['m-429', 'm-500', 'm-503', 'm-malformed', ...Array.from({ length: 26 }, (_, i) => `m-ok-${i}`)];
     await h.produce(ids.map((id) => doc(id)));
     const out = await readTopics(h.tk.kafka, [config.topics.enriched, config.topics.review, config.topics.dlq], { until: (r) => r.length >= ids.length, timeoutMs: 90_000 });
@@ -202,18 +171,13 @@ describe('costs of a run', () => {
 
   it('an unknown model: fallback-priced events, a warning naming it, and fallback counts in the totals', async () => {
     const config = testConfig({ LLM_MODEL: 'mystery-model-1', LLM_CACHE_SIZE: '0', COST_FLUSH_INTERVAL: '200ms' });
-    tk = await connectTestKafka(config);
-    await tk.createTopics(config);
-    aggregator = await startAggregator(config, tk.kafka);
+    const tk = await openTestKafka(config);
+    const aggregator = await startTestAggregator(config, tk.kafka);
     const { logger, lines } = capturingLogger('warn');
     const emitted: CostEvent[] = [];
-    app = createApp(config, logger, { onCostEvent: (e) => emitted.push(e) });
-    await app.start();
+    const app = await startTestApp(config, { onCostEvent: (e) => emitted.push(e) }, logger);
     const docs = corpusDocs(5, 'unknown');
-    const producer = tk.kafka.producer();
-    await producer.connect();
-    await producer.send({ topic: config.topics.raw, messages: docs.map((d) => ({ key: d.id, value: JSON.stringify(d) })) });
-    await producer.disconnect();
+    await sendMessages(tk.kafka, config.topics.raw, docs.map((d) => ({ key: d.id, value: JSON.stringify(d) })));
     await readTopics(tk.kafka, [config.topics.enriched, config.topics.review], { until: (r) => r.length >= docs.length, timeoutMs: 30_000 });
 
     expect(emitted).toHaveLength(15);

@@ -5,7 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Headers, type RetryEnvelope } from '../../src/contracts/index.ts';
 import { doc, startHarness, type Harness } from '../support/harness.ts';
-import { jsonValue, readTopics, type ReadRecord } from '../support/kafka.ts';
+import { jsonValue, outputTopics, readTopics, type ReadRecord } from '../support/kafka.ts';
+import { sleep, waitUntil } from '../support/time.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -13,16 +14,14 @@ afterEach(async () => {
   h = undefined;
 });
 
-const outputTopics = (x: Harness) => [x.config.topics.enriched, x.config.topics.review, x.config.topics.dlq];
-
 async function waitForOutputs(x: Harness, ids: string[], timeoutMs = 60_000): Promise<ReadRecord[]> {
   const want = new Set(ids);
-  const out = await readTopics(x.tk.kafka, outputTopics(x), {
+  const out = await readTopics(x.tk.kafka, outputTopics(x.config), {
     until: (r) => [...want].every((id) => r.some((m) => m.key === id)),
     timeoutMs,
   });
   // A duplicate, if any, would be committed by now too: read once more, settled.
-  return readTopics(x.tk.kafka, outputTopics(x), { minCount: out.length, quietMs: 1000 });
+  return readTopics(x.tk.kafka, outputTopics(x.config), { minCount: out.length, quietMs: 1000 });
 }
 
 function stepCalls(x: Harness, id: string, step: string): number {
@@ -109,11 +108,10 @@ describe('failure handling', () => {
     h = await startHarness({ TOPIC_PARTITIONS: '1' }, { apiKey: 'the-right-key' });
     await h.produce([doc('a-1'), doc('a-2'), doc('a-3')]);
     // The key is wrong: every call and every probe gets 401.
-    const deadline = Date.now() + 20_000;
-    while (!h.app.intake.reasons().includes('service-error') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await waitUntil(() => h!.app.intake.reasons().includes('service-error'), 20_000, 'the service-error pause', 100);
     expect(h.app.intake.reasons()).toContain('service-error');
-    await new Promise((r) => setTimeout(r, 1500));
-    const during = await readTopics(h.tk.kafka, outputTopics(h), { quietMs: 500 });
+    await sleep(1500);
+    const during = await readTopics(h.tk.kafka, outputTopics(h.config), { quietMs: 500 });
     expect(during).toHaveLength(0);
     expect(h.server.stats().modelRequests).toBeGreaterThan(0); // it keeps probing
 

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fakeOpenAiControl, startFakeOpenAiServer, type FakeOpenAiServer } from '../support/fake-openai-server.ts';
-import { parseInjection } from '../support/fake-openai-answers.ts';
+import { parseInjection } from '../support/prompt-reader.ts';
 import { createPromptCache, tokenLogprobs } from '../support/fake-openai-billing.ts';
 import { sampleCorpus } from '../support/docs.ts';
 import { injectionCases } from '../support/injections.ts';

@@ -209,8 +209,7 @@ describe('OpenAI provider against the fake server', () => {
     const { provider, billed, request } = setup();
     const err = await failure(provider.complete(request('summarize')));
     expect(err).toMatchObject({ code: 'LLM_BAD_OUTPUT', retriable: true, stage: 'summarize' });
-    expect(server.stats().totalRequests).toBe(2);
-    expect(server.stats().billedRequests).toBe(2);
+    expect(server.stats()).toMatchObject({ totalRequests: 2, billedRequests: 2 });
     expect(billed.map((c) => c.ok)).toEqual([false, false]);
   });
 

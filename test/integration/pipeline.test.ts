@@ -3,36 +3,21 @@
  * review, routed by the threshold, with usage and cost; malformed input to the DLQ with its
  * original bytes and reasons while the documents around it are processed.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/app.ts';
+import { describe, expect, it } from 'vitest';
 import type { EnrichedDocument, ReviewItem } from '../../src/contracts/index.ts';
 import { Headers } from '../../src/contracts/index.ts';
-import { testLogger } from '../support/logger.ts';
+import { startTestApp } from '../support/app.ts';
 import { corpusDocs, toMessage } from '../support/docs.ts';
-import { connectTestKafka, jsonValue, readTopics, testConfig, type TestKafka } from '../support/kafka.ts';
-
-let tk: TestKafka | undefined;
-let app: App | undefined;
-afterEach(async () => {
-  await app?.stop();
-  await tk?.cleanup();
-  app = undefined;
-  tk = undefined;
-});
+import { doc, startHarness } from '../support/harness.ts';
+import { jsonValue, openTestKafka, outputTopics, readTopics, sendMessages, testConfig } from '../support/kafka.ts';
 
 describe('pipeline on a real broker', () => {
   it('routes 200 documents exactly once to enriched or review, by the threshold, with usage and cost', async () => {
     const config = testConfig({ LLM_CACHE_SIZE: '0', QUALITY_THRESHOLD: '0.8' });
-    tk = await connectTestKafka(config);
-    await tk.createTopics(config);
+    const tk = await openTestKafka(config);
     const docs = corpusDocs(200);
-    const producer = tk.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    await producer.send({ topic: config.topics.raw, messages: docs.map(toMessage) });
-    await producer.disconnect();
-
-    app = createApp(config, testLogger());
-    await app.start();
+    await sendMessages(tk.kafka, config.topics.raw, docs.map(toMessage));
+    await startTestApp(config);
     const out = await readTopics(tk.kafka, [config.topics.enriched, config.topics.review], {
       until: (r) => r.length >= 200,
       timeoutMs: 90_000,
@@ -77,8 +62,7 @@ describe('pipeline on a real broker', () => {
 
   it('sends malformed messages to the DLQ with their original bytes and reasons, and processes the rest', async () => {
     const config = testConfig({ TOPIC_PARTITIONS: '1' });
-    tk = await connectTestKafka(config);
-    await tk.createTopics(config);
+    const tk = await openTestKafka(config);
     const good = corpusDocs(10, 'ok');
     const bad = [
       { key: 'bad-json', value: Buffer.from('{"id": "x", "content": ') },
@@ -89,14 +73,9 @@ describe('pipeline on a real broker', () => {
     ];
     // Bad messages sit between good ones on one partition, with a header that must survive.
     const messages = good.flatMap((d, i) => [toMessage(d), ...(bad[i] ? [{ ...bad[i]!, headers: { 'x-trace': `t-${i}` } }] : [])]);
-    const producer = tk.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    await producer.send({ topic: config.topics.raw, messages });
-    await producer.disconnect();
-
-    app = createApp(config, testLogger());
-    await app.start();
-    const out = await readTopics(tk.kafka, [config.topics.enriched, config.topics.review, config.topics.dlq], {
+    await sendMessages(tk.kafka, config.topics.raw, messages);
+    await startTestApp(config);
+    const out = await readTopics(tk.kafka, outputTopics(config), {
       until: (r) => r.length >= 15,
       timeoutMs: 60_000,
     });
@@ -120,7 +99,6 @@ describe('pipeline on a real broker', () => {
 
 describe('pipeline through the real OpenAI SDK', () => {
   it('reports in each output exactly the tokens the server billed for it', async () => {
-    const { startHarness, doc } = await import('../support/harness.ts');
     const h = await startHarness({ TOPIC_PARTITIONS: '2', LLM_CALL_RETRIES: '2' });
     try {
       const ids = Array.from({ length: 20 }, (_, i) => `tok-${i}`);

@@ -10,6 +10,7 @@ import type { Producer } from 'kafkajs';
 import { createKafka } from '../../src/kafka/client.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { connectTestKafka, randomName, testConfig, type TestKafka } from '../support/kafka.ts';
+import { sleep } from '../support/time.ts';
 
 let tk: TestKafka | undefined;
 const producers: Producer[] = [];
@@ -65,7 +66,7 @@ describe('read_committed', () => {
         },
       });
     });
-    await Promise.race([done, new Promise((r) => setTimeout(r, 20_000))]);
+    await Promise.race([done, sleep(20_000)]);
     await consumer.disconnect();
     expect(seen).toEqual(['p2-committed', 'plain']);
   }, 60_000);

@@ -11,9 +11,9 @@ import type { LlmLimiter } from '../../src/llm/limiter/limiter.ts';
 import { createRedisLimiter } from '../../src/llm/limiter/redis-limiter.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { deletePoolKeys, poolKeys, TEST_REDIS_URL, uniquePoolId, withRedis } from '../support/redis.ts';
+import { sleep } from '../support/time.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let limiters: LlmLimiter[] = [];
 let pools: string[] = [];
 

@@ -3,16 +3,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Headers } from '../../src/contracts/index.ts';
 import { redrive } from '../../src/operations/redrive.ts';
 import { doc, startHarness, type Harness } from '../support/harness.ts';
-import { readTopics } from '../support/kafka.ts';
+import { outputTopics, readTopics } from '../support/kafka.ts';
 import { testLogger } from '../support/logger.ts';
+import { sleep, waitUntil } from '../support/time.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
   await h?.close();
   h = undefined;
 });
-
-const outputs = (x: Harness) => [x.config.topics.enriched, x.config.topics.review, x.config.topics.dlq];
 
 describe('redrive', () => {
   it('returns DLQ messages to processing once each, filters by code, and refuses the too-often redriven', async () => {
@@ -43,7 +42,7 @@ describe('redrive', () => {
     const again = await redrive(deps, { code: 'LLM_BAD_REQUEST', maxRedrives: 2 });
     expect(again.redriven).toBe(0);
     expect(again.alreadyRedriven).toBe(2);
-    const settled = await readTopics(h.tk.kafka, outputs(h), { quietMs: 1000 });
+    const settled = await readTopics(h.tk.kafka, outputTopics(h.config), { quietMs: 1000 });
     expect(settled.filter((r) => r.key === 'r-1')).toHaveLength(2); // its DLQ record + its enrichment
   });
 });
@@ -53,16 +52,15 @@ describe('outage guard', () => {
     h = await startHarness({ TOPIC_PARTITIONS: '1', OUTAGE_WINDOW: '4', OUTAGE_FAILURE_RATIO: '0.5', MAX_IN_FLIGHT: '2', LLM_CALL_RETRIES: '0' }, { failureRate: 1, failureStatus: 503 });
     const docs = Array.from({ length: 30 }, (_, i) => doc(`o-${i}`));
     await h.produce(docs);
-    const deadline = Date.now() + 20_000;
-    while (!h.app.intake.reasons().includes('outage') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await waitUntil(() => h!.app.intake.reasons().includes('outage'), 20_000, 'the outage pause');
     expect(h.app.intake.reasons()).toContain('outage');
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
     // Paused, not flooding: only the documents that were in flight when it tripped were retried.
     expect(h.app.raw.stats().routes.retry).toBeLessThan(10);
 
     h.server.configure({ failureRate: 0 });
-    const out = await readTopics(h.tk.kafka, outputs(h), { until: (r) => r.length >= 30, timeoutMs: 60_000 });
-    const settled = await readTopics(h.tk.kafka, outputs(h), { minCount: out.length, quietMs: 1000 });
+    const out = await readTopics(h.tk.kafka, outputTopics(h.config), { until: (r) => r.length >= 30, timeoutMs: 60_000 });
+    const settled = await readTopics(h.tk.kafka, outputTopics(h.config), { minCount: out.length, quietMs: 1000 });
     expect(settled.map((r) => r.key).sort()).toEqual(docs.map((d) => d.id).sort());
     expect(settled.every((r) => r.topic === h!.config.topics.enriched)).toBe(true);
   });

@@ -5,18 +5,16 @@
  * while the group has members, and changes nothing without --yes.
  */
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/app.ts';
+import { describe, expect, it } from 'vitest';
 import { replayCommand } from '../../src/cli/replay.ts';
-import { loadConfig, type Config } from '../../src/config.ts';
 import type { EnrichedDocument } from '../../src/contracts/index.ts';
 import { parseReplayTarget, planReplay, ReplayUsageError } from '../../src/operations/replay.ts';
-import { startFakeOpenAiServer, type FakeOpenAiServer } from '../support/fake-openai-server.ts';
-import { corpusDocs, toMessage } from '../support/docs.ts';
-import { connectTestKafka, jsonValue, readTopics, testEnv, type ReadRecord, type TestKafka } from '../support/kafka.ts';
+import { corpusDocs } from '../support/docs.ts';
+import { startInstances, type Instances } from '../support/instances.ts';
+import { jsonValue, readTopics, type ReadRecord } from '../support/kafka.ts';
 import { testLogger } from '../support/logger.ts';
 import { spawnCli } from '../support/processes.ts';
-import { deletePoolKeys, TEST_REDIS_URL, uniquePoolId } from '../support/redis.ts';
+import { sleep } from '../support/time.ts';
 
 describe('replay arguments', () => {
   it('takes exactly one of --to-earliest, --to-datetime, --to-offset', () => {
@@ -42,35 +40,15 @@ describe('replay arguments', () => {
   });
 });
 
-let tk: TestKafka | undefined;
-let server: FakeOpenAiServer | undefined;
-let app: App | undefined;
-let pool: string | undefined;
-afterEach(async () => {
-  await app?.stop();
-  await tk?.cleanup();
-  await server?.close();
-  if (pool) await deletePoolKeys(pool);
-  app = undefined;
-  tk = undefined;
-  server = undefined;
-  pool = undefined;
-});
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function outputs(config: Config, count: number): Promise<ReadRecord[]> {
-  const topics = [config.topics.enriched, config.topics.review, config.topics.dlq];
-  await readTopics(tk!.kafka, topics, { until: (r) => r.length >= count, timeoutMs: 45_000 });
-  return readTopics(tk!.kafka, topics, { minCount: count, quietMs: 800 });
+async function outputs(f: Instances, count: number): Promise<ReadRecord[]> {
+  await readTopics(f.tk.kafka, f.outputTopics, { until: (r) => r.length >= count, timeoutMs: 45_000 });
+  return readTopics(f.tk.kafka, f.outputTopics, { minCount: count, quietMs: 800 });
 }
 
-async function runOnce(config: Config, count: number, promptVersion?: string): Promise<ReadRecord[]> {
-  app = createApp(config, testLogger(), promptVersion ? { promptVersion } : {});
-  await app.start();
-  const out = await outputs(config, count);
-  await app.stop();
-  app = undefined;
+async function runOnce(f: Instances, count: number, promptVersion?: string): Promise<ReadRecord[]> {
+  await f.startApps(['replay'], promptVersion ? { promptVersion } : {});
+  const out = await outputs(f, count);
+  await f.stopApps();
   return out;
 }
 
@@ -83,36 +61,22 @@ async function cli(args: string[], env: Record<string, string>): Promise<{ code:
 
 describe('replay', () => {
   it('re-publishes every document from the Redis cache at no API cost, and pays again for a new prompt version', async () => {
-    pool = uniquePoolId('replay');
-    server = await startFakeOpenAiServer({ latencyMs: 5 });
-    const env = testEnv({
-      TOPIC_PARTITIONS: '2',
-      LLM_PROVIDER: 'openai',
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: server.url,
-      REDIS_URL: TEST_REDIS_URL,
-      LLM_POOL_ID: pool,
-      LLM_CACHE_SIZE: '1000',
-      KAFKA_SESSION_TIMEOUT: '6s',
-      KAFKA_HEARTBEAT_INTERVAL: '500ms',
+    const f = await startInstances({
+      server: { latencyMs: 5 },
+      redisPool: 'replay',
+      env: { TOPIC_PARTITIONS: '2', LLM_CACHE_SIZE: '1000', KAFKA_SESSION_TIMEOUT: '6s', KAFKA_HEARTBEAT_INTERVAL: '500ms' },
     });
-    const config = loadConfig(env);
-    tk = await connectTestKafka(config);
-    await tk.createTopics(config);
+    const { server, env, config, tk } = f;
     const docs = corpusDocs(8, 'rp');
-    const producer = tk.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    await producer.send({ topic: config.topics.raw, messages: docs.map(toMessage) });
-    await producer.disconnect();
+    await f.send(docs);
 
     // 1. The first run pays: three calls per document.
-    app = createApp(config, testLogger());
-    await app.start();
-    const first = await outputs(config, docs.length);
+    await f.startApps(['replay']);
+    const first = await outputs(f, docs.length);
     expect(new Set(first.map((r) => r.key)).size).toBe(docs.length);
     const paid = server.stats().totalRequests;
     expect(paid).toBeGreaterThanOrEqual(docs.length * 3);
-    const costEvents = async () => (await readTopics(tk!.kafka, [config.topics.costEvents], { minCount: 1, quietMs: 800 })).length;
+    const costEvents = async () => (await f.costEvents({ minCount: 1, quietMs: 800 })).length;
     const paidEvents = await costEvents();
     expect(paidEvents).toBe(paid);
 
@@ -120,8 +84,7 @@ describe('replay', () => {
     const refused = await cli(['replay', '--to-earliest', '--yes'], env);
     expect(refused.code).toBe(1);
     expect(refused.output).toMatch(/refused: group .* has 1 active member/);
-    await app.stop();
-    app = undefined;
+    await f.stopApps();
 
     // 3. Without --yes it shows the plan and changes nothing.
     const before = await tk.admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [config.topics.raw] });
@@ -148,7 +111,7 @@ describe('replay', () => {
     expect(lines.join('')).toMatch(/offsets reset; the group now stands at:\n {2}partition 0: 0\n {2}partition 1: 0/);
 
     // 5. A new processor (fresh process state, same Redis): every document again, no API call.
-    const second = await runOnce(config, docs.length * 2);
+    const second = await runOnce(f, docs.length * 2);
     expect(server.stats().totalRequests).toBe(paid);
     expect(await costEvents()).toBe(paidEvents); // a cache hit emits no cost event
     const perKey = new Map<string, number>();
@@ -160,7 +123,7 @@ describe('replay', () => {
 
     // 6. A new prompt version: the cache does not answer for the old prompts; the calls are made again.
     expect(await replayCommand(config, testLogger(), { toEarliest: true, yes: true }, { write: () => undefined, error: () => undefined }, tk.kafka)).toBe(0);
-    const third = await runOnce(config, docs.length * 3, 'replay-test-v2');
+    const third = await runOnce(f, docs.length * 3, 'replay-test-v2');
     expect(server.stats().totalRequests).toBeGreaterThanOrEqual(paid * 2);
     const bumped = third.filter((r) => r.topic !== config.topics.dlq).map((r) => jsonValue<EnrichedDocument>(r)).filter((d) => d.prompt_version === 'replay-test-v2');
     expect(bumped).toHaveLength(docs.length);

@@ -3,58 +3,38 @@
  * same functions) changes a running processor's routing without a restart; bad values are
  * refused before they are written, and a bad record written by hand is ignored.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/app.ts';
+import { describe, expect, it } from 'vitest';
 import type { ReviewItem } from '../../src/contracts/index.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { effectiveSettings, readStoredSettings, setConfigValue, unsetConfigValue } from '../../src/settings/config-topic.ts';
+import { startTestApp } from '../support/app.ts';
 import { corpusDocs, toMessage } from '../support/docs.ts';
-import { connectTestKafka, jsonValue, readTopics, testConfig, type TestKafka } from '../support/kafka.ts';
-import { testLogger } from '../support/logger.ts';
-
-let tk: TestKafka | undefined;
-let app: App | undefined;
-afterEach(async () => {
-  await app?.stop();
-  await tk?.cleanup();
-  app = undefined;
-  tk = undefined;
-});
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { jsonValue, openTestKafka, readTopics, testConfig } from '../support/kafka.ts';
+import { waitUntil } from '../support/time.ts';
 
 describe('runtime settings on pipeline.config', () => {
   it('changes the quality threshold of a running processor, and keeps it through bad records and restarts', async () => {
     const config = testConfig({ QUALITY_THRESHOLD: '0.8', TOPIC_PARTITIONS: '2' });
-    tk = await connectTestKafka(config);
-    await tk.createTopics(config);
-    const kafka = tk.kafka;
+    const { kafka } = await openTestKafka(config);
     const routed = new Map<string, string>();
-    app = createApp(config, testLogger(), { onRouted: (route, id) => id && routed.set(id, route) });
-    await app.start();
+    let app = await startTestApp(config, { onRouted: (route, id) => id && routed.set(id, route) });
     const producer = kafka.producer();
     await producer.connect();
     const batch = async (prefix: string) => {
       const docs = corpusDocs(10, prefix);
       await producer.send({ topic: config.topics.raw, messages: docs.map(toMessage) });
-      await until(() => docs.every((d) => routed.has(d.id)), 30_000, `batch ${prefix}`);
+      await waitUntil(() => docs.every((d) => routed.has(d.id)), 30_000, `batch ${prefix}`);
       return docs.map((d) => routed.get(d.id));
     };
 
     // 0 publishes every complete, confident-enough result; 1 sends everything below certainty to review.
     await setConfigValue(kafka, config, 'quality_threshold', '0');
-    await until(() => app!.settings.qualityThreshold() === 0, 10_000, 'threshold 0');
+    await waitUntil(() => app.settings.qualityThreshold() === 0, 10_000, 'threshold 0');
     expect(await batch('low')).toEqual(Array(10).fill('enriched'));
 
     await setConfigValue(kafka, config, 'quality_threshold', '1');
-    await until(() => app!.settings.qualityThreshold() === 1, 10_000, 'threshold 1');
+    await waitUntil(() => app.settings.qualityThreshold() === 1, 10_000, 'threshold 1');
     const high = await batch('high');
     expect(high.filter((r) => r === 'review').length).toBeGreaterThanOrEqual(9);
     const reviews = (await readTopics(kafka, [config.topics.review], { quietMs: 500 })).map((r) => jsonValue<ReviewItem>(r));
@@ -67,7 +47,7 @@ describe('runtime settings on pipeline.config', () => {
     // A bad record written by hand is ignored: the processor keeps its value.
     await producer.send({ topic: config.topics.config, messages: [{ key: 'quality_threshold', value: '"very high"' }, { key: 'quality_threshold', value: '7' }] });
     await setConfigValue(kafka, config, 'daily_budget_usd', '25');
-    await until(() => app!.settings.dailyBudgetUsd() === 25, 10_000, 'the budget');
+    await waitUntil(() => app.settings.dailyBudgetUsd() === 25, 10_000, 'the budget');
     expect(app.settings.qualityThreshold()).toBe(1);
 
     const stored = await readStoredSettings(kafka, config, silentLogger());
@@ -78,15 +58,14 @@ describe('runtime settings on pipeline.config', () => {
 
     // A processor started later reads the stored values before its first document.
     await app.stop();
-    app = createApp(config, testLogger(), { onRouted: (route, id) => id && routed.set(id, route) });
-    await app.start();
+    app = await startTestApp(config, { onRouted: (route, id) => id && routed.set(id, route) });
     expect(app.settings.qualityThreshold()).toBe(1);
     expect(app.settings.dailyBudgetUsd()).toBe(25);
 
     // `config set daily_budget_usd none` removes the budget; `config unset` brings back the environment's threshold.
     await setConfigValue(kafka, config, 'daily_budget_usd', 'none');
     await unsetConfigValue(kafka, config, 'quality_threshold');
-    await until(() => app!.settings.qualityThreshold() === 0.8 && app!.settings.dailyBudgetUsd() === undefined, 10_000, 'the environment values');
+    await waitUntil(() => app.settings.qualityThreshold() === 0.8 && app.settings.dailyBudgetUsd() === undefined, 10_000, 'the environment values');
     expect(effectiveSettings(config, await readStoredSettings(kafka, config, silentLogger()))).toEqual({
       quality_threshold: { value: 0.8, source: 'environment' },
       daily_budget_usd: { value: null, source: 'pipeline.config' },

@@ -5,68 +5,37 @@
  * sliding window: 60 s (the limit itself) and 10 s (the bucket's shape, which is what keeps
  * a minute under the limit however long the run).
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
+import { describe, expect, it } from 'vitest';
 import { bucketFor, bucketMaxInWindow, bucketSteadyPerMinute } from '../../src/llm/limiter/limiter-settings.ts';
-import { startFakeOpenAiServer, type FakeOpenAiServer } from '../support/fake-openai-server.ts';
-import { corpusDocs, toMessage } from '../support/docs.ts';
-import { connectTestKafka, testEnv, type TestKafka } from '../support/kafka.ts';
-import { testLogger } from '../support/logger.ts';
-import { deletePoolKeys, TEST_REDIS_URL, uniquePoolId } from '../support/redis.ts';
+import { corpusDocs } from '../support/docs.ts';
+import { startInstances } from '../support/instances.ts';
+import { sleep } from '../support/time.ts';
 
-let tk: TestKafka | undefined;
-let server: FakeOpenAiServer | undefined;
-let apps: App[] = [];
-let pool: string | undefined;
-afterEach(async () => {
-  await Promise.all(apps.map((a) => a.stop()));
-  apps = [];
-  await tk?.cleanup();
-  await server?.close();
-  if (pool) await deletePoolKeys(pool);
-  tk = undefined;
-  server = undefined;
-  pool = undefined;
-});
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TPM = 12_000;
 const RUN_MS = 25_000;
 
 describe('LLM_TPM shared through Redis', () => {
   it('keeps the billed tokens of two instances under the limit in every sliding window, and throttles', async () => {
-    pool = uniquePoolId('tpm');
-    server = await startFakeOpenAiServer({ latencyMs: 20 });
-    const env = testEnv({
-      TOPIC_PARTITIONS: '2',
-      LLM_PROVIDER: 'openai',
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: server.url,
-      LLM_POOL_SLOTS: '5',
-      LLM_TPM: String(TPM),
-      LLM_MAX_OUTPUT_TOKENS: '200',
-      LLM_CACHE_SIZE: '0',
-      REDIS_URL: TEST_REDIS_URL,
-      LLM_POOL_ID: pool,
-      LLM_TIMEOUT: '5s',
-      SHUTDOWN_TIMEOUT: '3s', // documents still waiting for budget at the end are left for the next run
+    const f = await startInstances({
+      server: { latencyMs: 20 },
+      redisPool: 'tpm',
+      env: {
+        TOPIC_PARTITIONS: '2',
+        LLM_POOL_SLOTS: '5',
+        LLM_TPM: String(TPM),
+        LLM_MAX_OUTPUT_TOKENS: '200',
+        LLM_TIMEOUT: '5s',
+        SHUTDOWN_TIMEOUT: '3s', // documents still waiting for budget at the end are left for the next run
+      },
     });
-    const configs = ['tpm-a', 'tpm-b'].map((id) => loadConfig({ ...env, INSTANCE_ID: id }));
-    tk = await connectTestKafka(configs[0]!);
-    await tk.createTopics(configs[0]!);
-    apps = configs.map((c) => createApp(c, testLogger()));
-    const producer = tk.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    await producer.send({ topic: configs[0]!.topics.raw, messages: corpusDocs(40, 'tpm').map(toMessage) });
-    await producer.disconnect();
+    const { server } = f;
+    await f.send(corpusDocs(40, 'tpm'));
     const t0 = Date.now();
-    await Promise.all(apps.map((a) => a.start()));
+    await f.startApps(['tpm-a', 'tpm-b']);
     await sleep(RUN_MS);
     const elapsed = Date.now() - t0;
     const billed = server.requests().filter((r) => r.billed);
-    await Promise.all(apps.map((a) => a.stop()));
-    apps = [];
+    await f.stopApps();
 
     const b = bucketFor(TPM);
     const total = billed.reduce((s, r) => s + r.promptTokens + r.completionTokens, 0);

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { decode, encode } from 'gpt-tokenizer';
-import { messageText, type ChatMessage } from './fake-openai-answers.ts';
+import { messageText, type ChatMessage } from './prompt-reader.ts';
 
 export interface PromptCacheOptions {
   /** Prompts shorter than this are never cached (OpenAI: 1024). */

@@ -13,15 +13,16 @@
  *
  * Control API (no auth): POST /_control/faults (a rule, an array, or {rules}), POST
  * /_control/reset, GET /_control/stats, GET /_control/requests, POST /_control/config.
- * Answers come from fake-openai-answers.ts.
+ * It answers as the scripted model does when it reads the prompt (prompt-reader.ts).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { answerWithBelief, completionTokens, documentText, messageText, parseDirectives, promptTokens, STEPS, type ChatMessage, type Directives, type FakeStep } from './fake-openai-answers.ts';
+import { createPromptReader, STEPS, type ChatMessage, type FakeStep } from './prompt-reader.ts';
 import { createPromptCache, isReasoningModel, reportedTier, tokenLogprobs, type PromptCache, type PromptCacheOptions } from './fake-openai-billing.ts';
 import { mulberry32 } from './random.ts';
-import { createRecorder, type FakeStats, type Outcome, type RateLimitBudget, type RequestRecord } from './fake-openai-stats.ts';
+import { sleep } from './time.ts';
+import { completionTokens, createRecorder, promptTokens, type FakeStats, type Outcome, type RateLimitBudget, type RequestRecord } from './fake-openai-stats.ts';
 
 export type { FakeStats, Outcome, RateLimitBudget, RequestRecord };
 
@@ -106,9 +107,7 @@ export async function startFakeOpenAiServer(opts: FakeOptions = {}): Promise<Fak
   let random = mulberry32(opts.seed ?? Math.floor(Math.random() * 2 ** 31));
   let rules: Array<FaultRule & { left: number }> = [];
   const recorder = createRecorder();
-  const directives = new Map<string, Directives>();
-  /** The document text each document id sent (the classify prompt carries only its summary). */
-  const texts = new Map<string, string>();
+  const reader = createPromptReader();
   let promptCache: PromptCache | undefined = config.promptCache ? createPromptCache(config.promptCache) : undefined;
   let answered = 0;
   const addFault = (rule: FaultRule) => void rules.push({ ...rule, left: rule.times ?? Infinity });
@@ -167,11 +166,7 @@ export async function startFakeOpenAiServer(opts: FakeOptions = {}): Promise<Fak
       const messages = Array.isArray(body.messages) ? (body.messages as ChatMessage[]) : [];
       rec.model = typeof body.model === 'string' ? body.model : undefined;
       rec.step = stepOf(body.response_format?.json_schema?.name, header(req, 'x-enricher-step'));
-      if (rec.documentId !== undefined) {
-        const seen = messages.filter((m) => m.role === 'user').map((m) => parseDirectives(messageText(m.content)));
-        directives.set(rec.documentId, Object.assign({}, directives.get(rec.documentId), ...seen) as Directives);
-        if (rec.step !== 'classify' && !texts.has(rec.documentId)) texts.set(rec.documentId, documentText(messages));
-      }
+      reader.remember(rec.step, rec.documentId, messages);
       if (!authorized(req, res)) return finish(401, 'unauthorized');
       if (!rec.model || messages.length === 0) { sendError(res, 400, "'model' and 'messages' are required."); return finish(400, 'badRequest'); }
       if (config.knownModels && !config.knownModels.includes(rec.model)) {
@@ -217,8 +212,7 @@ export async function startFakeOpenAiServer(opts: FakeOptions = {}): Promise<Fak
         return finish(config.failureStatus, 'randomFault');
       }
       const outcome: Outcome = action ? ('malformed' in action ? 'malformed' : 'wrongShape' in action ? 'wrongShape' : 'refusal') : 'ok';
-      const remembered = rec.documentId !== undefined ? (directives.get(rec.documentId) ?? {}) : {};
-      const reply = outcome === 'ok' ? answerWithBelief(rec.step, messages, remembered, texts.get(rec.documentId ?? '') ?? '') : undefined;
+      const reply = outcome === 'ok' ? reader.answerWithBelief(rec.step, rec.documentId, messages) : undefined;
       const content =
         outcome === 'malformed' ? '{"summary": "this answer stops in the middle of a str'
         : outcome === 'wrongShape' ? JSON.stringify({ unexpected: true, answer: 'not the fields you asked for' })
@@ -297,8 +291,7 @@ export async function startFakeOpenAiServer(opts: FakeOptions = {}): Promise<Fak
     reset() {
       rules = [];
       recorder.reset();
-      directives.clear();
-      texts.clear();
+      reader.reset();
       promptCache?.clear();
       answered = 0;
     },
@@ -374,7 +367,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
 
 async function sleepUnlessGone(ms: number, gone: () => boolean): Promise<void> {
   const until = Date.now() + ms;
-  while (!gone() && Date.now() < until) await new Promise((r) => setTimeout(r, Math.min(25, until - Date.now())));
+  while (!gone() && Date.now() < until) await sleep(Math.min(25, until - Date.now()));
 }
 
 

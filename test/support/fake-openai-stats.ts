@@ -1,8 +1,18 @@
 /**
- * What the fake OpenAI server records: one entry per chat request, the counters tests assert
- * on, token windows, and the simulated rate-limit budget computed from them.
+ * What the fake OpenAI server records: one entry per chat request with its tokens (counted with
+ * gpt-tokenizer), the counters tests assert on, token windows, and the simulated rate-limit
+ * budget computed from them.
  */
-import type { FakeStep } from './fake-openai-answers.ts';
+import { countTokens } from 'gpt-tokenizer';
+import { messageText, type ChatMessage, type FakeStep } from './prompt-reader.ts';
+
+export function promptTokens(messages: readonly ChatMessage[]): number {
+  return messages.reduce((sum, m) => sum + countTokens(messageText(m.content)), 0);
+}
+
+export function completionTokens(content: string): number {
+  return countTokens(content);
+}
 
 export type Outcome =
   | 'ok' | 'malformed' | 'wrongShape' | 'refusal' | 'fault' | 'randomFault' | 'rateLimited'

@@ -3,11 +3,14 @@
  * and cleanup hooks that delete what a test created.
  */
 import { randomBytes } from 'node:crypto';
-import type { Admin, KafkaMessage } from 'kafkajs';
+import { onTestFinished } from 'vitest';
+import type { Admin, KafkaMessage, Message } from 'kafkajs';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createKafka, type KafkaClient } from '../../src/kafka/client.ts';
+import { headerString } from '../../src/kafka/serde.ts';
 import { ensureTopics, topicSpecs } from '../../src/kafka/topics.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
+import { sleep } from './time.ts';
 
 export function randomName(prefix = 't'): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
@@ -74,6 +77,30 @@ export async function connectTestKafka(config: Config): Promise<TestKafka> {
   };
 }
 
+/** Sends with an idempotent producer of its own, in batches of `batch`, and disconnects it. */
+export async function sendMessages(kafka: KafkaClient, topic: string, messages: Message[], batch = 200): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += batch) await producer.send({ topic, messages: messages.slice(i, i + batch) });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** connectTestKafka with the config's topics created, all deleted when the test ends. */
+export async function openTestKafka(config: Config): Promise<TestKafka> {
+  const tk = await connectTestKafka(config);
+  onTestFinished(() => tk.cleanup());
+  await tk.createTopics(config);
+  return tk;
+}
+
+/** Where every document ends up: enriched, review and the DLQ. */
+export function outputTopics(config: Config): string[] {
+  return [config.topics.enriched, config.topics.review, config.topics.dlq];
+}
+
 export interface ReadRecord {
   topic: string;
   partition: number;
@@ -87,8 +114,9 @@ export interface ReadRecord {
 
 function toRecord(topic: string, partition: number, m: KafkaMessage): ReadRecord {
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(m.headers ?? {})) {
-    if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[v.length - 1]) : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+  for (const k of Object.keys(m.headers ?? {})) {
+    const v = headerString(m.headers, k);
+    if (v !== undefined) headers[k] = v;
   }
   return { topic, partition, offset: m.offset, timestamp: Number(m.timestamp), key: m.key?.toString('utf8') ?? null, value: m.value, headers };
 }
@@ -120,7 +148,7 @@ export async function readTopics(
       if (opts.until?.(records)) break;
       if (!opts.until && records.length >= (opts.minCount ?? 0) && Date.now() - last > quiet) break;
       if (Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   } finally {
     await consumer.disconnect();

@@ -14,6 +14,21 @@ function track<T>(p: Promise<T>) {
   return s;
 }
 
+/** A capacity of `slots` slots, every one of them taken. */
+async function fullCapacity(slots: number) {
+  const cap = createCapacity({ maxInFlight: slots, maxPendingBytes: 1000, pendingBytes: () => 0 });
+  for (let i = 0; i < slots; i++) await cap.acquire(always, noBeat);
+  return cap;
+}
+
+/** A waiter on a full capacity of one, for as long as it is wanted. */
+async function wantedWaiter() {
+  const cap = await fullCapacity(1);
+  let wanted = true;
+  const w = track(cap.acquire(() => wanted, noBeat));
+  return { cap, w, unwant: () => void (wanted = false) };
+}
+
 describe('Capacity', () => {
   beforeEach(() => {
     vi.useFakeTimers();
@@ -29,9 +44,7 @@ describe('Capacity', () => {
   });
 
   it('blocks when full and wakes on release', async () => {
-    const cap = createCapacity({ maxInFlight: 2, maxPendingBytes: 1000, pendingBytes: () => 0 });
-    await cap.acquire(always, noBeat);
-    await cap.acquire(always, noBeat);
+    const cap = await fullCapacity(2);
     const third = track(cap.acquire(always, noBeat));
     await vi.advanceTimersByTimeAsync(10_000);
     expect(third.done).toBe(false);
@@ -39,14 +52,12 @@ describe('Capacity', () => {
     cap.release();
     // The release wakes the waiter without any timer having to fire.
     await vi.advanceTimersByTimeAsync(0);
-    expect(third.done).toBe(true);
-    expect(third.value).toBe(true);
+    expect(third).toEqual({ done: true, value: true });
     expect(cap.used).toBe(2);
   });
 
   it('lets exactly one of several waiters in per released slot', async () => {
-    const cap = createCapacity({ maxInFlight: 1, maxPendingBytes: 1000, pendingBytes: () => 0 });
-    await cap.acquire(always, noBeat);
+    const cap = await fullCapacity(1);
     const waiters = [track(cap.acquire(always, noBeat)), track(cap.acquire(always, noBeat)), track(cap.acquire(always, noBeat))];
     await vi.advanceTimersByTimeAsync(0);
     cap.release();
@@ -63,33 +74,25 @@ describe('Capacity', () => {
   });
 
   it('returns false at once when full and no longer wanted', async () => {
-    const cap = createCapacity({ maxInFlight: 1, maxPendingBytes: 1000, pendingBytes: () => 0 });
-    await cap.acquire(always, noBeat);
+    const cap = await fullCapacity(1);
     await expect(cap.acquire(() => false, noBeat)).resolves.toBe(false);
     expect(cap.used).toBe(1);
   });
 
   it('returns false when the wish ends while waiting (partition revoked), taking no slot', async () => {
-    const cap = createCapacity({ maxInFlight: 1, maxPendingBytes: 1000, pendingBytes: () => 0 });
-    await cap.acquire(always, noBeat);
-    let wanted = true;
-    const w = track(cap.acquire(() => wanted, noBeat));
+    const { cap, w, unwant } = await wantedWaiter();
     await vi.advanceTimersByTimeAsync(1000);
     expect(w.done).toBe(false);
-    wanted = false;
+    unwant();
     await vi.advanceTimersByTimeAsync(600);
-    expect(w.done).toBe(true);
-    expect(w.value).toBe(false);
+    expect(w).toEqual({ done: true, value: false });
     expect(cap.used).toBe(1);
   });
 
   it('returns false when the slot frees up but the wish has ended', async () => {
-    const cap = createCapacity({ maxInFlight: 1, maxPendingBytes: 1000, pendingBytes: () => 0 });
-    await cap.acquire(always, noBeat);
-    let wanted = true;
-    const w = track(cap.acquire(() => wanted, noBeat));
+    const { cap, w, unwant } = await wantedWaiter();
     await vi.advanceTimersByTimeAsync(0);
-    wanted = false;
+    unwant();
     cap.release();
     await vi.advanceTimersByTimeAsync(0);
     expect(w.value).toBe(false);
@@ -106,14 +109,12 @@ describe('Capacity', () => {
     // A commit shrinks pending bytes: no release() happens, the periodic re-check sees it.
     pending = 4999;
     await vi.advanceTimersByTimeAsync(500);
-    expect(w.done).toBe(true);
-    expect(w.value).toBe(true);
+    expect(w).toEqual({ done: true, value: true });
     expect(cap.used).toBe(1);
   });
 
   it('calls whileWaiting (the heartbeat) while blocked, and not before 2 s', async () => {
-    const cap = createCapacity({ maxInFlight: 1, maxPendingBytes: 1000, pendingBytes: () => 0 });
-    await cap.acquire(always, noBeat);
+    const cap = await fullCapacity(1);
     const beat = vi.fn(async () => {});
     const w = track(cap.acquire(always, beat));
     await vi.advanceTimersByTimeAsync(2000);

@@ -35,22 +35,18 @@ describe('OutageGuard', () => {
     vi.useRealTimers();
   });
 
-  it('trips when the failures in a full window exceed the ratio', () => {
+  it.each([
+    ['trips when the failures in a full window exceed the ratio', 1, 3, true],
+    ['does not trip at exactly the ratio', 2, 2, false],
+  ])('%s', (_title, successes, failures, trips) => {
     const { guard, intake, fail, succeed } = setup();
-    succeed(1);
-    fail(3);
-    expect(guard.open).toBe(true);
-    expect(intake.isPaused(['outage'])).toBe(true);
-    expect(intake.reasons()).toEqual(['outage']);
+    succeed(successes);
+    fail(failures);
+    expect(guard.open).toBe(trips);
+    expect(intake.isPaused()).toBe(trips);
+    expect(intake.isPaused(['outage'])).toBe(trips);
+    expect(intake.reasons()).toEqual(trips ? ['outage'] : []);
     guard.stop();
-  });
-
-  it('does not trip at exactly the ratio', () => {
-    const { guard, intake, fail, succeed } = setup();
-    succeed(2);
-    fail(2);
-    expect(guard.open).toBe(false);
-    expect(intake.isPaused()).toBe(false);
   });
 
   it('waits for a full window before judging', () => {

@@ -1,8 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { cacheKey, createMemoryCache } from '../../src/llm/cache/result-cache.ts';
+import { cacheKey, createMemoryCache, type ResultCache } from '../../src/llm/cache/result-cache.ts';
 
 const answer = (n: number) => ({ output: { n }, model: 'gpt-4o-mini' });
 const msgs = { system: 'You extract entities.', user: 'Document: hello' };
+
+/** The values of keys, read one after the other (each read counts as a use). */
+async function read(c: ResultCache, keys: string[]): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (const k of keys) out.push(await c.get(k));
+  return out;
+}
+
+/** A cache of two entries holding a (set first) and b. */
+async function fullOfAB() {
+  const c = createMemoryCache(2);
+  await c.set('a', answer(1));
+  await c.set('b', answer(2));
+  return c;
+}
 
 describe('createMemoryCache', () => {
   it('returns what was set, and undefined for a miss', async () => {
@@ -14,44 +29,30 @@ describe('createMemoryCache', () => {
   });
 
   it('evicts the least recently set entry first', async () => {
-    const c = createMemoryCache(2);
-    await c.set('a', answer(1));
-    await c.set('b', answer(2));
+    const c = await fullOfAB();
     await c.set('c', answer(3));
-    expect(await c.get('a')).toBeUndefined();
-    expect(await c.get('b')).toEqual(answer(2));
-    expect(await c.get('c')).toEqual(answer(3));
+    expect(await read(c, ['a', 'b', 'c'])).toEqual([undefined, answer(2), answer(3)]);
   });
 
   it('counts a read as a use: the entry read survives, the other goes', async () => {
-    const c = createMemoryCache(2);
-    await c.set('a', answer(1));
-    await c.set('b', answer(2));
+    const c = await fullOfAB();
     expect(await c.get('a')).toEqual(answer(1));
     await c.set('c', answer(3));
-    expect(await c.get('b')).toBeUndefined();
-    expect(await c.get('a')).toEqual(answer(1));
-    expect(await c.get('c')).toEqual(answer(3));
+    expect(await read(c, ['b', 'a', 'c'])).toEqual([undefined, answer(1), answer(3)]);
   });
 
   it('counts an overwrite as a use and keeps the new value', async () => {
-    const c = createMemoryCache(2);
-    await c.set('a', answer(1));
-    await c.set('b', answer(2));
+    const c = await fullOfAB();
     await c.set('a', answer(10));
     await c.set('c', answer(3));
-    expect(await c.get('b')).toBeUndefined();
-    expect(await c.get('a')).toEqual(answer(10));
+    expect(await read(c, ['b', 'a'])).toEqual([undefined, answer(10)]);
   });
 
   it('a miss does not disturb the order', async () => {
-    const c = createMemoryCache(2);
-    await c.set('a', answer(1));
-    await c.set('b', answer(2));
+    const c = await fullOfAB();
     await c.get('zzz');
     await c.set('c', answer(3));
-    expect(await c.get('a')).toBeUndefined();
-    expect(await c.get('b')).toEqual(answer(2));
+    expect(await read(c, ['a', 'b'])).toEqual([undefined, answer(2)]);
   });
 
   it('evicts in exact LRU order over a longer sequence', async () => {

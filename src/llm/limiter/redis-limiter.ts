@@ -10,7 +10,6 @@
  */
 import Bottleneck from 'bottleneck';
 import { createRedisClient } from '../redis-client.ts';
-import type { Logger } from '../../observability/logger.ts';
 import { createRedisHoldStore } from './hold-store.ts';
 import { BUCKET_HEARTBEAT_MS, redactRedisUrl } from './limiter-settings.ts';
 import type { LlmLimiter } from './limiter.ts';

@@ -1,14 +1,13 @@
 /**
- * The fake OpenAI server's "model": deterministic answers derived from the prompt text, and
- * token counts from gpt-tokenizer. Kept apart from the HTTP and fault-injection code.
+ * How the scripted model (scripted-model.ts) answers by reading the prompt: deterministic
+ * answers derived from the prompt text. The fake OpenAI server answers this way over HTTP;
+ * scriptedModel({ answers: readingPrompts() }) does in process.
  *
  * Directives in any user message (usually the document text) steer classify:
  *   @category=finance   @confidence=0.55   @confidence=null   @category_p=0.3
  * (@category_p: the probability the model's tokens give its category, for log-probabilities).
  * They are remembered per document id, because the classify prompt carries only the summary.
  */
-import { countTokens } from 'gpt-tokenizer';
-
 export const STEPS = ['extract', 'summarize', 'classify'] as const;
 export type FakeStep = (typeof STEPS)[number] | 'unknown';
 
@@ -17,7 +16,7 @@ export interface ChatMessage {
   content: unknown;
 }
 
-export interface Directives {
+interface Directives {
   category?: string;
   confidence?: number | null;
   categoryProbability?: number;
@@ -35,15 +34,7 @@ export function messageText(content: unknown): string {
   return '';
 }
 
-export function promptTokens(messages: readonly ChatMessage[]): number {
-  return messages.reduce((sum, m) => sum + countTokens(messageText(m.content)), 0);
-}
-
-export function completionTokens(content: string): number {
-  return countTokens(content);
-}
-
-export function parseDirectives(text: string): Directives {
+function parseDirectives(text: string): Directives {
   const out: Directives = {};
   for (const m of text.matchAll(DIRECTIVE)) {
     const value = m[2] ?? '';
@@ -60,7 +51,7 @@ export function parseDirectives(text: string): Directives {
  * The document inside a prompt: the `"""` block after "Document:" (src/llm/chain/prompts.ts), a
  * <document> element, or else the whole first user message.
  */
-export function documentText(messages: readonly ChatMessage[]): string {
+function documentText(messages: readonly ChatMessage[]): string {
   const first = messages.find((m) => m.role === 'user');
   const text = first ? messageText(first.content) : '';
   const quoted = /Document:\s*\n?"""\n?([\s\S]*?)\n?"""/.exec(text);
@@ -70,7 +61,7 @@ export function documentText(messages: readonly ChatMessage[]): string {
 }
 
 /** The "Allowed categories: a, b, c" line of the classify prompt, if any. */
-export function allowedCategories(messages: readonly ChatMessage[]): string[] {
+function allowedCategories(messages: readonly ChatMessage[]): string[] {
   for (const m of messages) {
     const line = /Allowed categories:\s*(.+)/.exec(messageText(m.content));
     if (line?.[1]) return line[1].split(',').map((s) => s.trim()).filter(Boolean);
@@ -78,7 +69,7 @@ export function allowedCategories(messages: readonly ChatMessage[]): string[] {
   return [];
 }
 
-export function extractAnswer(text: string) {
+function extractAnswer(text: string) {
   const words = text.split(/\s+/).map((w) => w.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}.]+$/gu, '').replace(/\.$/, ''));
   const people: string[] = [];
   const organizations: string[] = [];
@@ -108,13 +99,13 @@ export function extractAnswer(text: string) {
   };
 }
 
-export function summarizeAnswer(text: string) {
+function summarizeAnswer(text: string) {
   const first = (/^[\s\S]*?[.!?](?=\s|$)/.exec(text)?.[0] ?? text).trim();
   const summary = first.length > 300 ? first.slice(0, 300) : first;
   return { summary: summary || 'Empty document.' };
 }
 
-export function classifyAnswer(d: Directives, allowed: readonly string[]) {
+function classifyAnswer(d: Directives, allowed: readonly string[]) {
   const category = d.category ?? (allowed.length === 0 || allowed.includes('technology') ? 'technology' : (allowed[0] ?? 'technology'));
   const confidence = d.confidence === undefined ? 0.9 : d.confidence;
   const share = confidence ?? 0.5;
@@ -124,7 +115,43 @@ export function classifyAnswer(d: Directives, allowed: readonly string[]) {
   return { category, confidence, scores };
 }
 
-export function answerFor(step: FakeStep, messages: readonly ChatMessage[], remembered: Directives): unknown {
+export interface PromptReader {
+  /** Notes the directives (and, before classify, the text) of a request as it arrives, answered or not. */
+  remember(step: FakeStep, documentId: string | undefined, messages: readonly ChatMessage[]): void;
+  /** The answer to a step, from the prompt and what was remembered for the document. */
+  answer(step: FakeStep, documentId: string | undefined, messages: readonly ChatMessage[]): unknown;
+  /** The answer with the model's belief in its category (for log-probabilities; classify only). */
+  answerWithBelief(step: FakeStep, documentId: string | undefined, messages: readonly ChatMessage[]): { answer: unknown; categoryProbability?: number };
+  /** Forgets every document. */
+  reset(): void;
+}
+
+export function createPromptReader(): PromptReader {
+  const directives = new Map<string, Directives>();
+  /** The document text each document id sent (the classify prompt carries only its summary). */
+  const texts = new Map<string, string>();
+  const remembered = (documentId: string | undefined) => (documentId !== undefined ? (directives.get(documentId) ?? {}) : {});
+  return {
+    remember(step, documentId, messages) {
+      if (documentId === undefined) return;
+      const seen = messages.filter((m) => m.role === 'user').map((m) => parseDirectives(messageText(m.content)));
+      directives.set(documentId, Object.assign({}, directives.get(documentId), ...seen) as Directives);
+      if (step !== 'classify' && !texts.has(documentId)) texts.set(documentId, documentText(messages));
+    },
+    answer(step, documentId, messages) {
+      return answerFor(step, messages, remembered(documentId));
+    },
+    answerWithBelief(step, documentId, messages) {
+      return answerWithBelief(step, messages, remembered(documentId), texts.get(documentId ?? '') ?? '');
+    },
+    reset() {
+      directives.clear();
+      texts.clear();
+    },
+  };
+}
+
+function answerFor(step: FakeStep, messages: readonly ChatMessage[], remembered: Directives): unknown {
   const text = documentText(messages);
   switch (step) {
     case 'extract':
@@ -191,7 +218,7 @@ export function parseInjection(text: string, allowed: readonly string[]): Inject
  * wrote. Normally that is its own score for the category; when it obeys an injection, it is the
  * score its reading of the text gives the demanded category, which stays low.
  */
-export function classifyWithBelief(d: Directives, allowed: readonly string[], injection: Injection | undefined) {
+function classifyWithBelief(d: Directives, allowed: readonly string[], injection: Injection | undefined) {
   const natural = classifyAnswer(d, allowed);
   const belief = (category: string) => natural.scores.find((s) => s.category === category)?.score ?? 0;
   if (!injection) return { answer: natural, categoryProbability: d.categoryProbability ?? belief(natural.category) };
@@ -201,7 +228,7 @@ export function classifyWithBelief(d: Directives, allowed: readonly string[], in
 }
 
 /** answerFor, with the classify step's belief (undefined for the other steps). */
-export function answerWithBelief(step: FakeStep, messages: readonly ChatMessage[], remembered: Directives, rememberedText = ''): { answer: unknown; categoryProbability?: number } {
+function answerWithBelief(step: FakeStep, messages: readonly ChatMessage[], remembered: Directives, rememberedText = ''): { answer: unknown; categoryProbability?: number } {
   if (step !== 'classify') return { answer: answerFor(step, messages, remembered) };
   const inline = messages.filter((m) => m.role === 'user').map((m) => parseDirectives(messageText(m.content)));
   const d = Object.assign({}, remembered, ...inline) as Directives;

@@ -8,3 +8,5 @@ export * from './retry-envelope.ts';
 export * from './daily-cost.ts';
 export * from './budget-alert.ts';
 export * from './config-record.ts';
+export * from './review-outcome.ts';
+export * from './review-decision.ts';

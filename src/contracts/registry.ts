@@ -7,6 +7,7 @@ import { DailyCost } from './daily-cost.ts';
 import { EnrichedDocument, ReviewItem } from './enriched-document.ts';
 import { RawDocument } from './raw-document.ts';
 import { RetryEnvelope } from './retry-envelope.ts';
+import { RejectedDocument, ReviewDecision } from './review-decision.ts';
 
 export const WIRE_CONTRACTS: Readonly<Record<string, z.ZodType>> = {
   'raw-document': RawDocument,
@@ -17,4 +18,6 @@ export const WIRE_CONTRACTS: Readonly<Record<string, z.ZodType>> = {
   'daily-cost': DailyCost,
   'budget-alert': BudgetAlert,
   'config-record': ConfigRecord,
+  'review-decision': ReviewDecision,
+  'rejected-document': RejectedDocument,
 };

@@ -3,7 +3,7 @@
  *
  * Each partition p of documents.review.decisions has one transactional id,
  * `<group>.review.tx.<topic>.<p>`, the same in every instance. To decide about a document whose
- * decision key falls in p, an instance must hold that id: connecting its producer runs
+ * decision key falls in p, an instance must hold that id: initialising its producer runs
  * InitProducerId, which bumps the epoch (fencing whoever held it before) and ends that holder's
  * open transaction. The instance then reads p up to its end, so it knows every decision ever
  * committed there, checks the document (not decided, same version), and commits the decision
@@ -87,6 +87,9 @@ export function createDecisionWriter(deps: DecisionWriterDeps): DecisionWriter {
     const producer = kafka.producer({ transactionalId: `${deps.transactionalIdBase}.${p}`, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 30_000 });
     try {
       await producer.connect();
+      // KafkaJS runs the transactional InitProducerId (the fencing step) at the first transaction(), not at connect.
+      const tx = await producer.transaction();
+      await tx.abort();
       const high = BigInt((await topicOffsets(kafka, topic)).find((o) => o.partition === p)?.high ?? '0');
       if (high > 0n && !(await state.waitSeen(p, high - 1n, deps.catchUpTimeoutMs ?? 15_000))) {
         throw new Error(`the decisions follower did not reach offset ${high} of ${topic}[${p}] in time`);

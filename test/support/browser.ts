@@ -24,7 +24,7 @@ export async function signIn(page: Page, url: string, user: string, password: st
 const SHOTS = new URL('../../docs/screenshots/', import.meta.url);
 
 /** A screenshot kept as an artifact (docs/screenshots/<name>.png, linked from the README). */
-export async function screenshot(page: Page, name: string): Promise<void> {
+export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: new URL(`${name}.png`, SHOTS).pathname, fullPage: true });
+  await page.screenshot({ path: new URL(`${name}.png`, SHOTS).pathname, fullPage: opts.fullPage ?? true });
 }

@@ -107,6 +107,42 @@ export async function readOutputs(kafka: KafkaClient, config: Config, opts: { un
   return { enriched: on(config.topics.enriched), rejected: on(config.topics.rejected), decisions: on(config.topics.reviewDecisions) };
 }
 
+export interface OutputCollector {
+  /** Records read so far (read_committed), in arrival order, with the time each arrived. */
+  records: (ReadRecord & { arrivedAt: number })[];
+  on(topic: string): (ReadRecord & { arrivedAt: number })[];
+  /** Waits until `test` holds for the records, or fails after the timeout. */
+  waitFor(test: (c: OutputCollector) => boolean, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A read_committed reader of the output and decisions topics that runs for a whole test file. */
+export async function collectOutputs(kafka: KafkaClient, config: Config): Promise<OutputCollector> {
+  const consumer = kafka.consumer({ groupId: `collector-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`, readUncommitted: false, maxWaitTimeInMs: 50 });
+  const c: OutputCollector = {
+    records: [],
+    on: (topic) => c.records.filter((r) => r.topic === topic),
+    async waitFor(test, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!test(c)) {
+        if (Date.now() > deadline) throw new Error(`outputs did not arrive in ${timeoutMs} ms (have ${c.records.length} records)`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    stop: () => consumer.disconnect(),
+  };
+  await consumer.connect();
+  for (const topic of [config.topics.enriched, config.topics.rejected, config.topics.reviewDecisions]) await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+      c.records.push({ topic, partition, offset: message.offset, timestamp: Number(message.timestamp), key: message.key?.toString('utf8') ?? null, value: message.value, headers, arrivedAt: Date.now() });
+    },
+  });
+  return c;
+}
+
 /** How many times each key occurs. */
 export function countKeys(records: ReadRecord[]): Map<string, number> {
   const m = new Map<string, number>();

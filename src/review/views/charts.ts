@@ -43,8 +43,8 @@ export interface Column {
 }
 
 export function stackedColumns(columns: readonly Column[], series: readonly string[], opts: { title: string; width?: number; height?: number; every?: number }): Html {
-  const width = opts.width ?? 560;
-  const height = opts.height ?? 140;
+  const width = opts.width ?? 1000;
+  const height = opts.height ?? 150;
   const axis = 18;
   const left = 34;
   const plotH = height - axis - 6;

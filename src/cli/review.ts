@@ -1,4 +1,5 @@
 /** `enricher review`: the review console. `enricher review-user`: a users-file entry with a scrypt hash. */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.ts';
 import { hashPassword } from '../review/auth/passwords.ts';
@@ -60,14 +61,22 @@ export function registerReviewCommands(program: Command, boot: Boot): void {
     .command('review-user')
     .argument('<name>', 'the user name')
     .option('--role <role>', 'reviewer (may decide) or viewer (read-only)', 'reviewer')
-    .description('read a password from stdin and print a REVIEW_USERS_FILE entry for it (scrypt hash)')
-    .action((name: string, opts: { role: string }) =>
+    .option('--file <users.json>', 'add or replace the user in this users file (created when missing) instead of printing the entry')
+    .description('read a password from stdin and write (or print) a REVIEW_USERS_FILE entry for it (scrypt hash)')
+    .action((name: string, opts: { role: string; file?: string }) =>
       reportConfigErrors(async () => {
         const role = Role.safeParse(opts.role);
         if (!role.success) throw new ConfigError(`--role must be reviewer or viewer, got "${opts.role}"`);
         const password = await readSecretLine(`password for ${name}: `);
         if (password.length < 12) throw new ConfigError('use a password of at least 12 characters');
-        process.stdout.write(`${JSON.stringify({ [name]: { role: role.data, password_hash: hashPassword(password) } })}\n`);
+        const entry = { role: role.data, password_hash: hashPassword(password) };
+        if (!opts.file) {
+          process.stdout.write(`${JSON.stringify({ [name]: entry })}\n`);
+          return;
+        }
+        const current = existsSync(opts.file) ? (JSON.parse(readFileSync(opts.file, 'utf8')) as { users?: Record<string, unknown> }) : {};
+        writeFileSync(opts.file, `${JSON.stringify({ ...current, users: { ...current.users, [name]: entry } }, null, 2)}\n`, { mode: 0o600 });
+        process.stdout.write(`${name} (${role.data}) written to ${opts.file}\n`);
       }),
     );
 }

@@ -6,33 +6,18 @@
  * record arrives. Writes bench/review-latency.json and prints p50 / p95 / max.
  */
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.ts';
-import { createKafka } from '../src/kafka/client.ts';
-import { ensureTopics, topicSpecs } from '../src/kafka/topics.ts';
-import { silentLogger } from '../src/observability/logger.ts';
 import { launchBrowser, signIn } from '../test/support/browser.ts';
 import { spawnCli } from '../test/support/processes.ts';
-import { PASSWORDS, produceReviewItems, reviewEnv, reviewItem, writeUsersFile } from '../test/support/review.ts';
-import { benchEnv, root } from './lib.ts';
+import { freePort, PASSWORDS, produceReviewItems, reviewEnv, reviewItem, writeUsersFile } from '../test/support/review.ts';
+import { benchEnv, createTopics, root } from './lib.ts';
 
 const { values } = parseArgs({ options: { decisions: { type: 'string', default: '100' } } });
 const n = Number(values.decisions);
 
-const port = await new Promise<number>((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const p = (s.address() as { port: number }).port;
-    s.close(() => resolve(p));
-  });
-});
+const port = await freePort();
 const env = benchEnv('review', reviewEnv(writeUsersFile(), { REVIEW_PORT: String(port), LOG_LEVEL: 'warn' }));
-const config = loadConfig(env);
-const kafka = createKafka(config, silentLogger(), '-bench');
-const admin = kafka.admin();
-await admin.connect();
-const specs = topicSpecs(config);
-await ensureTopics(admin, specs);
+const { config, kafka, cleanup } = await createTopics(env);
 const ids = Array.from({ length: n }, (_, i) => `lat-${String(i).padStart(4, '0')}`);
 await produceReviewItems(kafka, config, ids.map((id) => reviewItem(id)), 'latency-run');
 
@@ -41,7 +26,8 @@ const arrived = new Map<string, number>();
 const consumer = kafka.consumer({ groupId: `${config.kafka.groupId}.latency-reader`, readUncommitted: false, maxWaitTimeInMs: 10 });
 await consumer.connect();
 await consumer.subscribe({ topic: config.topics.enriched, fromBeginning: true });
-await consumer.run({ eachMessage: async ({ message }) => void arrived.set(message.key!.toString(), Date.now()) });
+// No commits: the group holds nothing and disappears with the consumer.
+await consumer.run({ autoCommit: false, eachMessage: async ({ message }) => void arrived.set(message.key!.toString(), Date.now()) });
 
 const url = `http://127.0.0.1:${port}`;
 const child = spawnCli(['review'], env, 'review-latency');
@@ -84,7 +70,5 @@ process.stdout.write(`  click → next item shown:           p50 ${result.clickT
 await browser.close();
 await child.kill('SIGTERM');
 await consumer.disconnect();
-await admin.deleteTopics({ topics: specs.map((s) => s.topic) }).catch(() => undefined);
-await admin.deleteGroups([`${config.kafka.groupId}.latency-reader`]).catch(() => undefined);
-await admin.disconnect();
+await cleanup();
 process.exit(readable.length === n ? 0 : 1);

@@ -11,23 +11,21 @@ import { startAggregator } from '../../src/cli/aggregate.ts';
 import type { Config } from '../../src/config.ts';
 import { Headers, type EnrichedDocument, type RejectedDocument, type ReviewDecision } from '../../src/contracts/index.ts';
 import { createKafka } from '../../src/kafka/client.ts';
-import { decisionsTransactionalIdBase, type ReviewConsole } from '../../src/review/console.ts';
+import { decisionsTransactionalIdBase } from '../../src/review/console.ts';
 import { decide } from '../../src/review/decide.ts';
 import { createDecisionWriter } from '../../src/review/decision-writer.ts';
 import { createReviewState } from '../../src/review/review-state.ts';
 import { createStateSync } from '../../src/review/state-sync.ts';
-import { launchBrowser, screenshot, signIn } from '../support/browser.ts';
+import { screenshot, signIn } from '../support/browser.ts';
 import { sampleCorpus, toMessage } from '../support/docs.ts';
-import { connectTestKafka, testConfig, type TestKafka } from '../support/kafka.ts';
+import type { TestKafka } from '../support/kafka.ts';
 import { testLogger } from '../support/logger.ts';
-import {
-  collectOutputs, jsonValue, PASSWORDS, produceReviewItems, reviewEnv, reviewItem, startConsole, writeUsersFile, type OutputCollector,
-} from '../support/review.ts';
+import { jsonValue, openConsoleFixture, PASSWORDS, produceReviewItems, reviewItem, type ConsoleFixture, type OutputCollector } from '../support/review.ts';
 
+let fixture: ConsoleFixture;
 let config: Config;
 let tk: TestKafka;
 let browser: Browser;
-let console_: ReviewConsole;
 let url: string;
 let outputs: OutputCollector;
 let corpusReviewIds: string[] = [];
@@ -72,27 +70,22 @@ async function newPage(): Promise<Page> {
 }
 
 beforeAll(async () => {
-  config = testConfig(reviewEnv(writeUsersFile(), { DAILY_BUDGET_USD: '0.05', COST_FLUSH_INTERVAL: '200ms' }));
-  tk = await connectTestKafka(config);
-  await tk.createTopics(config);
-  outputs = await collectOutputs(tk.kafka, config);
-  await processCorpus();
-  await produceReviewItems(tk.kafka, config, [
-    reviewItem('kbd-1', { category: 'health', confidence: 0.55 }),
-    reviewItem('kbd-2', { category: 'health', confidence: 0.35 }),
-    reviewItem('kbd-3', { category: 'finance', confidence: 0.55 }),
-  ], 'kbd-run');
-  await produceReviewItems(tk.kafka, config, Array.from({ length: 20 }, (_, i) => reviewItem(`bulk-${i}`)), 'bulk-run');
-  await produceReviewItems(tk.kafka, config, [reviewItem('race-1', { category: 'science', confidence: 0.6 })], 'race-run');
-  ({ console: console_, url } = await startConsole(config));
-  browser = await launchBrowser();
+  fixture = await openConsoleFixture({ DAILY_BUDGET_USD: '0.05', COST_FLUSH_INTERVAL: '200ms' }, async (k, c) => {
+    [tk, config] = [k, c];
+    await processCorpus();
+    await produceReviewItems(tk.kafka, config, [
+      reviewItem('kbd-1', { category: 'health', confidence: 0.55 }),
+      reviewItem('kbd-2', { category: 'health', confidence: 0.35 }),
+      reviewItem('kbd-3', { category: 'finance', confidence: 0.55 }),
+    ], 'kbd-run');
+    await produceReviewItems(tk.kafka, config, Array.from({ length: 20 }, (_, i) => reviewItem(`bulk-${i}`)), 'bulk-run');
+    await produceReviewItems(tk.kafka, config, [reviewItem('race-1', { category: 'science', confidence: 0.6 })], 'race-run');
+  });
+  ({ browser, url, outputs } = fixture);
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await console_?.stop();
-  await outputs?.stop();
-  await tk?.cleanup();
+  await fixture?.close();
 });
 
 describe('review console in a real browser', () => {

@@ -5,14 +5,13 @@
  * works (same REVIEW_SESSION_SECRET), and in the end every item was decided exactly once: one
  * output and one decision record per document, nothing lost, nothing published twice.
  */
-import { createServer } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { launchBrowser, signIn } from '../support/browser.ts';
 import { connectTestKafka, testEnv, type TestKafka } from '../support/kafka.ts';
 import { spawnCli, type Child } from '../support/processes.ts';
-import { collectOutputs, countKeys, PASSWORDS, produceReviewItems, reviewEnv, reviewItem, writeUsersFile, type OutputCollector } from '../support/review.ts';
+import { collectOutputs, countKeys, freePort, PASSWORDS, produceReviewItems, reviewEnv, reviewItem, writeUsersFile, type OutputCollector } from '../support/review.ts';
 
 const N = 12;
 let env: Record<string, string>;
@@ -22,14 +21,6 @@ let browser: Browser;
 let outputs: OutputCollector;
 let child: Child | undefined;
 let url: string;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 async function startChild(): Promise<void> {
   child = spawnCli(['review'], env, 'review-console');

@@ -7,17 +7,12 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
-import type { ReviewConsole } from '../../src/review/console.ts';
-import { launchBrowser, signIn } from '../support/browser.ts';
-import { connectTestKafka, testConfig, type TestKafka } from '../support/kafka.ts';
-import {
-  collectOutputs, PASSWORDS, produceReviewItems, reviewEnv, reviewItem, startConsole, writeUsersFile, type OutputCollector,
-} from '../support/review.ts';
+import { signIn } from '../support/browser.ts';
+import { openConsoleFixture, PASSWORDS, produceReviewItems, reviewItem, type ConsoleFixture, type OutputCollector } from '../support/review.ts';
 
+let fixture: ConsoleFixture;
 let config: Config;
-let tk: TestKafka;
 let browser: Browser;
-let console_: ReviewConsole;
 let url: string;
 let outputs: OutputCollector;
 
@@ -26,23 +21,15 @@ const XSS_CONTENT = 'Acme Corp said <img src=x onerror="window.__xss = \'content
 const XSS_ENTITY = '<img src=x onerror="window.__xss = \'entity\'">';
 
 beforeAll(async () => {
-  config = testConfig(reviewEnv(writeUsersFile()));
-  tk = await connectTestKafka(config);
-  await tk.createTopics(config);
-  outputs = await collectOutputs(tk.kafka, config);
-  await produceReviewItems(tk.kafka, config, [
+  fixture = await openConsoleFixture({}, (tk, c) => produceReviewItems(tk.kafka, c, [
     reviewItem('sec-1'), reviewItem('sec-2'),
     reviewItem('xss-1', { title: XSS_TITLE, content: XSS_CONTENT, entities: { people: ['Jane Smith', XSS_ENTITY], organizations: ['Acme Corp'], topics: ['<script>window.__xss = "topic"</script>'] } }),
-  ]);
-  ({ console: console_, url } = await startConsole(config));
-  browser = await launchBrowser();
+  ]));
+  ({ config, browser, url, outputs } = fixture);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await console_?.stop();
-  await outputs?.stop();
-  await tk?.cleanup();
+  await fixture?.close();
 });
 
 /** A signed-in browser page and its CSRF token. */

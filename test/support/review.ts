@@ -4,6 +4,8 @@
  * the output topics.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { Browser } from 'playwright-core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../src/config.ts';
@@ -11,8 +13,9 @@ import { Headers, type ReviewItem, type ReviewReason } from '../../src/contracts
 import type { KafkaClient } from '../../src/kafka/client.ts';
 import { hashPassword } from '../../src/review/auth/passwords.ts';
 import { createReviewConsole, type ReviewConsole } from '../../src/review/console.ts';
+import { launchBrowser } from './browser.ts';
 import { sampleCorpus } from './docs.ts';
-import { jsonValue, readTopics, type ReadRecord } from './kafka.ts';
+import { connectTestKafka, jsonValue, readTopics, testConfig, type ReadRecord, type TestKafka } from './kafka.ts';
 import { testLogger } from './logger.ts';
 import { mulberry32 } from './random.ts';
 
@@ -98,6 +101,47 @@ export async function startConsole(config: Config): Promise<{ console: ReviewCon
   const console = createReviewConsole(config, testLogger());
   const { url } = await console.start();
   return { console, url };
+}
+
+export interface ConsoleFixture {
+  config: Config;
+  tk: TestKafka;
+  outputs: OutputCollector;
+  console: ReviewConsole;
+  url: string;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/**
+ * A browser test file's world: fresh topics, a reader of the outputs, whatever `seed` writes
+ * first (review items, a processor run), a console in this process and one browser.
+ */
+export async function openConsoleFixture(env: Record<string, string>, seed: (tk: TestKafka, config: Config) => Promise<void>): Promise<ConsoleFixture> {
+  const config = testConfig(reviewEnv(writeUsersFile(), env));
+  const tk = await connectTestKafka(config);
+  await tk.createTopics(config);
+  const outputs = await collectOutputs(tk.kafka, config);
+  await seed(tk, config);
+  const { console, url } = await startConsole(config);
+  const browser = await launchBrowser();
+  return {
+    config, tk, outputs, console, url, browser,
+    async close() {
+      await browser.close();
+      await console.stop();
+      await outputs.stop();
+      await tk.cleanup();
+    },
+  };
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
 }
 
 /** Everything on the output topics and the decisions topic now (read_committed), once at least `minCount` records are there. */

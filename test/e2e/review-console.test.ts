@@ -94,6 +94,10 @@ describe('review console in a real browser', () => {
     const page = await newPage();
     await signIn(page, url, 'alice', PASSWORDS.alice);
     await expect.poll(async () => Number(await page.textContent('#open-count'))).toBe(corpusReviewIds.length + 24);
+    // A new item shows up without a reload (server-sent events).
+    await produceReviewItems(tk.kafka, config, [reviewItem('live-1', { category: 'legal', confidence: 0.3 })], 'live-run');
+    await expect.poll(async () => Number(await page.textContent('#open-count')), { timeout: 15_000 }).toBe(corpusReviewIds.length + 25);
+    expect(await page.locator('#queue-table tr[data-id="live-1"]').count()).toBe(1);
     await screenshot(page, 'queue', { fullPage: false });
 
     await page.selectOption('select[name=run]', 'kbd-run');
@@ -170,6 +174,9 @@ describe('review console in a real browser', () => {
     await signIn(a, url, 'alice', PASSWORDS.alice, '/items/race-1');
     await signIn(b, url, 'bob', PASSWORDS.bob, '/items/race-1');
     await Promise.all([a.waitForURL((u) => !u.pathname.startsWith('/items/race-1')), a.keyboard.press('a')]);
+    // Bob's page learns of it live; his click is refused all the same.
+    await b.waitForSelector('#item-status #decided');
+    expect(await b.textContent('#item-status')).toMatch(/^Already decided by alice at /);
     await b.click('#accept');
     await b.waitForSelector('#flash.error');
     expect(await b.textContent('#flash')).toMatch(/^Already decided by alice at \d{4}-\d\d-\d\dT[\d:.]+Z: accepted\.$/);
@@ -207,7 +214,7 @@ describe('review console in a real browser', () => {
     expect(await page.locator('#doc-text mark.ent').count()).toBeGreaterThan(0);
     await screenshot(page, 'item');
 
-    const decisionsSoFar = 3 + 20 + 1 + 60;
+    const decisionsSoFar = 3 + 20 + 1 + 60; // keyboard, bulk, race, advice
     await expect.poll(async () => {
       await page.goto(`${url}/advice`);
       return Number(await page.textContent('#decided-count'));

@@ -5,6 +5,7 @@ import { prepareDecision } from '../../src/review/decision-outputs.ts';
 import type { QueueItem } from '../../src/review/review-state.ts';
 import { entitySpans, highlightEntities } from '../../src/review/views/highlight.ts';
 import { escapeHtml, html } from '../../src/review/views/html.ts';
+import { safeLocalPath } from '../../src/review/http/context.ts';
 import { reviewItem } from '../support/review.ts';
 
 const CATS = ['business', 'finance', 'technology', 'other'];
@@ -17,6 +18,13 @@ describe('html', () => {
     expect(html`<p title="${evil}">${evil}</p>`.value).toBe(`<p title="${escapeHtml(evil)}">${escapeHtml(evil)}</p>`);
     expect(html`<ul>${['<a>', html`<li>ok</li>`]}</ul>`.value).toBe('<ul>&lt;a&gt;<li>ok</li></ul>');
     expect(html`${undefined}${null}${false}${0}`.value).toBe('0');
+  });
+});
+
+describe('the page to go back to after signing in', () => {
+  it('is a path on this console, never another origin', () => {
+    expect(safeLocalPath('/items/doc-1?run=r')).toBe('/items/doc-1?run=r');
+    for (const bad of ['//evil.example/x', '/\\evil.example', 'https://evil.example', 'javascript:alert(1)', '', undefined]) expect(safeLocalPath(bad)).toBe('/');
   });
 });
 

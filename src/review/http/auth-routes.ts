@@ -48,6 +48,8 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: ConsoleContext): v
     }
     const signed = await ctx.access.signIn(user, field(body, 'password') ?? '');
     if (!signed) {
+      // Bounded: under a spray from many addresses, addresses with no recent failure are forgotten first.
+      if (failures.size > 10_000) for (const ip of [...failures.keys()]) if (recent(ip).length === 0) failures.delete(ip);
       failures.set(req.ip, [...recent(req.ip), Date.now()]);
       ctx.logger.info({ user: user.slice(0, 64), ip: req.ip }, 'review console: failed sign-in');
       return again('Wrong user name or password.', 401);

@@ -93,7 +93,7 @@ describe('review console in a real browser', () => {
     expect(corpusReviewIds.length).toBeGreaterThan(5);
     const page = await newPage();
     await signIn(page, url, 'alice', PASSWORDS.alice);
-    await expect.poll(async () => Number(await page.textContent('#open-count'))).toBe(corpusReviewIds.length + 24);
+    await expect.poll(async () => Number(await page.textContent('#open-count')), { timeout: 15_000 }).toBe(corpusReviewIds.length + 24);
     // A new item shows up without a reload (server-sent events).
     await produceReviewItems(tk.kafka, config, [reviewItem('live-1', { category: 'legal', confidence: 0.3 })], 'live-run');
     await expect.poll(async () => Number(await page.textContent('#open-count')), { timeout: 15_000 }).toBe(corpusReviewIds.length + 25);

@@ -58,13 +58,15 @@
       e.preventDefault();
     });
     const region = $('#queue-live');
+    const status = $('#live-status');
     live(async () => {
       const res = await fetch(body.dataset.fragment, { headers: { accept: 'text/html' } });
       if (!res.ok || !region) return;
-      region.setAttribute('aria-busy', 'true');
+      const hadFocus = region.contains(document.activeElement);
       region.innerHTML = await res.text();
-      region.setAttribute('aria-busy', 'false');
-      if (selectedId !== undefined && rows().some((r) => r.dataset.id === selectedId)) select(index(), false);
+      if (selectedId !== undefined && rows().some((r) => r.dataset.id === selectedId)) select(index(), hadFocus);
+      // One short sentence for screen readers instead of the whole table read again.
+      if (status) status.textContent = `Queue updated: ${$('#open-count')?.textContent ?? '?'} open.`;
     });
   }
 

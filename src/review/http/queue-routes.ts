@@ -43,7 +43,7 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: ConsoleContext): 
   app.get('/', async (req, reply) => {
     const query = req.query as Query;
     const vm = queueModel(ctx, query);
-    if (query.fragment) return sendHtml(reply, queueLive(vm).value);
+    if (query.fragment) return sendHtml(reply, queueLive(vm, pageContext(ctx, req)).value);
     return sendHtml(reply, queuePage(pageContext(ctx, req), vm, flashFrom(query)));
   });
 

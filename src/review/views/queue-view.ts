@@ -57,9 +57,9 @@ function rows(vm: QueueViewModel): Html {
   })}</tbody></table>${vm.items.length > MAX_ROWS ? html`<p>Showing the first ${MAX_ROWS} of ${vm.items.length}.</p>` : ''}`;
 }
 
-/** The part that live updates replace (served alone for them). */
-export function queueLive(vm: QueueViewModel): Html {
-  return html`${counts(vm)}${rows(vm)}`;
+/** The part that live updates replace (served alone for them): counts, bulk actions (their count changes too), items. */
+export function queueLive(vm: QueueViewModel, ctx: PageContext): Html {
+  return html`${counts(vm)}${bulkForms(vm, ctx)}${rows(vm)}`;
 }
 
 function filterForm(vm: QueueViewModel): Html {
@@ -91,7 +91,7 @@ function bulkForms(vm: QueueViewModel, ctx: PageContext): Html {
 export function queuePage(ctx: PageContext, vm: QueueViewModel, flash?: Flash): string {
   const body = html`<h1>Review queue</h1>
 ${filterForm(vm)}
-${bulkForms(vm, ctx)}
-<div id="queue-live" aria-live="polite" aria-busy="false">${queueLive(vm)}</div>`;
+<p id="live-status" class="sr-only" role="status"></p>
+<div id="queue-live">${queueLive(vm, ctx)}</div>`;
   return layout(ctx, { title: 'Queue', page: 'queue', active: 'queue', body, ...(flash ? { flash } : {}), data: { fragment: `/?${filterQuery(vm.filter)}${filterQuery(vm.filter) ? '&' : ''}fragment=1` } });
 }

@@ -25,6 +25,7 @@ export function benchEnv(name: string, extra: Record<string, string>): Record<st
     TOPIC_RAW: `${p}.raw`, TOPIC_ENRICHED: `${p}.enriched`, TOPIC_REVIEW: `${p}.review`, TOPIC_DLQ: `${p}.dlq`,
     TOPIC_RETRY_PREFIX: `${p}.retry`, TOPIC_COST_EVENTS: `${p}.cost-events`, TOPIC_COSTS_DAILY: `${p}.costs-daily`,
     TOPIC_BUDGET_ALERTS: `${p}.budget-alerts`, TOPIC_CONFIG: `${p}.config`,
+    TOPIC_REJECTED: `${p}.rejected`, TOPIC_REVIEW_DECISIONS: `${p}.review-decisions`,
     LLM_CACHE_SIZE: '0', // every document pays its calls: the bench measures work, not the cache
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', // the processors' log level (printed with BENCH_VERBOSE=1)
     KAFKA_SESSION_TIMEOUT: '10s', KAFKA_HEARTBEAT_INTERVAL: '1s',

@@ -47,6 +47,7 @@ const durationList = z.string().transform((s, ctx) => {
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 const list = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 const optionalString = z.string().optional().transform((s) => (s === undefined || s.trim() === '' ? undefined : s.trim()));
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((s) => s === 'true' || s === '1' || s === 'yes');
 const optionalPositive = (integer: boolean) =>
   z.string().optional().transform((s, ctx) => {
     if (s === undefined || s.trim() === '') return undefined;
@@ -89,6 +90,8 @@ const SETTINGS = {
     budgetAlerts: env('TOPIC_BUDGET_ALERTS', z.string().min(1).default('llm.budget-alerts')),
     config: env('TOPIC_CONFIG', z.string().min(1).default('pipeline.config')),
     alerts: env('TOPIC_ALERTS', z.string().min(1).default('pipeline.alerts')),
+    rejected: env('TOPIC_REJECTED', z.string().min(1).default('documents.rejected')),
+    reviewDecisions: env('TOPIC_REVIEW_DECISIONS', z.string().min(1).default('documents.review.decisions')),
     partitions: env('TOPIC_PARTITIONS', int(1, 10_000).default(3)),
     replicationFactor: env('TOPIC_REPLICATION_FACTOR', int(1, 10).default(1)),
   },
@@ -149,6 +152,19 @@ const SETTINGS = {
     flushMaxEvents: env('COST_FLUSH_MAX_EVENTS', int(1, 1_000_000).default(5_000)),
     dedupWindow: env('COST_DEDUP_WINDOW', int(0, 10_000_000).default(200_000)),
   },
+  /** The review console (`enricher review`). */
+  review: {
+    port: env('REVIEW_PORT', int(0, 65_535).default(8089)),
+    host: env('REVIEW_HOST', z.string().min(1).default('127.0.0.1')),
+    usersFile: env('REVIEW_USERS_FILE', optionalString),
+    proxyUserHeader: env('REVIEW_PROXY_USER_HEADER', optionalString.pipe(z.string().regex(/^[a-z0-9-]+$/i, 'a header name').optional())),
+    proxyRoleHeader: env('REVIEW_PROXY_ROLE_HEADER', optionalString.pipe(z.string().regex(/^[a-z0-9-]+$/i, 'a header name').optional())),
+    anonymousRole: env('REVIEW_ANONYMOUS_ROLE', z.enum(['off', 'viewer', 'reviewer']).default('off')),
+    sessionSecret: env('REVIEW_SESSION_SECRET', optionalString.pipe(z.string().min(32, 'at least 32 characters').optional())),
+    sessionTtlMs: env('REVIEW_SESSION_TTL', duration.pipe(z.number().min(60_000, 'at least 1m')).default(8 * 3_600_000)),
+    cookieSecure: env('REVIEW_COOKIE_SECURE', bool.default(true)),
+    bulkMax: env('REVIEW_BULK_MAX', int(1, 10_000).default(500)),
+  },
   log: {
     level: env('LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   },
@@ -201,6 +217,13 @@ function finish(c: Record<string, Record<string, unknown>>): Config {
   };
 }
 
+/** Values never echoed back in an error message: it may end up in a log. */
+const SECRET_VARIABLES = new Set(['OPENAI_API_KEY', 'REVIEW_SESSION_SECRET']);
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 function deepFreeze<T>(o: T): T {
   if (o && typeof o === 'object') {
     for (const v of Object.values(o)) deepFreeze(v);
@@ -218,8 +241,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Empty strings mean "unset" to users of shells and compose files.
   const cleaned = Object.fromEntries(Object.entries({ ...env, ...overrides }).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(cleaned);
-  // The key's value is never echoed back: an error message may end up in a log.
-  const shown = (name: string) => (name === 'OPENAI_API_KEY' ? '' : ` (got "${String(cleaned[name])}")`);
+  // Secrets are never echoed back: an error message may end up in a log.
+  const shown = (name: string) => (SECRET_VARIABLES.has(name) ? '' : ` (got "${String(cleaned[name])}")`);
   const lines = parsed.success ? [] : parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}${i.path[0] ? shown(String(i.path[0])) : ''}`);
   // Rules across settings are checked even when others failed, so every problem is named at once.
   if ((cleaned.LLM_PROVIDER ?? '').trim() === 'openai' && !(cleaned.OPENAI_API_KEY ?? '').trim()) {
@@ -230,6 +253,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     lines.push('  CATEGORIES: must include "other", the category for text that fits none');
   }
   const values = parsed.success ? (parsed.data as Record<string, unknown>) : undefined;
+  if (values && values.REVIEW_ANONYMOUS_ROLE !== 'off' && !isLoopbackHost(values.REVIEW_HOST as string)) {
+    lines.push('  REVIEW_ANONYMOUS_ROLE: anonymous access is only allowed when REVIEW_HOST is a loopback address (127.0.0.1, ::1, localhost)');
+  }
   if (values && (values.KAFKA_HEARTBEAT_INTERVAL as number) >= (values.KAFKA_SESSION_TIMEOUT as number)) {
     lines.push('  KAFKA_HEARTBEAT_INTERVAL: must be shorter than KAFKA_SESSION_TIMEOUT');
   }

@@ -10,6 +10,7 @@ import { registerProduceCommand } from './produce.ts';
 import { registerRedriveCommand } from './redrive.ts';
 import { registerReplayCommand } from './replay.ts';
 import { registerResumeCommand } from './resume.ts';
+import { registerReviewCommands } from './review.ts';
 import { registerStartCommand } from './start.ts';
 import { registerTopicsCommand } from './topics.ts';
 
@@ -20,7 +21,7 @@ const program = new Command()
 
 for (const register of [
   registerStartCommand, registerTopicsCommand, registerProduceCommand, registerDemoCommand, registerRedriveCommand,
-  registerAggregateCommand, registerCostsCommand, registerConfigCommands, registerReplayCommand, registerResumeCommand,
+  registerAggregateCommand, registerCostsCommand, registerConfigCommands, registerReplayCommand, registerResumeCommand, registerReviewCommands,
 ]) {
   register(program, boot);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Classification, Entities, Usage } from './enrichment.ts';
+import { ReviewOutcome } from './review-outcome.ts';
 
 const enrichedFields = {
   document_id: z.string().min(1),
@@ -22,7 +23,8 @@ const enrichedFields = {
 
 /** The published asset on documents.enriched: the vector-store service triggers on it. */
 export const EnrichedDocument = z
-  .object(enrichedFields)
+  // `review` is set when a person decided (the review console); optional, so records without it stay valid.
+  .object({ ...enrichedFields, review: ReviewOutcome.optional() })
   .meta({ id: 'EnrichedDocument', description: 'A confidently enriched document, published to documents.enriched' });
 export type EnrichedDocument = z.infer<typeof EnrichedDocument>;
 

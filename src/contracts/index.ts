@@ -9,3 +9,5 @@ export * from './daily-cost.ts';
 export * from './budget-alert.ts';
 export * from './config-record.ts';
 export * from './pipeline-alert.ts';
+export * from './review-outcome.ts';
+export * from './review-decision.ts';

@@ -8,6 +8,7 @@ import { EnrichedDocument, ReviewItem } from './enriched-document.ts';
 import { PipelineAlert } from './pipeline-alert.ts';
 import { RawDocument } from './raw-document.ts';
 import { RetryEnvelope } from './retry-envelope.ts';
+import { RejectedDocument, ReviewDecision } from './review-decision.ts';
 
 export const WIRE_CONTRACTS: Readonly<Record<string, z.ZodType>> = {
   'raw-document': RawDocument,
@@ -19,4 +20,6 @@ export const WIRE_CONTRACTS: Readonly<Record<string, z.ZodType>> = {
   'budget-alert': BudgetAlert,
   'config-record': ConfigRecord,
   'pipeline-alert': PipelineAlert,
+  'review-decision': ReviewDecision,
+  'rejected-document': RejectedDocument,
 };

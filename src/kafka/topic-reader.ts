@@ -32,6 +32,11 @@ export interface TopicFollowerDeps {
   from?: ReadonlyMap<number, bigint>;
   /** Per partition: read only the records before this offset, and catch up to it instead of the current end. */
   until?: ReadonlyMap<number, bigint>;
+  /**
+   * After each fetched batch of a partition is handed over: the last offset it covered, control
+   * records included. Lets a reader wait until it has seen a partition up to a known offset.
+   */
+  onProgress?: (partition: number, lastOffset: string) => void;
   /** The group only holds a reader's position in memory: delete it when the reader stops. */
   deleteGroupOnStop?: boolean;
 }
@@ -64,7 +69,10 @@ export function createTopicFollower(deps: TopicFollowerDeps): TopicFollower {
       if (pending.size === 0) resolveCaughtUp?.();
 
       consumer = deps.kafka.consumer({ groupId: deps.groupId, readUncommitted: false, maxWaitTimeInMs: 200, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
-      consumer.on(consumer.events.END_BATCH_PROCESS, (e) => progress(e.payload.partition, e.payload.lastOffset));
+      consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+        deps.onProgress?.(e.payload.partition, e.payload.lastOffset);
+        progress(e.payload.partition, e.payload.lastOffset);
+      });
       await consumer.connect();
       await consumer.subscribe({ topic: deps.topic, fromBeginning: true });
       await consumer.run({

@@ -36,6 +36,10 @@ export function topicSpecs(config: Pick<Config, 'topics' | 'retry'>): ITopicConf
     { topic: t.budgetAlerts, ...base, numPartitions: 1 },
     { topic: t.config, ...compacted, numPartitions: 1 },
     { topic: t.alerts, ...base, numPartitions: 1 },
+    // The review console's outputs: documents a person refused, and every decision, latest per
+    // document (written in the same transaction as the output it caused).
+    { topic: t.rejected, ...big },
+    { topic: t.reviewDecisions, ...compacted },
   ];
 }
 

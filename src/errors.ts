@@ -56,10 +56,16 @@ export interface EnricherErrorOptions {
 
 export interface BilledUsage {
   calls: number;
+  /** Steps answered from the result cache (no call at all). */
   cachedCalls: number;
   inputTokens: number;
+  /**
+   * The part of inputTokens the provider read from its prompt cache. Optional because progress
+   * written before it was counted (a retry envelope) lacks it.
+   */
   cachedInputTokens?: number | undefined;
   outputTokens: number;
+  /** Output tokens spent on reasoning, already inside outputTokens. Optional, as above. */
   reasoningTokens?: number | undefined;
   costUsd: number;
 }

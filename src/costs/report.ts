@@ -7,22 +7,15 @@ import type { KafkaClient } from '../kafka/client.ts';
 import { decodeJson } from '../kafka/serde.ts';
 import type { Logger } from '../observability/logger.ts';
 import { readTopicOnce } from '../kafka/topic-reader.ts';
+import type { Bucket } from './daily-totals.ts';
 import { picoToUsd, type Pico } from './money.ts';
 
 export const REPORT_BY = ['model', 'step', 'run', 'tier'] as const;
 export type ReportBy = (typeof REPORT_BY)[number];
 
-export interface CostRow {
+/** One row of the report: a bucket of the day's totals under its name (model, step, run or tier). */
+export interface CostRow extends Bucket {
   name: string;
-  calls: number;
-  inputTokens: number;
-  /** The part of inputTokens read from the provider's prompt cache. */
-  cachedInputTokens: number;
-  outputTokens: number;
-  /** The part of outputTokens spent on reasoning. */
-  reasoningTokens: number;
-  pico: Pico;
-  savedPico: Pico;
 }
 
 type Totals = Pick<CostTotals, 'calls' | 'input_tokens' | 'cached_input_tokens' | 'output_tokens' | 'reasoning_tokens' | 'cost_pico_usd' | 'cache_saving_pico_usd'>;

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { countTokens } from 'gpt-tokenizer';
 import type { z } from 'zod';
 import type { CostEvent, StepName } from '../../contracts/index.ts';
-import { EnricherError, ErrorCodes, toEnricherError } from '../../errors.ts';
+import { EnricherError, ErrorCodes, toEnricherError, type BilledUsage } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { LlmLimiter } from '../limiter/limiter.ts';
@@ -38,21 +38,8 @@ function throwIfAbandoned(ctx: CallContext, step: StepName): void {
   }
 }
 
-export interface StepUsage {
-  calls: number;
-  /** Steps answered from the result cache (no call at all). */
-  cachedCalls: number;
-  inputTokens: number;
-  /**
-   * The part of inputTokens the provider read from its prompt cache. Optional because progress
-   * written before it was counted (a retry envelope) lacks it.
-   */
-  cachedInputTokens?: number | undefined;
-  outputTokens: number;
-  /** Output tokens spent on reasoning, already inside outputTokens. Optional, as above. */
-  reasoningTokens?: number | undefined;
-  costUsd: number;
-}
+/** What a step (or a whole chain) used: the same shape as the usage a failed call was billed. */
+export type StepUsage = BilledUsage;
 
 export const emptyUsage = (): StepUsage => ({ calls: 0, cachedCalls: 0, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0, costUsd: 0 });
 

@@ -27,10 +27,13 @@ import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { createCostEventProducer } from './costs/cost-event-producer.ts';
 import { createRuntimeSettings, type MutableRuntimeSettings } from './settings/runtime-settings.ts';
 import { createServiceGuard } from './guards/service-guard.ts';
+import { createRegistryGuard, withRegistryGuard } from './guards/registry-guard.ts';
 import { createOutageGuard } from './guards/outage-guard.ts';
 import { retryTopics } from './kafka/topics.ts';
 import { Headers } from './contracts/index.ts';
-import { headerString } from './kafka/serde.ts';
+import { headerString, plainJson } from './kafka/serde.ts';
+import { createRegistrySerde, type RegistrySerde } from './kafka/registry/schema-registry.ts';
+import { ownedSubjects } from './kafka/registry/subjects.ts';
 import { createBudgetEnforcement, type BudgetEnforcement } from './guards/budget-enforcement.ts';
 import { createConfigTopicReader } from './settings/config-reader.ts';
 
@@ -57,6 +60,8 @@ export interface App {
   readonly raw: PartitionedProcessor;
   readonly retry: PartitionedProcessor;
   readonly budget: BudgetEnforcement;
+  /** With SCHEMA_REGISTRY_URL: the registry every value is encoded with. */
+  readonly registry: RegistrySerde | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -69,6 +74,9 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
     metrics.paused.set({ reason }, paused ? 1 : 0);
     logger.info({ reason, paused, detail }, paused ? 'intake paused' : 'intake resumed');
   });
+  // Without a registry every value is plain JSON, as before.
+  const registry = config.schemaRegistry.url ? createRegistrySerde(config, logger) : undefined;
+  const encode = registry?.encode ?? plainJson;
   const limiter = o.limiter ?? createLimiter(config, logger);
   const provider = o.provider ?? createProvider(config, logger, (s) => limiter.hold(s.holdMs, s.reason));
   const pricing = createPricing({
@@ -80,7 +88,7 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
   const configReader = createConfigTopicReader({ kafka, config, settings, logger });
   const budget = createBudgetEnforcement({ kafka, config, settings, intake, logger });
   const costs = createCostEventProducer({
-    kafka, topic: config.topics.costEvents,
+    kafka, topic: config.topics.costEvents, encode,
     onEmitted: (e) => {
       budget.guard.recordOwn(e);
       o.onCostEvent?.(e);
@@ -103,8 +111,13 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
   const handler = createDocumentHandler({
     config, chain, settings, provider: provider.name, promptVersion, logger, metrics,
     onChainOutcome: (ok, error) => outage.record(ok, error),
+    encode,
+    ...(registry ? { decodeRaw: (bytes: Buffer | null) => registry.decodeRaw(bytes) } : {}),
   });
-  const guard = createServiceGuard({ intake, probe: () => provider.probe(), intervalMs: config.retry.serviceProbeIntervalMs, logger });
+  const guard = withRegistryGuard(
+    createServiceGuard({ intake, probe: () => provider.probe(), intervalMs: config.retry.serviceProbeIntervalMs, logger }),
+    registry ? createRegistryGuard({ registry, intake, intervalMs: config.retry.serviceProbeIntervalMs, logger }) : undefined,
+  );
   const processorOptions = {
     sessionTimeoutMs: config.kafka.sessionTimeoutMs,
     heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
@@ -155,8 +168,13 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
   });
 
   return {
-    config, settings, intake, metrics, provider, raw, retry, budget,
+    config, settings, intake, metrics, provider, raw, retry, budget, registry,
     async start() {
+      // First, before anything is written: a contract the registry refuses stops the start here.
+      if (registry) {
+        await registry.prepare(ownedSubjects(config));
+        logger.info({ registry: registry.url, subjects: ownedSubjects(config).map((s) => s.subject) }, 'schema registry: every value is written in the wire format');
+      }
       const admin = kafka.admin();
       await admin.connect();
       try {

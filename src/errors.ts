@@ -31,6 +31,16 @@ export const ErrorCodes = {
   LLM_AUTH: 'LLM_AUTH',
   LLM_UNKNOWN_MODEL: 'LLM_UNKNOWN_MODEL',
   KAFKA_UNAVAILABLE: 'KAFKA_UNAVAILABLE',
+  /** A wire-format message (magic byte 0) shorter than its 5-byte header. */
+  WIRE_HEADER_TRUNCATED: 'WIRE_HEADER_TRUNCATED',
+  /** The schema registry does not know the message's schema id (it answered 404). */
+  SCHEMA_ID_UNKNOWN: 'SCHEMA_ID_UNKNOWN',
+  /** The payload fails the schema its own header names (its writer's schema). */
+  SCHEMA_PAYLOAD_INVALID: 'SCHEMA_PAYLOAD_INVALID',
+  /** The writer's schema is not a JSON Schema this service can read (Avro, Protobuf, an unknown draft). */
+  WRITER_SCHEMA_UNSUPPORTED: 'WRITER_SCHEMA_UNSUPPORTED',
+  /** The schema registry cannot be reached or refuses us: the document waits, never routed. */
+  REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
   INTERNAL: 'INTERNAL',
   /** The document's partition was taken from this instance: no new call is started. Never routed. */
   ABANDONED: 'ABANDONED',

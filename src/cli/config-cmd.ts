@@ -1,6 +1,8 @@
 /** `enricher config set|unset|get`: the runtime settings on pipeline.config, applied live by every processor. */
 import type { Command } from 'commander';
 import { createKafka } from '../kafka/client.ts';
+import { valueContracts } from '../kafka/registry/subjects.ts';
+import { registrySerdeOrExplain } from './schemas.ts';
 import { effectiveSettings, readStoredSettings, setConfigValue, unsetConfigValue } from '../settings/config-topic.ts';
 import { SETTING_NAMES } from '../settings/config-values.ts';
 import { quietBoot, reportConfigErrors, type Boot } from './boot.ts';
@@ -16,7 +18,9 @@ export function registerConfigCommands(program: Command, boot: Boot): void {
     .action((name: string, value: string) =>
       reportConfigErrors(async () => {
         const { config, logger } = quietBoot(boot);
-        const rec = await setConfigValue(createKafka(config, logger, '-config'), config, name, value);
+        const registry = config.schemaRegistry.url ? registrySerdeOrExplain(config, logger) : undefined;
+        await registry?.prepare(valueContracts(config).filter((s) => s.topic === config.topics.config));
+        const rec = await setConfigValue(createKafka(config, logger, '-config'), config, name, value, registry?.encode);
         process.stdout.write(`${rec.name} = ${rec.value ?? 'none'} (written to ${config.topics.config}; running processors apply it within a second)\n`);
       }),
     );

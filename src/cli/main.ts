@@ -9,6 +9,7 @@ import { registerDemoCommand } from './demo.ts';
 import { registerProduceCommand } from './produce.ts';
 import { registerRedriveCommand } from './redrive.ts';
 import { registerReplayCommand } from './replay.ts';
+import { registerSchemasCommand } from './schemas.ts';
 import { registerStartCommand } from './start.ts';
 import { registerTopicsCommand } from './topics.ts';
 
@@ -19,7 +20,7 @@ const program = new Command()
 
 for (const register of [
   registerStartCommand, registerTopicsCommand, registerProduceCommand, registerDemoCommand, registerRedriveCommand,
-  registerAggregateCommand, registerCostsCommand, registerConfigCommands, registerReplayCommand,
+  registerAggregateCommand, registerCostsCommand, registerConfigCommands, registerReplayCommand, registerSchemasCommand,
 ]) {
   register(program, boot);
 }

@@ -8,7 +8,7 @@ import { EnrichedDocument, ReviewItem } from './enriched-document.ts';
 import { RawDocument } from './raw-document.ts';
 import { RetryEnvelope } from './retry-envelope.ts';
 
-export const WIRE_CONTRACTS: Readonly<Record<string, z.ZodType>> = {
+export const WIRE_CONTRACTS = {
   'raw-document': RawDocument,
   'enriched-document': EnrichedDocument,
   'review-item': ReviewItem,
@@ -17,4 +17,6 @@ export const WIRE_CONTRACTS: Readonly<Record<string, z.ZodType>> = {
   'daily-cost': DailyCost,
   'budget-alert': BudgetAlert,
   'config-record': ConfigRecord,
-};
+} as const satisfies Readonly<Record<string, z.ZodType>>;
+
+export type ContractName = keyof typeof WIRE_CONTRACTS;

@@ -3,7 +3,7 @@
  * a consumer resumes only when none of the reasons that apply to it holds. The outage guard,
  * for one, pauses new documents but lets retries through, so it can see the API recover.
  */
-export type PauseReason = 'budget' | 'outage' | 'service-error';
+export type PauseReason = 'budget' | 'outage' | 'service-error' | 'registry';
 
 export interface IntakeControl {
   pause(reason: PauseReason, detail?: string): void;
@@ -15,7 +15,7 @@ export interface IntakeControl {
   subscribe(listener: (paused: boolean) => void, appliesTo?: readonly PauseReason[]): () => void;
 }
 
-export const ALL_REASONS: readonly PauseReason[] = ['budget', 'outage', 'service-error'];
+export const ALL_REASONS: readonly PauseReason[] = ['budget', 'outage', 'service-error', 'registry'];
 
 export function createIntakeControl(onChange?: (reason: PauseReason, paused: boolean, detail?: string) => void): IntakeControl {
   const active = new Set<PauseReason>();

@@ -11,7 +11,7 @@ import type { ChainRunner } from '../llm/chain/run-chain.ts';
 import { EnricherError, ErrorCodes, toEnricherError } from '../errors.ts';
 import { routeFailure } from './failure-routing.ts';
 import { qualityGate } from './gate.ts';
-import { decodeJson, encodeJson, headerString } from '../kafka/serde.ts';
+import { decodeJson, headerString, plainJson, type ValueEncoder } from '../kafka/serde.ts';
 import { retryTopicName } from '../kafka/topics.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -43,6 +43,10 @@ export interface DocumentHandlerDeps {
   metrics: Metrics;
   /** Told about every chain outcome, for the outage guard. */
   onChainOutcome?: (ok: boolean, error?: EnricherError) => void;
+  /** Encodes every value we write (default: plain JSON; with a schema registry, the wire format). */
+  encode?: ValueEncoder;
+  /** Decodes a raw message (default: plain JSON; with a schema registry, wire format as well). */
+  decodeRaw?: (bytes: Buffer | null) => Promise<RawDocument>;
 }
 
 interface Attempt {
@@ -61,6 +65,8 @@ interface Attempt {
 export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandler {
   const { config, logger, metrics } = deps;
   const t = config.topics;
+  const encode = deps.encode ?? plainJson;
+  const decodeRaw = deps.decodeRaw ?? (async (bytes: Buffer | null) => decodeJson(bytes, RawDocument, 'decode', 'raw document'));
 
   function dlq(record: Attempt['dlqRecord'], origin: Attempt['origin'], err: EnricherError, attempts: number, documentId?: string): HandleResult {
     metrics.dlq.inc({ code: err.code });
@@ -88,12 +94,12 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
       metrics.documents.inc({ route: decision.route });
       if (decision.route === 'enriched') {
         logger.info({ documentId: a.doc.id, route: 'enriched', confidence: enriched.classification.confidence, category: enriched.classification.category, attempt: a.attempt }, 'routed');
-        return { kind: 'done', route: 'enriched', documentId: a.doc.id, messages: [enrichedMessage(t.enriched, enriched, a.headers)] };
+        return { kind: 'done', route: 'enriched', documentId: a.doc.id, messages: [enrichedMessage(t.enriched, enriched, a.headers, encode)] };
       }
       logger.info({ documentId: a.doc.id, route: 'review', reasons: decision.reasons.map((r) => r.code), confidence: enriched.classification.confidence, attempt: a.attempt }, 'routed');
       return {
         kind: 'done', route: 'review', documentId: a.doc.id,
-        messages: [reviewMessage(t.review, buildReviewItem(enriched, decision.reasons, threshold), a.headers)],
+        messages: [reviewMessage(t.review, buildReviewItem(enriched, decision.reasons, threshold), a.headers, encode)],
       };
     }
 
@@ -120,7 +126,7 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
     const topic = retryTopicName(t.retryPrefix, route.delayMs);
     metrics.retries.inc({ code: err.code });
     logger.warn({ documentId: a.doc.id, code: err.code, stage: err.stage, attempt: a.attempt, nextAttempt: route.nextAttempt, delayMs: route.delayMs, topic }, 'transient failure: scheduled a retry');
-    return { kind: 'done', route: 'retry', documentId: a.doc.id, messages: [retryMessage(topic, envelope, a.headers)] };
+    return { kind: 'done', route: 'retry', documentId: a.doc.id, messages: [retryMessage(topic, envelope, a.headers, encode)] };
   }
 
   return {
@@ -134,9 +140,13 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
             code: ErrorCodes.DOCUMENT_TOO_LARGE, stage: 'validate', retriable: false,
           });
         }
-        doc = decodeJson(record.value, RawDocument, 'decode', 'raw document');
+        doc = await decodeRaw(record.value);
       } catch (e) {
-        return dlq(record, origin, toEnricherError(e, 'decode'), 1, record.key?.toString('utf8'));
+        const err = toEnricherError(e, 'decode');
+        const key = record.key?.toString('utf8');
+        // The registry cannot tell us the writer's schema now: not the document's fault, it waits.
+        if (err.scope === 'service') return { kind: 'service-error', documentId: key ?? `offset:${record.offset}`, error: err };
+        return dlq(record, origin, err, 1, key);
       }
       return attemptChain({
         doc, attempt: 1, progress: {}, origin, firstFailedAt: undefined, dlqRecord: record, headers: record.headers,
@@ -153,7 +163,7 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
         return dlq(record, origin, toEnricherError(e, 'retry'), 0, record.key?.toString('utf8'));
       }
       // The DLQ gets the document as it came in (key = its id), with the headers it carried.
-      const dlqRecord = { key: Buffer.from(env.document.id), value: encodeJson(env.document), headers: record.headers };
+      const dlqRecord = { key: Buffer.from(env.document.id), value: encode(t.dlq, env.document), headers: record.headers };
       return attemptChain({
         doc: env.document, attempt: env.attempt, progress: env.progress, origin: env.original,
         firstFailedAt: env.first_failed_at, dlqRecord, headers: record.headers, runId: env.run_id, abandoned,

@@ -7,6 +7,7 @@ import type { Admin, KafkaMessage } from 'kafkajs';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createKafka, type KafkaClient } from '../../src/kafka/client.ts';
 import { ensureTopics, topicSpecs } from '../../src/kafka/topics.ts';
+import { jsonPayload } from '../../src/kafka/serde.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 
 export function randomName(prefix = 't'): string {
@@ -127,6 +128,7 @@ export async function readTopics(
   return records;
 }
 
+/** A record's JSON value, plain or in the schema registry's wire format (the 5-byte header skipped). */
 export function jsonValue<T = Record<string, unknown>>(r: ReadRecord): T {
-  return JSON.parse(r.value!.toString('utf8')) as T;
+  return JSON.parse(jsonPayload(r.value!).toString('utf8')) as T;
 }

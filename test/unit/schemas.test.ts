@@ -20,7 +20,7 @@ describe('checked-in JSON Schemas', () => {
 
   it('describe the raw document as ingestion must send it', () => {
     const raw = JSON.parse(rendered['raw-document']!);
-    const def = raw.$defs?.RawDocument ?? raw;
+    const def = raw.definitions?.RawDocument ?? raw;
     expect(def.required).toEqual(expect.arrayContaining(['id', 'content']));
     expect(def.properties.id.type).toBe('string');
   });

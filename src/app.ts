@@ -49,6 +49,8 @@ export interface AppOverrides {
   onRouted?: (route: Route, documentId: string | undefined) => void;
   /** The broker stayed unreachable past BROKER_GIVE_UP_AFTER: the CLI exits non-zero. */
   onFatal?: (error: Error) => void;
+  /** Defaults to one built from SCHEMA_REGISTRY_URL (none without it). */
+  registry?: RegistrySerde;
 }
 
 export interface App {
@@ -75,7 +77,7 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
     logger.info({ reason, paused, detail }, paused ? 'intake paused' : 'intake resumed');
   });
   // Without a registry every value is plain JSON, as before.
-  const registry = config.schemaRegistry.url ? createRegistrySerde(config, logger) : undefined;
+  const registry = o.registry ?? (config.schemaRegistry.url ? createRegistrySerde(config, logger) : undefined);
   const encode = registry?.encode ?? plainJson;
   const limiter = o.limiter ?? createLimiter(config, logger);
   const provider = o.provider ?? createProvider(config, logger, (s) => limiter.hold(s.holdMs, s.reason));

@@ -15,6 +15,9 @@ VERSION=${LOCAL_REGISTRY_VERSION:-3.3.3}
 STACK_DIR=${LOCAL_STACK_DIR:-$root/.local-stack}
 HOST=127.0.0.1
 PORT=${LOCAL_REGISTRY_PORT:-18081}
+# Quarkus's management interface (health, metrics) would take 0.0.0.0:9000: keep it on loopback,
+# on a port of this instance's own, so that two registries can run side by side.
+MANAGEMENT_PORT=${LOCAL_REGISTRY_MANAGEMENT_PORT:-$((PORT + 10000))}
 READY_TIMEOUT=${LOCAL_REGISTRY_READY_TIMEOUT:-180}
 
 home="$STACK_DIR/apicurio-registry-$VERSION"
@@ -91,9 +94,11 @@ fi
 # 2. Start (in-memory H2 storage is Apicurio's default) and wait until the Confluent API answers.
 say "starting Apicurio Registry $VERSION on $api with $java ($("$java" -version 2>&1 | head -n 1)); log: $logfile"
 started=$(date +%s%N)
-(cd "$home" && QUARKUS_HTTP_HOST=$HOST QUARKUS_HTTP_PORT=$PORT \
+cd "$home"
+QUARKUS_HTTP_HOST=$HOST QUARKUS_HTTP_PORT=$PORT QUARKUS_MANAGEMENT_HOST=$HOST QUARKUS_MANAGEMENT_PORT=$MANAGEMENT_PORT \
   nohup "$java" -Xms128m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -jar quarkus-run.jar >"$logfile" 2>&1 &
-  echo $! > "$pidfile")
+echo $! > "$pidfile"
+cd "$root"
 deadline=$((SECONDS + READY_TIMEOUT))
 until answers; do
   running_pid >/dev/null || { tail -n 30 "$logfile" >&2 || true; die "the schema registry exited during start (see $logfile)"; }

@@ -26,6 +26,19 @@ export function jsonPayload(bytes: Buffer, stage: Stage = 'decode'): Buffer {
   return isWireFormat(bytes) ? readWireHeader(bytes, stage).payload : bytes;
 }
 
+/** Validates a decoded value with a zod contract: a value that fails it is the message's fault. */
+export function validateWith<T>(value: unknown, schema: z.ZodType<T>, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const detail = result.error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
+    throw new EnricherError(`${what} fails its schema: ${detail}`, { code: ErrorCodes.SCHEMA_INVALID, stage: 'validate', retriable: false });
+  }
+  return result.data;
+}
+
 /** Parses JSON text and validates it with a zod contract (the second half of every decode). */
 export function parseAndValidate<T>(json: Buffer, schema: z.ZodType<T>, stage: Stage, what: string): T {
   let parsed: unknown;
@@ -36,15 +49,7 @@ export function parseAndValidate<T>(json: Buffer, schema: z.ZodType<T>, stage: S
       code: ErrorCodes.INVALID_JSON, stage, retriable: false,
     });
   }
-  const result = schema.safeParse(parsed);
-  if (!result.success) {
-    const detail = result.error.issues
-      .slice(0, 5)
-      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-      .join('; ');
-    throw new EnricherError(`${what} fails its schema: ${detail}`, { code: ErrorCodes.SCHEMA_INVALID, stage: 'validate', retriable: false });
-  }
-  return result.data;
+  return validateWith(parsed, schema, what);
 }
 
 export function hasNoValue(bytes: Buffer | null): bytes is null {

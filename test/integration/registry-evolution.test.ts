@@ -4,7 +4,7 @@
  * as a new version; removing a required field is refused when the processor starts, with the
  * subject and the registry's reason, before anything is consumed or written.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createApp, type App } from '../../src/app.ts';
 import { EnrichedDocument } from '../../src/contracts/index.ts';
@@ -13,16 +13,11 @@ import { createRegistrySerde } from '../../src/kafka/registry/schema-registry.ts
 import { ownedSubjects, subjectFor } from '../../src/kafka/registry/subjects.ts';
 import { retryTopics } from '../../src/kafka/topics.ts';
 import { corpusDocs, toMessage } from '../support/docs.ts';
-import { connectTestKafka, readTopics, testConfig, type TestKafka } from '../support/kafka.ts';
+import { connectTestKafka, readTopics, sendMessages, testConfig, type TestKafka } from '../support/kafka.ts';
 import { testLogger } from '../support/logger.ts';
-import { freshClient, sharedRegistry } from '../support/registry.ts';
+import { freshClient, useSharedRegistry } from '../support/registry.ts';
 
-let registry: { url: string; release(): Promise<void> };
-beforeAll(async () => {
-  registry = await sharedRegistry();
-}, 600_000);
-afterAll(async () => registry?.release());
-
+const shared = useSharedRegistry();
 let tk: TestKafka | undefined;
 let app: App | undefined;
 afterEach(async () => {
@@ -39,12 +34,12 @@ const withoutRequiredField = EnrichedDocument.omit({ summary: true }).meta({ id:
 
 describe('schema registry: contract evolution under BACKWARD', () => {
   it('registers a new optional field on EnrichedDocument as a new version, and its values decode', async () => {
-    const config = testConfig({ SCHEMA_REGISTRY_URL: registry.url });
+    const config = testConfig({ SCHEMA_REGISTRY_URL: shared.url() });
     const subject = subjectFor(config.topics.enriched);
     const today = createRegistrySerde(config, testLogger());
     await today.prepare(ownedSubjects(config));
-    const reader = freshClient(registry.url);
-    const versions = async () => (await fetch(`${registry.url}/subjects/${subject}/versions`)).json();
+    const reader = freshClient(shared.url());
+    const versions = async () => (await fetch(`${shared.url()}/subjects/${subject}/versions`)).json();
     expect(await versions()).toEqual([1]);
 
     const next = createRegistrySerde(config, testLogger(), { contracts: { 'enriched-document': withOptionalField } });
@@ -63,15 +58,12 @@ describe('schema registry: contract evolution under BACKWARD', () => {
   });
 
   it('refuses to start with a required field removed: the error names the subject and the registry\'s reason, and nothing was consumed or written', async () => {
-    const config = testConfig({ SCHEMA_REGISTRY_URL: registry.url });
+    const config = testConfig({ SCHEMA_REGISTRY_URL: shared.url() });
     tk = await connectTestKafka(config);
     await tk.createTopics(config);
     // The processor of today registered its contracts; documents are waiting.
     await createRegistrySerde(config, testLogger()).prepare(ownedSubjects(config));
-    const producer = tk.kafka.producer();
-    await producer.connect();
-    await producer.send({ topic: config.topics.raw, messages: corpusDocs(3, 'waiting').map(toMessage) });
-    await producer.disconnect();
+    await sendMessages(tk.kafka, config.topics.raw, corpusDocs(3, 'waiting').map(toMessage));
 
     const broken = createRegistrySerde(config, testLogger(), { contracts: { 'enriched-document': withoutRequiredField } });
     app = createApp(config, testLogger(), { registry: broken });

@@ -16,7 +16,7 @@ import { createRegistrySerde } from '../../src/kafka/registry/schema-registry.ts
 import { ownedSubjects, subjectFor } from '../../src/kafka/registry/subjects.ts';
 import { wireEncode } from '../../src/kafka/wire-format.ts';
 import { corpusDocs } from '../support/docs.ts';
-import { connectTestKafka, readTopics, testConfig, type TestKafka } from '../support/kafka.ts';
+import { connectTestKafka, readTopics, testConfig, waitUntil, type TestKafka } from '../support/kafka.ts';
 import { testLogger } from '../support/logger.ts';
 import { freshClient, localRegistry, registerAsProducer } from '../support/registry.ts';
 
@@ -35,14 +35,6 @@ afterEach(async () => {
   await app?.stop();
   await tk?.cleanup();
 });
-
-const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 120_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-};
 
 describe('schema registry outage', () => {
   it('holds the documents that need it while it is down and completes them exactly once when it is back', async () => {
@@ -70,21 +62,21 @@ describe('schema registry outage', () => {
 
     const before = corpusDocs(4, 'before');
     await send(before, v1Id!);
-    await until('the first documents', () => before.every((d) => routed.has(d.id)));
+    await waitUntil('the first documents', () => before.every((d) => routed.has(d.id)));
 
     await own.stop();
     // Written with v2's id, which the processor has not needed yet: it must ask the registry.
     const during = corpusDocs(4, 'during');
     await send(during, v2Id!);
-    await until('intake paused for the registry', () => app!.intake.reasons().includes('registry'));
+    await waitUntil('intake paused for the registry', () => app!.intake.reasons().includes('registry'));
     await new Promise((r) => setTimeout(r, 3000));
     expect(during.filter((d) => routed.has(d.id))).toEqual([]);
     expect(app.raw.stats().routes.dlq).toBe(0);
 
     await own.start();
     expect(await restoreRegistry()).toEqual([v1Id, v2Id]);
-    await until('the documents that waited', () => during.every((d) => routed.has(d.id)));
-    await until('intake resumed', () => !app!.intake.reasons().includes('registry'));
+    await waitUntil('the documents that waited', () => during.every((d) => routed.has(d.id)));
+    await waitUntil('intake resumed', () => !app!.intake.reasons().includes('registry'));
     await producer.disconnect();
 
     const outTopics = [config.topics.enriched, config.topics.review, config.topics.dlq];

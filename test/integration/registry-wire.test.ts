@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMPATIBILITY, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createApp, type App } from '../../src/app.ts';
 import { CostEvent, EnrichedDocument, Headers, RawDocument, ReviewItem } from '../../src/contracts/index.ts';
@@ -19,17 +19,12 @@ import { subjectStatus } from '../../src/kafka/registry/subject-status.ts';
 import { subjectFor } from '../../src/kafka/registry/subjects.ts';
 import { isWireFormat, wireEncode } from '../../src/kafka/wire-format.ts';
 import { corpusDocs, toMessage } from '../support/docs.ts';
-import { connectTestKafka, randomName, readTopics, testConfig, testEnv, type TestKafka } from '../support/kafka.ts';
+import { connectTestKafka, randomName, readTopics, sendMessages, testConfig, testEnv, type TestKafka } from '../support/kafka.ts';
 import { testLogger } from '../support/logger.ts';
 import { spawnCli } from '../support/processes.ts';
-import { freshClient, registerAsProducer, sharedRegistry } from '../support/registry.ts';
+import { freshClient, registerAsProducer, useSharedRegistry } from '../support/registry.ts';
 
-let registry: { url: string; release(): Promise<void> };
-beforeAll(async () => {
-  registry = await sharedRegistry();
-}, 600_000);
-afterAll(async () => registry?.release());
-
+const shared = useSharedRegistry();
 let tk: TestKafka | undefined;
 let app: App | undefined;
 afterEach(async () => {
@@ -42,13 +37,15 @@ afterEach(async () => {
 const UNKNOWN_ID = 2_000_000_000;
 
 describe('schema registry: wire format end to end', () => {
+  const url = () => shared.url();
   it('enriches wire-format and plain JSON side by side, writes every output in the wire format, and dead-letters bad wire input with its bytes', async () => {
-    const config = testConfig({ SCHEMA_REGISTRY_URL: registry.url, TOPIC_PARTITIONS: '2' });
+    const env = testEnv({ SCHEMA_REGISTRY_URL: url(), TOPIC_PARTITIONS: '2' });
+    const config = testConfig(env);
     tk = await connectTestKafka(config);
     await tk.createTopics(config);
 
     // An ingestion producer that already speaks the wire format, and one that still sends plain JSON.
-    const ingestion = freshClient(registry.url);
+    const ingestion = freshClient(url());
     const rawId = await registerAsProducer(ingestion, subjectFor(config.topics.raw), RawDocument, 'raw-document');
     const wireDocs = corpusDocs(8, 'wire');
     const plainDocs = corpusDocs(8, 'plain');
@@ -62,10 +59,7 @@ describe('schema registry: wire format end to end', () => {
       messages.push({ key: wireDocs[i]!.id, value: await ingestion.encode(rawId, wireDocs[i]) }, toMessage(plainDocs[i]!));
       if (bad[i]) messages.push({ key: bad[i]!.key, value: bad[i]!.value });
     }
-    const producer = tk.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    await producer.send({ topic: config.topics.raw, messages });
-    await producer.disconnect();
+    await sendMessages(tk.kafka, config.topics.raw, messages);
 
     app = createApp(config, testLogger());
     await app.start();
@@ -79,7 +73,7 @@ describe('schema registry: wire format end to end', () => {
     expect(done.map((r) => r.key).sort()).toEqual([...wireDocs, ...plainDocs].map((d) => d.id).sort());
 
     // Every output in the wire format, with its subject's id, decoded by a client of its own.
-    const reader = freshClient(registry.url);
+    const reader = freshClient(url());
     const latest = new Map<string, number>();
     for (const topic of [config.topics.enriched, config.topics.review, config.topics.costEvents]) {
       latest.set(topic, await reader.getLatestSchemaId(subjectFor(topic)));
@@ -109,7 +103,7 @@ describe('schema registry: wire format end to end', () => {
     }
 
     // The same registry seen by the CLI: every subject there, every local contract fits.
-    const check = spawnCli(['schemas', 'check'], { ...testEnvFrom(config), SCHEMA_REGISTRY_URL: registry.url, LOG_LEVEL: 'warn' }, 'schemas-check');
+    const check = spawnCli(['schemas', 'check'], { ...env, LOG_LEVEL: 'warn' }, 'schemas-check');
     expect((await check.exited).code).toBe(0);
     const printed = readFileSync(check.logFile, 'utf8');
     expect(printed).toContain(`${config.topics.enriched}-value`);
@@ -118,7 +112,7 @@ describe('schema registry: wire format end to end', () => {
   });
 
   it('`enricher produce` writes the wire format with the raw subject\'s id; a line that is no document goes as it is', async () => {
-    const env = testEnv({ SCHEMA_REGISTRY_URL: registry.url });
+    const env = testEnv({ SCHEMA_REGISTRY_URL: url() });
     const config = testConfig(env);
     tk = await connectTestKafka(config);
     await tk.createTopics(config);
@@ -130,7 +124,7 @@ describe('schema registry: wire format end to end', () => {
     expect(readFileSync(cli.logFile, 'utf8')).toContain('in the wire format');
 
     const raw = await readTopics(tk.kafka, [config.topics.raw], { minCount: 4 });
-    const reader = freshClient(registry.url);
+    const reader = freshClient(url());
     const rawId = await reader.getLatestSchemaId(subjectFor(config.topics.raw));
     const wire = raw.filter((r) => isWireFormat(r.value!));
     expect(wire.map((r) => r.key).sort()).toEqual(docs.map((d) => d.id).sort());
@@ -144,15 +138,16 @@ describe('schema registry: wire format end to end', () => {
 });
 
 describe('schema registry: Apicurio answers NONE for a subject without a rule of its own', () => {
+  const url = () => shared.url();
   const v1 = renderContract(z.object({ a: z.string() }), 'probe');
   const v2 = renderContract(z.object({ a: z.string(), b: z.string() }), 'probe'); // a new required field: not BACKWARD
 
   it('is registered with BACKWARD by us, where the library alone refuses, and the rule holds afterwards', async () => {
     const subject = `${randomName('none')}-value`;
-    const producer = freshClient(registry.url);
+    const producer = freshClient(url());
     // Someone registered the subject without setting a rule for it.
     await producer.register({ type: SchemaType.JSON, schema: v1 }, { subject, compatibility: COMPATIBILITY.BACKWARD, updateConfig: false });
-    const request = createRegistryRequest({ url: registry.url, auth: undefined, agent: createAgent(registry.url, undefined), timeoutMs: 5000 });
+    const request = createRegistryRequest({ url: url(), auth: undefined, agent: createAgent(url(), undefined), timeoutMs: 5000 });
     const global = (await request('GET', '/config')) as { compatibilityLevel: string };
     expect(await request('GET', `/config/${subject}`)).toEqual({ compatibilityLevel: 'NONE' });
     // The Apicurio difference: NONE here, though the subject has no rule and the global level applies.
@@ -160,25 +155,15 @@ describe('schema registry: Apicurio answers NONE for a subject without a rule of
     expect(status.ownLevel).toBeUndefined();
     expect(status.level).toBe(global.compatibilityLevel);
 
-    await expect(freshClient(registry.url).register({ type: SchemaType.JSON, schema: v1 }, { subject })).rejects.toThrow(/Compatibility does not match/);
+    await expect(freshClient(url()).register({ type: SchemaType.JSON, schema: v1 }, { subject })).rejects.toThrow(/Compatibility does not match/);
 
-    const id = await registerSubject({ library: freshClient(registry.url), request, logger: testLogger() }, subject, v1);
+    const id = await registerSubject({ library: freshClient(url()), request, logger: testLogger() }, subject, v1);
     expect(id).toBe(await producer.getLatestSchemaId(subject));
     expect(await request('GET', `/config/${subject}`)).toEqual({ compatibilityLevel: 'BACKWARD' });
 
-    const refused = await registerSubject({ library: freshClient(registry.url), request, logger: testLogger() }, subject, v2).catch((e: unknown) => e);
+    const refused = await registerSubject({ library: freshClient(url()), request, logger: testLogger() }, subject, v2).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(RegistrationRefusedError);
     expect((refused as Error).message).toContain(subject);
     expect((refused as Error).message).toMatch(/required property/i);
   });
 });
-
-/** The topic names of a test config as the environment a CLI child needs. */
-function testEnvFrom(config: ReturnType<typeof testConfig>): Record<string, string> {
-  const t = config.topics;
-  return {
-    KAFKA_BROKERS: config.kafka.brokers.join(','), KAFKA_GROUP_ID: config.kafka.groupId, TOPIC_RAW: t.raw, TOPIC_ENRICHED: t.enriched,
-    TOPIC_REVIEW: t.review, TOPIC_DLQ: t.dlq, TOPIC_RETRY_PREFIX: t.retryPrefix, TOPIC_COST_EVENTS: t.costEvents,
-    TOPIC_COSTS_DAILY: t.costsDaily, TOPIC_BUDGET_ALERTS: t.budgetAlerts, TOPIC_CONFIG: t.config,
-  };
-}

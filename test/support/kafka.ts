@@ -132,3 +132,23 @@ export async function readTopics(
 export function jsonValue<T = Record<string, unknown>>(r: ReadRecord): T {
   return JSON.parse(jsonPayload(r.value!).toString('utf8')) as T;
 }
+
+/** Sends messages to a topic with an idempotent producer of its own, then disconnects it. */
+export async function sendMessages(kafka: KafkaClient, topic: string, messages: { key: string | null; value: Buffer | null; headers?: Record<string, string> }[]): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += 500) await producer.send({ topic, messages: messages.slice(i, i + 500) });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Polls until `cond` holds, or throws naming what it waited for. */
+export async function waitUntil(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

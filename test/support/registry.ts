@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { afterAll, beforeAll } from 'vitest';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { z } from 'zod';
 import { renderContract } from '../../src/contracts/json-schema.ts';
@@ -63,4 +64,19 @@ export function freshClient(url: string): SchemaRegistry {
 export async function registerAsProducer(client: SchemaRegistry, subject: string, schema: z.ZodType, name: string): Promise<number> {
   const { id } = await client.register({ type: SchemaType.JSON, schema: renderContract(schema, name) }, { subject });
   return id;
+}
+
+/** For a test file: the shared registry, up before its first test, released after its last. */
+export function useSharedRegistry(): { url(): string } {
+  let shared: { url: string; release(): Promise<void> } | undefined;
+  beforeAll(async () => {
+    shared = await sharedRegistry();
+  }, 600_000);
+  afterAll(async () => shared?.release());
+  return {
+    url() {
+      if (!shared) throw new Error('the shared registry is not up yet');
+      return shared.url;
+    },
+  };
 }

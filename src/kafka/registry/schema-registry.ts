@@ -17,7 +17,7 @@ import { renderContract, renderSchema } from '../../contracts/json-schema.ts';
 import type { ContractName } from '../../contracts/registry.ts';
 import { EnricherError, ErrorCodes } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
-import { hasNoValue, noValueError, parseAndValidate, type ValueEncoder } from '../serde.ts';
+import { hasNoValue, noValueError, parseAndValidate, validateWith, type ValueEncoder } from '../serde.ts';
 import { isWireFormat, readWireHeader, wireEncode } from '../wire-format.ts';
 import { RegistrationRefusedError, registerSubject, statusOf } from './registration.ts';
 import { payloadError, registryUnavailable, writerSchemaError } from './registry-errors.ts';
@@ -156,7 +156,7 @@ export function createRegistrySerde(config: Pick<Config, 'schemaRegistry'>, logg
         throw payloadError(schemaId, e);
       }
       // The writer's schema said the payload is fine; our contract says whether we can use it.
-      return parseAndValidate(Buffer.from(JSON.stringify(value)), RawDocument, 'validate', `raw document (schema id ${schemaId})`);
+      return validateWith(value, RawDocument, `raw document (schema id ${schemaId})`);
     },
 
     async verify() {

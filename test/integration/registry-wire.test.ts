@@ -11,7 +11,10 @@ import { COMPATIBILITY, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createApp, type App } from '../../src/app.ts';
-import { CostEvent, EnrichedDocument, Headers, RawDocument, ReviewItem } from '../../src/contracts/index.ts';
+import { CostEvent, DailyCost, EnrichedDocument, Headers, RawDocument, ReviewItem } from '../../src/contracts/index.ts';
+import { startAggregator } from '../../src/cli/aggregate.ts';
+import { loadDailyCosts } from '../../src/costs/report.ts';
+import { readStoredSettings } from '../../src/settings/config-topic.ts';
 import { renderContract } from '../../src/contracts/json-schema.ts';
 import { RegistrationRefusedError, registerSubject } from '../../src/kafka/registry/registration.ts';
 import { createAgent, createRegistryRequest } from '../../src/kafka/registry/registry-http.ts';
@@ -19,7 +22,7 @@ import { subjectStatus } from '../../src/kafka/registry/subject-status.ts';
 import { subjectFor } from '../../src/kafka/registry/subjects.ts';
 import { isWireFormat, wireEncode } from '../../src/kafka/wire-format.ts';
 import { corpusDocs, toMessage } from '../support/docs.ts';
-import { connectTestKafka, randomName, readTopics, sendMessages, testConfig, testEnv, type TestKafka } from '../support/kafka.ts';
+import { connectTestKafka, randomName, readTopics, sendMessages, testConfig, testEnv, waitUntil, type TestKafka } from '../support/kafka.ts';
 import { testLogger } from '../support/logger.ts';
 import { spawnCli } from '../support/processes.ts';
 import { freshClient, registerAsProducer, useSharedRegistry } from '../support/registry.ts';
@@ -101,6 +104,30 @@ describe('schema registry: wire format end to end', () => {
       expect(r.headers[Headers.errorMessage], b.key).toContain(b.names);
       expect(r.value!.equals(b.value), `${b.key}: original bytes`).toBe(true);
     }
+
+    // Our own readers take the wire format: the aggregator sums these cost events into daily
+    // totals (written in the wire format too), which `enricher costs` reads back.
+    const aggregator = await startAggregator(config, testLogger());
+    try {
+      await waitUntil('daily totals of every cost event', async () => {
+        const days = await loadDailyCosts(tk!.kafka, config.topics.costsDaily, `${config.kafka.groupId}.check`, testLogger());
+        return days.reduce((n, d) => n + d.calls, 0) === costs.length;
+      });
+    } finally {
+      await aggregator.stop();
+    }
+    const daily = await readTopics(tk.kafka, [config.topics.costsDaily], { minCount: 1 });
+    for (const r of daily) {
+      expect(r.value!.readUInt32BE(1)).toBe(await reader.getLatestSchemaId(subjectFor(config.topics.costsDaily)));
+      DailyCost.parse(await reader.decode(r.value!));
+    }
+
+    // A runtime setting written through the CLI is in the wire format and read back by our reader.
+    const set = spawnCli(['config', 'set', 'quality_threshold', '0.7'], { ...env, LOG_LEVEL: 'warn' }, 'config-set-wire');
+    expect((await set.exited).code).toBe(0);
+    const [setting] = await readTopics(tk.kafka, [config.topics.config], { minCount: 1 });
+    expect(isWireFormat(setting!.value!)).toBe(true);
+    expect((await readStoredSettings(tk.kafka, config, testLogger())).get('quality_threshold')?.value).toBe(0.7);
 
     // The same registry seen by the CLI: every subject there, every local contract fits.
     const check = spawnCli(['schemas', 'check'], { ...env, LOG_LEVEL: 'warn' }, 'schemas-check');

@@ -53,6 +53,28 @@ describe('the document handler with a schema registry', () => {
   });
 });
 
+describe('the DLQ records we write ourselves', () => {
+  it('carry the retried document encoded for the DLQ\'s subject (the wire format with a registry)', async () => {
+    const refused = new EnricherError('refused', { code: ErrorCodes.LLM_REFUSED, stage: 'summarize', retriable: false });
+    const encode = vi.fn((topic: string, value: unknown) => wireEncode(topic === config.topics.dlq ? 21 : 0, Buffer.from(JSON.stringify(value))));
+    const handler = createDocumentHandler({
+      config, chain: async () => ({ ok: false, error: refused, progress: {} }), settings: createRuntimeSettings({ qualityThreshold: 0.8, dailyBudgetUsd: undefined }),
+      provider: 'offline', promptVersion: 'v', logger: silentLogger(), metrics: createMetrics(), encode,
+    });
+    const envelope = {
+      document: { id: 'doc-9', content: 'text', extra: 'kept' }, progress: {}, attempt: 2, first_failed_at: '2026-01-01T00:00:00.000Z',
+      due_at: '2026-01-01T00:00:10.000Z', last_error: { code: 'LLM_TIMEOUT', message: 't', stage: 'summarize' },
+      original: { topic: 'documents.raw', partition: 0, offset: '5', timestamp: '1767225600000' },
+    };
+    const result = await handler.handleRetry({ ...record(wireEncode(8, Buffer.from(JSON.stringify(envelope)))), topic: 'documents.retry.10s' });
+    expect(result.kind === 'done' && result.route).toBe('dlq');
+    const value = result.kind === 'done' ? result.messages[0]!.value! : Buffer.alloc(0);
+    expect(value.readUInt32BE(1)).toBe(21);
+    expect(JSON.parse(value.subarray(5).toString())).toEqual(envelope.document);
+    expect(encode).toHaveBeenCalledWith(config.topics.dlq, envelope.document);
+  });
+});
+
 describe('the registry guard', () => {
   let stop: (() => void) | undefined;
   afterEach(() => stop?.());

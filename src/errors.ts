@@ -39,6 +39,8 @@ export const ErrorCodes = {
   SCHEMA_PAYLOAD_INVALID: 'SCHEMA_PAYLOAD_INVALID',
   /** The writer's schema is not a JSON Schema this service can read (Avro, Protobuf, an unknown draft). */
   WRITER_SCHEMA_UNSUPPORTED: 'WRITER_SCHEMA_UNSUPPORTED',
+  /** A value we write fails its own registered schema (our bug): the DLQ keeps the document. */
+  OUTPUT_SCHEMA_INVALID: 'OUTPUT_SCHEMA_INVALID',
   /** The schema registry cannot be reached or refuses us: the document waits, never routed. */
   REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
   INTERNAL: 'INTERNAL',

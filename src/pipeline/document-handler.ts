@@ -11,7 +11,7 @@ import type { ChainRunner } from '../llm/chain/run-chain.ts';
 import { EnricherError, ErrorCodes, toEnricherError } from '../errors.ts';
 import { routeFailure } from './failure-routing.ts';
 import { qualityGate } from './gate.ts';
-import { decodeJson, headerString, plainJson, type ValueEncoder } from '../kafka/serde.ts';
+import { decodeJson, encodeJson, headerString, plainJson, type ValueEncoder } from '../kafka/serde.ts';
 import { retryTopicName } from '../kafka/topics.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -79,7 +79,30 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
     };
   }
 
+  /** The DLQ takes any bytes: a document its subject's schema refuses (our bug) still gets there, as plain JSON. */
+  function dlqValue(doc: RawDocument): Buffer {
+    try {
+      return encode(t.dlq, doc);
+    } catch (e) {
+      logger.error({ documentId: doc.id, err: (e as Error).message }, 'the DLQ subject\'s schema refuses this document; it goes there as plain JSON');
+      return encodeJson(doc);
+    }
+  }
+
+  /**
+   * An output that fails its own registered schema is a bug of ours; it must not stall the
+   * partition behind a document that never completes: the DLQ keeps the document and the reason.
+   */
   async function attemptChain(a: Attempt): Promise<HandleResult> {
+    try {
+      return await runChain(a);
+    } catch (e) {
+      if (!(e instanceof EnricherError) || e.code !== ErrorCodes.OUTPUT_SCHEMA_INVALID) throw e;
+      return dlq(a.dlqRecord, a.origin, e, a.attempt, a.doc.id);
+    }
+  }
+
+  async function runChain(a: Attempt): Promise<HandleResult> {
     const outcome = await deps.chain(a.doc, { documentId: a.doc.id, attempt: a.attempt, runId: a.runId, abandoned: a.abandoned }, a.progress);
     // Not a failure of the document or of the API: no routing, no outage statistics.
     if (a.abandoned?.()) {
@@ -163,7 +186,7 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
         return dlq(record, origin, toEnricherError(e, 'retry'), 0, record.key?.toString('utf8'));
       }
       // The DLQ gets the document as it came in (key = its id), with the headers it carried.
-      const dlqRecord = { key: Buffer.from(env.document.id), value: encode(t.dlq, env.document), headers: record.headers };
+      const dlqRecord = { key: Buffer.from(env.document.id), value: dlqValue(env.document), headers: record.headers };
       return attemptChain({
         doc: env.document, attempt: env.attempt, progress: env.progress, origin: env.original,
         firstFailedAt: env.first_failed_at, dlqRecord, headers: record.headers, runId: env.run_id, abandoned,

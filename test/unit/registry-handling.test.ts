@@ -75,6 +75,26 @@ describe('the DLQ records we write ourselves', () => {
   });
 });
 
+describe('an output that fails its own registered schema', () => {
+  it('sends the document to the DLQ with the reason instead of stalling its partition', async () => {
+    const timeout = new EnricherError('timeout', { code: ErrorCodes.LLM_TIMEOUT, stage: 'extract', retriable: true });
+    const handler = createDocumentHandler({
+      config, chain: async () => ({ ok: false, error: timeout, progress: {} }), settings: createRuntimeSettings({ qualityThreshold: 0.8, dailyBudgetUsd: undefined }),
+      provider: 'offline', promptVersion: 'v', logger: silentLogger(), metrics: createMetrics(),
+      encode: (topic) => {
+        throw new EnricherError(`a value for ${topic}-value fails its own registered schema`, { code: ErrorCodes.OUTPUT_SCHEMA_INVALID, stage: 'validate', retriable: false });
+      },
+    });
+    const bytes = Buffer.from('{"id":"doc-1","content":"text"}');
+    const result = await handler.handleRaw(record(bytes));
+    expect(result.kind === 'done' && result.route).toBe('dlq');
+    const m = result.kind === 'done' ? result.messages[0]! : undefined;
+    expect(m?.headers['x-error-code']).toBe('OUTPUT_SCHEMA_INVALID');
+    expect(String(m?.headers['x-error-message'])).toContain('documents.retry.10s-value');
+    expect(m?.value?.equals(bytes)).toBe(true);
+  });
+});
+
 describe('the registry guard', () => {
   let stop: (() => void) | undefined;
   afterEach(() => stop?.());

@@ -138,7 +138,7 @@ export function createRegistrySerde(config: Pick<Config, 'schemaRegistry'>, logg
         json = p.schema.toBuffer(value as object);
       } catch (e) {
         throw new EnricherError(`a value for ${p.spec.subject} fails its own registered schema (id ${p.id}): ${payloadError(p.id, e).message}`, {
-          code: ErrorCodes.INTERNAL, stage: 'validate', retriable: false, cause: e,
+          code: ErrorCodes.OUTPUT_SCHEMA_INVALID, stage: 'validate', retriable: false, cause: e,
         });
       }
       return wireEncode(p.id, json);

@@ -60,6 +60,21 @@ export function noValueError(what: string, stage: Stage): EnricherError {
   return new EnricherError(`${what} has no value (tombstone or empty)`, { code: ErrorCodes.INVALID_JSON, stage, retriable: false });
 }
 
+/**
+ * A raw document without a schema registry: plain JSON only. A wire-format message cannot be
+ * checked against its writer's schema here, so it is not guessed at: it goes to the DLQ (and can
+ * be redriven once SCHEMA_REGISTRY_URL is set).
+ */
+export function decodePlainRaw<T>(bytes: Buffer | null, schema: z.ZodType<T>): T {
+  if (hasNoValue(bytes)) throw noValueError('raw document', 'decode');
+  if (isWireFormat(bytes) && bytes.length >= 5) {
+    throw new EnricherError(`raw document is in the schema registry's wire format (schema id ${bytes.readUInt32BE(1)}), but SCHEMA_REGISTRY_URL is not set`, {
+      code: ErrorCodes.INVALID_JSON, stage: 'decode', retriable: false,
+    });
+  }
+  return parseAndValidate(bytes, schema, 'decode', 'raw document');
+}
+
 /** Decodes one of our own values, plain JSON or wire format, with its contract. */
 export function decodeJson<T>(bytes: Buffer | null, schema: z.ZodType<T>, stage: Stage = 'decode', what = 'message'): T {
   if (hasNoValue(bytes)) throw noValueError(what, stage);

@@ -11,7 +11,7 @@ import type { ChainRunner } from '../llm/chain/run-chain.ts';
 import { EnricherError, ErrorCodes, toEnricherError } from '../errors.ts';
 import { routeFailure } from './failure-routing.ts';
 import { qualityGate } from './gate.ts';
-import { decodeJson, encodeJson, headerString, plainJson, type ValueEncoder } from '../kafka/serde.ts';
+import { decodeJson, decodePlainRaw, encodeJson, headerString, plainJson, type ValueEncoder } from '../kafka/serde.ts';
 import { retryTopicName } from '../kafka/topics.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -66,7 +66,7 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
   const { config, logger, metrics } = deps;
   const t = config.topics;
   const encode = deps.encode ?? plainJson;
-  const decodeRaw = deps.decodeRaw ?? (async (bytes: Buffer | null) => decodeJson(bytes, RawDocument, 'decode', 'raw document'));
+  const decodeRaw = deps.decodeRaw ?? (async (bytes: Buffer | null) => decodePlainRaw(bytes, RawDocument));
 
   function dlq(record: Attempt['dlqRecord'], origin: Attempt['origin'], err: EnricherError, attempts: number, documentId?: string): HandleResult {
     metrics.dlq.inc({ code: err.code });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { EnricherError } from '../../src/errors.ts';
-import { decodeJson, jsonPayload } from '../../src/kafka/serde.ts';
+import { decodeJson, decodePlainRaw, jsonPayload } from '../../src/kafka/serde.ts';
 import { isWireFormat, readWireHeader, wireEncode } from '../../src/kafka/wire-format.ts';
 
 describe('the Confluent wire format', () => {
@@ -54,5 +54,15 @@ describe('reading our own topics in either format', () => {
   it('still fails a wire-format value that breaks the contract', () => {
     expect(() => decodeJson(wireEncode(9, Buffer.from('{"n":"x"}')), Contract)).toThrow(/fails its schema/);
     expect(() => decodeJson(Buffer.from([0, 0]), Contract)).toThrow(/shorter than its 5-byte header/);
+  });
+});
+
+describe('documents.raw without a schema registry', () => {
+  const Raw = z.object({ id: z.string() });
+
+  it('takes plain JSON as before, and sends a wire-format message to the DLQ naming the missing setting', () => {
+    expect(decodePlainRaw(Buffer.from('{"id":"a"}'), Raw)).toEqual({ id: 'a' });
+    expect(() => decodePlainRaw(wireEncode(5, Buffer.from('{"id":"a"}')), Raw)).toThrow(/wire format \(schema id 5\), but SCHEMA_REGISTRY_URL is not set/);
+    expect(() => decodePlainRaw(Buffer.from([0, 1]), Raw)).toThrow(/not valid JSON/);
   });
 });

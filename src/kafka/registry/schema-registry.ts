@@ -17,7 +17,7 @@ import { renderContract, renderSchema } from '../../contracts/json-schema.ts';
 import type { ContractName } from '../../contracts/registry.ts';
 import { EnricherError, ErrorCodes } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
-import { hasNoValue, noValueError, parseAndValidate, validateWith, type ValueEncoder } from '../serde.ts';
+import { decodePlainRaw, hasNoValue, validateWith, type ValueEncoder } from '../serde.ts';
 import { isWireFormat, readWireHeader, wireEncode } from '../wire-format.ts';
 import { RegistrationRefusedError, registerSubject, statusOf } from './registration.ts';
 import { payloadError, registryUnavailable, writerSchemaError } from './registry-errors.ts';
@@ -145,8 +145,7 @@ export function createRegistrySerde(config: Pick<Config, 'schemaRegistry'>, logg
     },
 
     async decodeRaw(bytes) {
-      if (hasNoValue(bytes)) throw noValueError('raw document', 'decode');
-      if (!isWireFormat(bytes)) return parseAndValidate(bytes, RawDocument, 'decode', 'raw document');
+      if (hasNoValue(bytes) || !isWireFormat(bytes)) return decodePlainRaw(bytes, RawDocument);
       const { schemaId, payload } = readWireHeader(bytes);
       const writer = await writerSchema(schemaId);
       let value: unknown;

@@ -109,9 +109,12 @@ describe('schema registry: wire format end to end', () => {
     // totals (written in the wire format too), which `enricher costs` reads back.
     const aggregator = await startAggregator(config, testLogger());
     try {
+      // Every event we read above was counted (none skipped as unreadable), and the totals say so.
       await waitUntil('daily totals of every cost event', async () => {
+        const { events, invalid } = aggregator.aggregator.stats();
+        if (invalid > 0) throw new Error(`the aggregator could not read ${invalid} cost events`);
         const days = await loadDailyCosts(tk!.kafka, config.topics.costsDaily, `${config.kafka.groupId}.check`, testLogger());
-        return days.reduce((n, d) => n + d.calls, 0) === costs.length;
+        return events >= costs.length && days.reduce((n, d) => n + d.calls, 0) === events;
       });
     } finally {
       await aggregator.stop();

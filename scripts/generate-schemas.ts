@@ -1,5 +1,6 @@
 /**
- * Writes schemas/*.json (JSON Schema, draft 2020-12) from the zod contracts in src/contracts.
+ * Writes schemas/*.json (JSON Schema, draft-07) from the zod contracts in src/contracts; the
+ * schema registry gets the same text (`enricher schemas register`).
  * The files are checked in for teams that do not read TypeScript; test/unit/schemas.test.ts
  * fails when they are stale. Run: npm run schemas
  */

@@ -3,6 +3,7 @@
  * together. Nothing else constructs clients; tests build the same graph with other parts.
  */
 import type { Config } from './config.ts';
+import type { EnricherError } from './errors.ts';
 import { createStepCaller } from './llm/chain/call-step.ts';
 import { createClassifyStep } from './llm/chain/classify.ts';
 import { resolveConfidenceMode } from './llm/chain/confidence.ts';
@@ -28,10 +29,13 @@ import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { createCostEventProducer } from './costs/cost-event-producer.ts';
 import { createRuntimeSettings, type MutableRuntimeSettings } from './settings/runtime-settings.ts';
 import { createServiceGuard } from './guards/service-guard.ts';
+import { createRegistryGuard } from './guards/registry-guard.ts';
 import { createOutageGuard } from './guards/outage-guard.ts';
 import { retryTopics } from './kafka/topics.ts';
 import { Headers } from './contracts/index.ts';
-import { headerString } from './kafka/serde.ts';
+import { headerString, plainJson } from './kafka/serde.ts';
+import { createRegistrySerde, type RegistrySerde } from './kafka/registry/schema-registry.ts';
+import { ownedSubjects } from './kafka/registry/subjects.ts';
 import { createBudgetEnforcement, type BudgetEnforcement } from './guards/budget-enforcement.ts';
 import { createConfigTopicReader } from './settings/config-reader.ts';
 import { createRedisOutageGuard } from './guards/redis-outage-guard.ts';
@@ -51,6 +55,8 @@ export interface AppOverrides {
   onRouted?: (route: Route, documentId: string | undefined) => void;
   /** The broker stayed unreachable past BROKER_GIVE_UP_AFTER: the CLI exits non-zero. */
   onFatal?: (error: Error) => void;
+  /** Defaults to one built from SCHEMA_REGISTRY_URL (none without it). */
+  registry?: RegistrySerde;
 }
 
 export interface App {
@@ -65,6 +71,8 @@ export interface App {
   readonly storm: DlqStormGuard;
   /** Not ready while starting, or while anything holds intake (Redis away, a DLQ storm, the budget…), with why. */
   readiness(): Readiness;
+  /** With SCHEMA_REGISTRY_URL: the registry every value is encoded with. */
+  readonly registry: RegistrySerde | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -77,6 +85,9 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
     metrics.paused.set({ reason }, paused ? 1 : 0);
     logger.info({ reason, paused, detail }, paused ? 'intake paused' : 'intake resumed');
   });
+  // Without a registry every value is plain JSON, as before.
+  const registry = o.registry ?? (config.schemaRegistry.url ? createRegistrySerde(config, logger) : undefined);
+  const encode = registry?.encode ?? plainJson;
   const pool = o.limiter ?? createLimiter(config, logger);
   // Redis away is the service's condition, never a document's: pause, or a local pool (REDIS_OUTAGE).
   const redis = pool.store
@@ -97,7 +108,7 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
   const configReader = createConfigTopicReader({ kafka, config, settings, logger });
   const budget = createBudgetEnforcement({ kafka, config, settings, intake, logger });
   const costs = createCostEventProducer({
-    kafka, topic: config.topics.costEvents,
+    kafka, topic: config.topics.costEvents, encode,
     onEmitted: (e) => {
       budget.guard.recordOwn(e);
       o.onCostEvent?.(e);
@@ -119,7 +130,7 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
     logger,
   });
   const outage = createOutageGuard({ intake, window: config.retry.outageWindow, failureRatio: config.retry.outageFailureRatio, logger });
-  const alerts = createAlertChannel({ kafka, topic: config.topics.alerts, groupBase: config.kafka.groupId, instanceId: config.kafka.instanceId, logger });
+  const alerts = createAlertChannel({ kafka, topic: config.topics.alerts, groupBase: config.kafka.groupId, instanceId: config.kafka.instanceId, logger, encode });
   const storm = createDlqStormGuard({
     window: config.retry.dlqStormWindow, share: config.retry.dlqStormShare, cooldownMs: config.retry.dlqStormCooldownMs, intake, logger,
     onTrip: (a) => {
@@ -136,10 +147,18 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
     config, chain, settings, provider: provider.name, promptVersion, logger, metrics,
     onChainOutcome: (ok, error) => outage.record(ok, error),
     deadLetters: storm,
+    encode,
+    ...(registry ? { decodeRaw: (bytes: Buffer | null) => registry.decodeRaw(bytes) } : {}),
   });
+  const registryGuard = registry ? createRegistryGuard({ registry, intake, intervalMs: config.retry.serviceProbeIntervalMs, logger }) : undefined;
+  // The LLM API's guard; the conditions other guards watch are waited out there, by error code.
   const guard = createServiceGuard({
     intake, probe: () => provider.probe(), intervalMs: config.retry.serviceProbeIntervalMs, logger,
-    waits: { DLQ_STORM: (id) => storm.waitForResume(id), ...(redis ? { REDIS_UNAVAILABLE: (id: string) => redis.waitUntilAvailable(id) } : {}) },
+    waits: {
+      DLQ_STORM: (_e, id) => storm.waitForResume(id),
+      ...(redis ? { REDIS_UNAVAILABLE: (_e: EnricherError, id: string) => redis.waitUntilAvailable(id) } : {}),
+      ...(registryGuard ? { REGISTRY_UNAVAILABLE: (e: EnricherError, id: string) => registryGuard.waitOutServiceError(e, id) } : {}),
+    },
   });
   const processorOptions = {
     sessionTimeoutMs: config.kafka.sessionTimeoutMs,
@@ -192,13 +211,18 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
 
   let started = false;
   return {
-    config, settings, intake, metrics, provider, raw, retry, budget, storm,
+    config, settings, intake, metrics, provider, raw, retry, budget, storm, registry,
     readiness() {
       const why = intake.status().map((p) => `${p.reason} since ${p.since}${p.detail ? `: ${p.detail}` : ''}`);
       if (!started) why.unshift('starting');
       return { ready: why.length === 0, why };
     },
     async start() {
+      // First, before anything is written: a contract the registry refuses stops the start here.
+      if (registry) {
+        await registry.prepare(ownedSubjects(config));
+        logger.info({ registry: registry.url, subjects: ownedSubjects(config).map((s) => s.subject) }, 'schema registry: every value is written in the wire format');
+      }
       const admin = kafka.admin();
       await admin.connect();
       try {
@@ -223,6 +247,7 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
     },
     async stop() {
       guard.stop();
+      registryGuard?.stop();
       outage.stop();
       storm.stop();
       redis?.stop();

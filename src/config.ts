@@ -2,6 +2,7 @@
  * The only reader of process.env. Every setting is parsed once, with zod, into a frozen
  * object that is passed down. A bad value fails at startup with the variable's name.
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
@@ -58,6 +59,19 @@ const optionalPositive = (integer: boolean) =>
     }
     return n;
   });
+
+/** A *_FILE variable: the path of a file whose (trimmed) content is the value, read once at start. */
+const fileContent = optionalString.transform((path, ctx) => {
+  if (path === undefined) return undefined;
+  try {
+    const text = readFileSync(path, 'utf8').trim();
+    if (text === '') throw new Error('the file is empty');
+    return text;
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: `cannot read ${path}: ${(e as Error).message}` });
+    return z.NEVER;
+  }
+});
 
 /** One setting: the environment variable it is read from, and its parser with the default. */
 const env = <S extends z.ZodType>(name: string, schema: S) => ({ env: name, schema });
@@ -165,6 +179,16 @@ const SETTINGS = {
     cookieSecure: env('REVIEW_COOKIE_SECURE', bool.default(true)),
     bulkMax: env('REVIEW_BULK_MAX', int(1, 10_000).default(500)),
   },
+  /** The schema registry (Confluent REST API: Confluent, Apicurio's ccompat, Karapace); none means plain JSON. */
+  schemaRegistry: {
+    url: env('SCHEMA_REGISTRY_URL', optionalString.pipe(z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional())),
+    username: env('SCHEMA_REGISTRY_USERNAME', optionalString),
+    usernameFile: env('SCHEMA_REGISTRY_USERNAME_FILE', fileContent),
+    password: env('SCHEMA_REGISTRY_PASSWORD', optionalString),
+    passwordFile: env('SCHEMA_REGISTRY_PASSWORD_FILE', fileContent),
+    /** PEM of the CA that signed the registry's certificate (for https:// with a private CA). */
+    ca: env('SCHEMA_REGISTRY_CA_FILE', fileContent),
+  },
   log: {
     level: env('LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   },
@@ -179,7 +203,26 @@ type Parsed<T> = { readonly [K in keyof T]: T[K] extends Setting ? z.output<T[K]
 export type Config = Parsed<typeof SETTINGS> & {
   readonly llm: { readonly provider: 'openai' | 'offline' };
   readonly costs: { readonly aggregatorGroupId: string };
+  readonly schemaRegistry: { readonly auth: { readonly username: string; readonly password: string } | undefined };
 };
+
+/** Values never echoed in an error message: an error message may end up in a log. */
+
+/** The registry's credentials come from the variable or its *_FILE, never both, and in pairs. */
+function schemaRegistryRules(cleaned: Record<string, string | undefined>): string[] {
+  const set = (name: string) => (cleaned[name] ?? '').trim() !== '';
+  const lines: string[] = [];
+  for (const v of ['SCHEMA_REGISTRY_USERNAME', 'SCHEMA_REGISTRY_PASSWORD']) {
+    if (set(v) && set(`${v}_FILE`)) lines.push(`  ${v}: set either ${v} or ${v}_FILE, not both`);
+  }
+  const user = set('SCHEMA_REGISTRY_USERNAME') || set('SCHEMA_REGISTRY_USERNAME_FILE');
+  const password = set('SCHEMA_REGISTRY_PASSWORD') || set('SCHEMA_REGISTRY_PASSWORD_FILE');
+  if (user !== password) lines.push(`  SCHEMA_REGISTRY_${user ? 'PASSWORD' : 'USERNAME'}: basic auth needs both a username and a password`);
+  const url = (cleaned.SCHEMA_REGISTRY_URL ?? '').trim();
+  if ((user || password || set('SCHEMA_REGISTRY_CA_FILE')) && url === '') lines.push('  SCHEMA_REGISTRY_URL: required when the registry\'s credentials or CA are set');
+  if (set('SCHEMA_REGISTRY_CA_FILE') && url !== '' && !url.startsWith('https://')) lines.push('  SCHEMA_REGISTRY_CA_FILE: needs an https:// SCHEMA_REGISTRY_URL');
+  return lines;
+}
 
 function leaves(tree: SettingTree, path: string[] = []): { path: string[]; setting: Setting }[] {
   return Object.entries(tree).flatMap(([k, v]) =>
@@ -209,16 +252,21 @@ function finish(c: Record<string, Record<string, unknown>>): Config {
   const provider = parsed.llm.provider === 'auto' ? (parsed.llm.apiKey ? 'openai' : 'offline') : parsed.llm.provider;
   // Tiers above the cap are clamped, then de-duplicated, so the topic names stay unique.
   const delaysMs = [...new Set(parsed.retry.delaysMs.map((d) => Math.min(d, parsed.retry.maxDelayMs)))];
+  const r = parsed.schemaRegistry;
+  const username = r.username ?? r.usernameFile;
+  const password = r.password ?? r.passwordFile;
   return {
     ...parsed,
     llm: { ...parsed.llm, provider },
+    schemaRegistry: { ...r, auth: username !== undefined && password !== undefined ? { username, password } : undefined },
     retry: { ...parsed.retry, delaysMs },
     costs: { ...parsed.costs, aggregatorGroupId: parsed.costs.aggregatorGroupId ?? `${parsed.kafka.groupId}.cost-aggregator` },
   };
 }
 
 /** Values never echoed back in an error message: it may end up in a log. */
-const SECRET_VARIABLES = new Set(['OPENAI_API_KEY', 'REVIEW_SESSION_SECRET']);
+/** Variables whose values are never echoed (a URL may carry credentials). */
+const SECRET_VARIABLES = new Set(['OPENAI_API_KEY', 'REVIEW_SESSION_SECRET', 'SCHEMA_REGISTRY_URL', 'SCHEMA_REGISTRY_PASSWORD']);
 
 export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -252,6 +300,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (categories && !categories.includes('other')) {
     lines.push('  CATEGORIES: must include "other", the category for text that fits none');
   }
+  lines.push(...schemaRegistryRules(cleaned));
   const values = parsed.success ? (parsed.data as Record<string, unknown>) : undefined;
   if (values && values.REVIEW_ANONYMOUS_ROLE !== 'off' && !isLoopbackHost(values.REVIEW_HOST as string)) {
     lines.push('  REVIEW_ANONYMOUS_ROLE: anonymous access is only allowed when REVIEW_HOST is a loopback address (127.0.0.1, ::1, localhost)');

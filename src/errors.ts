@@ -35,6 +35,18 @@ export const ErrorCodes = {
   REDIS_UNAVAILABLE: 'REDIS_UNAVAILABLE',
   /** The DLQ storm guard stopped intake: the document waits instead of being dead-lettered. Never routed. */
   DLQ_STORM: 'DLQ_STORM',
+  /** A wire-format message (magic byte 0) shorter than its 5-byte header. */
+  WIRE_HEADER_TRUNCATED: 'WIRE_HEADER_TRUNCATED',
+  /** The schema registry does not know the message's schema id (it answered 404). */
+  SCHEMA_ID_UNKNOWN: 'SCHEMA_ID_UNKNOWN',
+  /** The payload fails the schema its own header names (its writer's schema). */
+  SCHEMA_PAYLOAD_INVALID: 'SCHEMA_PAYLOAD_INVALID',
+  /** The writer's schema is not a JSON Schema this service can read (Avro, Protobuf, an unknown draft). */
+  WRITER_SCHEMA_UNSUPPORTED: 'WRITER_SCHEMA_UNSUPPORTED',
+  /** A value we write fails its own registered schema (our bug): the DLQ keeps the document. */
+  OUTPUT_SCHEMA_INVALID: 'OUTPUT_SCHEMA_INVALID',
+  /** The schema registry cannot be reached or refuses us: the document waits, never routed. */
+  REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
   INTERNAL: 'INTERNAL',
   /** The document's partition was taken from this instance: no new call is started. Never routed. */
   ABANDONED: 'ABANDONED',
@@ -109,7 +121,13 @@ export function toEnricherError(e: unknown, stage: Stage): EnricherError {
 }
 
 /** The problems of a message's own bytes: the only codes that say nothing about the service's health. */
-const INPUT_PROBLEMS: ReadonlySet<string> = new Set([ErrorCodes.INVALID_JSON, ErrorCodes.SCHEMA_INVALID, ErrorCodes.DOCUMENT_TOO_LARGE]);
+const INPUT_PROBLEMS: ReadonlySet<string> = new Set([
+  ErrorCodes.INVALID_JSON, ErrorCodes.SCHEMA_INVALID, ErrorCodes.DOCUMENT_TOO_LARGE,
+  // The wire format's: a header or a payload that is wrong in the message itself. Not
+  // SCHEMA_ID_UNKNOWN: one unknown id is a producer's mistake, but many at once mean the registry
+  // lost its schemas (an in-memory registry restarted), which the DLQ storm guard must stop.
+  ErrorCodes.WIRE_HEADER_TRUNCATED, ErrorCodes.SCHEMA_PAYLOAD_INVALID, ErrorCodes.WRITER_SCHEMA_UNSUPPORTED,
+]);
 
 export function isInputProblem(code: string): boolean {
   return INPUT_PROBLEMS.has(code);

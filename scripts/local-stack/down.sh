@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stops the broker started by up.sh. With --clean, also deletes its data (topics, offsets).
+# Stops the broker started by up.sh (and the schema registry, when registry.sh started one).
+# With --clean, also deletes its data (topics, offsets).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -16,6 +17,7 @@ else
   say "Kafka is not running (nothing to stop)"
 fi
 rm -f "$pidfile"
+if [ -f "$STACK_DIR/registry-${LOCAL_REGISTRY_PORT:-18081}.pid" ]; then bash "$here/registry.sh" down; fi
 if [ "${1:-}" = "--clean" ]; then
   rm -rf "$STACK_DIR/data"
   say "data deleted"

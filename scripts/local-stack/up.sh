@@ -2,6 +2,7 @@
 # Starts a real single-node Apache Kafka (KRaft, combined broker+controller) on 127.0.0.1:9092
 # from the jars on Maven Central, run on the machine's JDK. No Docker.
 # Idempotent: a running broker is left alone; jars and data are cached under .local-stack/.
+#   --registry   also start the schema registry (registry.sh: Apicurio, 127.0.0.1:18081)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,6 +22,11 @@ logfile="$STACK_DIR/kafka.log"
 
 say() { printf '[local-stack] %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
+
+# Optional parts are scripts of their own, started before the broker (they do not need it).
+for arg in "$@"; do
+  if [ "$arg" = "--registry" ]; then bash "$here/registry.sh" up; fi
+done
 
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 

@@ -5,6 +5,8 @@ import type { DailyCost } from '../contracts/index.ts';
 import { createCostAggregator, type CostAggregator } from '../costs/aggregator.ts';
 import { loadDailyCosts } from '../costs/report.ts';
 import { createKafka, type KafkaClient } from '../kafka/client.ts';
+import { createRegistrySerde } from '../kafka/registry/schema-registry.ts';
+import { ownedSubjects } from '../kafka/registry/subjects.ts';
 import { ensureTopics, topicSpecs } from '../kafka/topics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createRuntimeSettings } from '../settings/runtime-settings.ts';
@@ -19,6 +21,9 @@ export interface RunningAggregator {
 
 /** Starts the aggregator with a live daily budget (pipeline.config, else DAILY_BUDGET_USD) for its alerts. */
 export async function startAggregator(config: Config, logger: Logger, kafka: KafkaClient = createKafka(config, logger, '-cost-aggregator')): Promise<RunningAggregator> {
+  // With a schema registry, its subjects are registered before anything is written.
+  const registry = config.schemaRegistry.url ? createRegistrySerde(config, logger) : undefined;
+  await registry?.prepare(ownedSubjects(config));
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -30,7 +35,7 @@ export async function startAggregator(config: Config, logger: Logger, kafka: Kaf
   const settings = createRuntimeSettings({ qualityThreshold: config.processing.qualityThreshold, dailyBudgetUsd: config.budget.dailyUsd });
   const reader = createConfigTopicReader({ kafka, config, settings, logger });
   await reader.start();
-  const aggregator = createCostAggregator({ kafka, config, budgetUsd: () => settings.dailyBudgetUsd(), logger });
+  const aggregator = createCostAggregator({ kafka, config, budgetUsd: () => settings.dailyBudgetUsd(), logger, ...(registry ? { encode: registry.encode } : {}) });
   try {
     await aggregator.start();
   } catch (e) {

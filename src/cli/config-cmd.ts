@@ -1,6 +1,7 @@
 /** `enricher config set|unset|get`: the runtime settings on pipeline.config, applied live by every processor. */
 import type { Command } from 'commander';
 import { createKafka } from '../kafka/client.ts';
+import { encoderFor } from '../kafka/registry/encoder-for.ts';
 import { effectiveSettings, readStoredSettings, setConfigValue, unsetConfigValue } from '../settings/config-topic.ts';
 import { SETTING_NAMES } from '../settings/config-values.ts';
 import { quietBoot, reportConfigErrors, type Boot } from './boot.ts';
@@ -16,7 +17,8 @@ export function registerConfigCommands(program: Command, boot: Boot): void {
     .action((name: string, value: string) =>
       reportConfigErrors(async () => {
         const { config, logger } = quietBoot(boot);
-        const rec = await setConfigValue(createKafka(config, logger, '-config'), config, name, value);
+        const encode = await encoderFor(config, logger, [config.topics.config]);
+        const rec = await setConfigValue(createKafka(config, logger, '-config'), config, name, value, encode);
         process.stdout.write(`${rec.name} = ${rec.value ?? 'none'} (written to ${config.topics.config}; running processors apply it within a second)\n`);
       }),
     );

@@ -11,6 +11,7 @@ import { registerRedriveCommand } from './redrive.ts';
 import { registerReplayCommand } from './replay.ts';
 import { registerResumeCommand } from './resume.ts';
 import { registerReviewCommands } from './review.ts';
+import { registerSchemasCommand } from './schemas.ts';
 import { registerStartCommand } from './start.ts';
 import { registerTopicsCommand } from './topics.ts';
 
@@ -22,6 +23,7 @@ const program = new Command()
 for (const register of [
   registerStartCommand, registerTopicsCommand, registerProduceCommand, registerDemoCommand, registerRedriveCommand,
   registerAggregateCommand, registerCostsCommand, registerConfigCommands, registerReplayCommand, registerResumeCommand, registerReviewCommands,
+  registerSchemasCommand,
 ]) {
   register(program, boot);
 }

@@ -1,36 +1,57 @@
-/** `enricher produce <file.jsonl>`: loads documents line by line, bytes as they are. */
+/**
+ * `enricher produce <file.jsonl>`: loads documents line by line. Without a schema registry the
+ * bytes go as they are; with one, each document is encoded in the wire format with the
+ * documents.raw subject's id, and a line that is not a valid document still goes as it is
+ * (the DLQ is for that).
+ */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Headers } from '../contracts/index.ts';
 import { createKafka, type KafkaClient } from '../kafka/client.ts';
+import { valueContracts } from '../kafka/registry/subjects.ts';
+import type { ValueEncoder } from '../kafka/serde.ts';
 import type { Boot } from './boot.ts';
+import { registrySerdeOrExplain } from './schemas.ts';
 
 export interface ProduceResult {
   sent: number;
   unparsable: number;
+  /** With a registry: lines that are JSON but fail the raw subject's schema, sent as they are. */
+  notEncoded: number;
 }
 
 /** Keys by the document id when the line is JSON with an id; a bad line is still sent (the DLQ is for that). */
-export function linesToMessages(text: string, runId?: string) {
+export function linesToMessages(text: string, runId?: string, encode?: (value: unknown) => Buffer) {
   let unparsable = 0;
+  let notEncoded = 0;
   const messages = text
     .split('\n')
     .filter((l) => l.trim().length > 0)
     .map((line) => {
       let key: string | null = null;
+      let value: Buffer = Buffer.from(line, 'utf8');
+      let parsed: unknown;
       try {
-        const v = JSON.parse(line) as { id?: unknown };
-        if (typeof v?.id === 'string') key = v.id;
+        parsed = JSON.parse(line);
+        const id = (parsed as { id?: unknown } | null)?.id;
+        if (typeof id === 'string') key = id;
       } catch {
         unparsable++;
       }
-      return { key, value: Buffer.from(line, 'utf8'), headers: runId ? { [Headers.runId]: runId } : {} };
+      if (encode && parsed !== undefined) {
+        try {
+          value = encode(parsed);
+        } catch {
+          notEncoded++;
+        }
+      }
+      return { key, value, headers: runId ? { [Headers.runId]: runId } : {} };
     });
-  return { messages, unparsable };
+  return { messages, unparsable, notEncoded };
 }
 
-export async function produceFile(kafka: KafkaClient, topic: string, file: string, runId?: string): Promise<ProduceResult> {
-  const { messages, unparsable } = linesToMessages(readFileSync(file, 'utf8'), runId);
+export async function produceFile(kafka: KafkaClient, topic: string, file: string, runId?: string, encode?: ValueEncoder): Promise<ProduceResult> {
+  const { messages, unparsable, notEncoded } = linesToMessages(readFileSync(file, 'utf8'), runId, encode && ((v) => encode(topic, v)));
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
@@ -40,7 +61,7 @@ export async function produceFile(kafka: KafkaClient, topic: string, file: strin
   } finally {
     await producer.disconnect();
   }
-  return { sent: messages.length, unparsable };
+  return { sent: messages.length, unparsable, notEncoded };
 }
 
 export function registerProduceCommand(program: Command, boot: Boot): void {
@@ -51,7 +72,17 @@ export function registerProduceCommand(program: Command, boot: Boot): void {
     .description('load documents into documents.raw')
     .action(async (file: string, opts: { runId?: string }) => {
       const { config, logger } = boot();
-      const res = await produceFile(createKafka(config, logger), config.topics.raw, file, opts.runId);
-      process.stdout.write(`sent ${res.sent} messages to ${config.topics.raw}${res.unparsable ? ` (${res.unparsable} are not valid JSON: they will go to the DLQ)` : ''}\n`);
+      let encode: ValueEncoder | undefined;
+      if (config.schemaRegistry.url) {
+        const registry = registrySerdeOrExplain(config, logger);
+        await registry.prepare(valueContracts(config).filter((s) => s.topic === config.topics.raw));
+        encode = registry.encode;
+      }
+      const res = await produceFile(createKafka(config, logger), config.topics.raw, file, opts.runId, encode);
+      const notes = [
+        ...(res.unparsable ? [`${res.unparsable} are not valid JSON`] : []),
+        ...(res.notEncoded ? [`${res.notEncoded} fail the ${config.topics.raw}-value schema and went as they are`] : []),
+      ];
+      process.stdout.write(`sent ${res.sent} messages to ${config.topics.raw}${encode ? ' in the wire format' : ''}${notes.length ? ` (${notes.join('; ')}: they will go to the DLQ)` : ''}\n`);
     });
 }

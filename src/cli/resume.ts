@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { sendResume } from '../guards/pipeline-alerts.ts';
 import { createKafka } from '../kafka/client.ts';
+import { encoderFor } from '../kafka/registry/encoder-for.ts';
 import { ensureTopic } from '../kafka/topics.ts';
 import { quietBoot, reportConfigErrors, type Boot } from './boot.ts';
 
@@ -15,7 +16,8 @@ export function registerResumeCommand(program: Command, boot: Boot): void {
         const { config, logger } = quietBoot(boot);
         const kafka = createKafka(config, logger, '-resume');
         await ensureTopic(kafka, config, config.topics.alerts);
-        const alert = await sendResume(kafka, config.topics.alerts, opts.message);
+        const encode = await encoderFor(config, logger, [config.topics.alerts]);
+        const alert = await sendResume(kafka, config.topics.alerts, opts.message, encode);
         process.stdout.write(`resume written to ${config.topics.alerts} at ${alert.raised_at}; processors stopped by a DLQ storm resume within a second\n`);
       }),
     );

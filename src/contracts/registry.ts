@@ -10,7 +10,7 @@ import { RawDocument } from './raw-document.ts';
 import { RetryEnvelope } from './retry-envelope.ts';
 import { RejectedDocument, ReviewDecision } from './review-decision.ts';
 
-export const WIRE_CONTRACTS: Readonly<Record<string, z.ZodType>> = {
+export const WIRE_CONTRACTS = {
   'raw-document': RawDocument,
   'enriched-document': EnrichedDocument,
   'review-item': ReviewItem,
@@ -22,4 +22,6 @@ export const WIRE_CONTRACTS: Readonly<Record<string, z.ZodType>> = {
   'pipeline-alert': PipelineAlert,
   'review-decision': ReviewDecision,
   'rejected-document': RejectedDocument,
-};
+} as const satisfies Readonly<Record<string, z.ZodType>>;
+
+export type ContractName = keyof typeof WIRE_CONTRACTS;

@@ -7,7 +7,7 @@
 import type { Admin } from 'kafkajs';
 import { BudgetAlert, DailyCost } from '../contracts/index.ts';
 import type { KafkaClient } from '../kafka/client.ts';
-import { decodeJson } from '../kafka/serde.ts';
+import { decodeJson, jsonPayload } from '../kafka/serde.ts';
 import type { Logger } from '../observability/logger.ts';
 import { readTopicOnce, topicOffsets } from '../kafka/topic-reader.ts';
 import { alertKey } from './budget-levels.ts';
@@ -86,7 +86,7 @@ export async function warmDedupWindow(deps: ReadDeps & { admin: Admin; groupId: 
     ...deps, topic, from, until, timeoutMs: 60_000,
     onRecord: (r) => {
       try {
-        const id = (JSON.parse(r.value?.toString('utf8') ?? 'null') as { call_id?: unknown } | null)?.call_id;
+        const id = (r.value ? (JSON.parse(jsonPayload(r.value).toString('utf8')) as { call_id?: unknown } | null) : null)?.call_id;
         if (typeof id === 'string') {
           dedup.firstTime(id);
           read++;

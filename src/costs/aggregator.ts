@@ -23,7 +23,7 @@
 import type { Admin, Consumer, KafkaMessage, Producer } from 'kafkajs';
 import type { Config } from '../config.ts';
 import { CostEvent, type BudgetAlert, type DailyCost } from '../contracts/index.ts';
-import { decodeJson, encodeJson } from '../kafka/serde.ts';
+import { decodeJson, plainJson, type ValueEncoder } from '../kafka/serde.ts';
 import type { KafkaClient } from '../kafka/client.ts';
 import { isAuthorizationError, isFencing } from '../kafka/error-kinds.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -39,6 +39,8 @@ export interface CostAggregatorDeps {
   budgetUsd: () => number | undefined;
   logger: Logger;
   now?: () => Date;
+  /** Encodes what the aggregator writes (default plain JSON; the wire format with a schema registry). */
+  encode?: ValueEncoder;
 }
 
 export interface AggregatorStats {
@@ -72,6 +74,7 @@ export function createCostAggregator(deps: CostAggregatorDeps): CostAggregator {
   const { kafka, config, logger } = deps;
   const log = logger.child({ component: 'cost-aggregator' });
   const now = deps.now ?? (() => new Date());
+  const encode = deps.encode ?? plainJson;
   const groupId = config.costs.aggregatorGroupId;
   const source = `cost-aggregator@${config.kafka.instanceId}`;
   const topics = config.topics;
@@ -139,7 +142,7 @@ export function createCostAggregator(deps: CostAggregatorDeps): CostAggregator {
     const keys = [...dirty];
     const records = keys.flatMap((k) => {
       const t = state.get(k);
-      return t ? [{ key: k, value: encodeJson(toDailyCost(t, at.toISOString())) }] : [];
+      return t ? [{ key: k, value: encode(topics.costsDaily, toDailyCost(t, at.toISOString())) }] : [];
     });
     const offsets = [...next].filter(([p, o]) => committed.get(p) !== o).map(([partition, o]) => ({ partition, offset: o.toString() }));
     const today = utcDay(at);
@@ -154,7 +157,7 @@ export function createCostAggregator(deps: CostAggregatorDeps): CostAggregator {
     try {
       const topicMessages = [
         ...(records.length ? [{ topic: topics.costsDaily, messages: records }] : []),
-        ...(alerts.length ? [{ topic: topics.budgetAlerts, messages: alerts.map((a) => ({ key: alertKey(a.day, a.level), value: encodeJson(a) })) }] : []),
+        ...(alerts.length ? [{ topic: topics.budgetAlerts, messages: alerts.map((a) => ({ key: alertKey(a.day, a.level), value: encode(topics.budgetAlerts, a) })) }] : []),
       ];
       if (topicMessages.length) await tx.sendBatch({ topicMessages, acks: -1 });
       if (offsets.length) await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: topics.costEvents, partitions: offsets }] });

@@ -7,7 +7,7 @@
 import type { CostSink } from '../llm/chain/call-step.ts';
 import { Headers, type CostEvent } from '../contracts/index.ts';
 import { createBatchingSender, type BatchingSender } from '../kafka/batching-sender.ts';
-import { encodeJson } from '../kafka/serde.ts';
+import { plainJson, type ValueEncoder } from '../kafka/serde.ts';
 import type { KafkaClient } from '../kafka/client.ts';
 import type { Producer } from 'kafkajs';
 
@@ -16,7 +16,8 @@ export interface CostEventProducer extends CostSink {
   stop(): Promise<void>;
 }
 
-export function createCostEventProducer(deps: { kafka: KafkaClient; topic: string; onEmitted?: (e: CostEvent) => void }): CostEventProducer {
+export function createCostEventProducer(deps: { kafka: KafkaClient; topic: string; onEmitted?: (e: CostEvent) => void; encode?: ValueEncoder }): CostEventProducer {
+  const encode = deps.encode ?? plainJson;
   let producer: Producer | undefined;
   let sender: BatchingSender | undefined;
   return {
@@ -32,7 +33,7 @@ export function createCostEventProducer(deps: { kafka: KafkaClient; topic: strin
       deps.onEmitted?.(event);
       const headers: Record<string, string> = {};
       if (event.run_id) headers[Headers.runId] = event.run_id;
-      await sender.send(deps.topic, { key: event.call_id, value: encodeJson(event), headers });
+      await sender.send(deps.topic, { key: event.call_id, value: encode(deps.topic, event), headers });
     },
     async stop() {
       await sender?.flush();

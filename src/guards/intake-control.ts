@@ -3,7 +3,7 @@
  * a consumer resumes only when none of the reasons that apply to it holds. The outage guard,
  * for one, pauses new documents but lets retries through, so it can see the API recover.
  */
-export type PauseReason = 'budget' | 'outage' | 'service-error' | 'redis' | 'dlq-storm';
+export type PauseReason = 'budget' | 'outage' | 'service-error' | 'redis' | 'dlq-storm' | 'registry';
 
 /** A reason that holds intake now: what /readyz reports. */
 export interface PauseStatus {
@@ -24,7 +24,7 @@ export interface IntakeControl {
   subscribe(listener: (paused: boolean) => void, appliesTo?: readonly PauseReason[]): () => void;
 }
 
-export const ALL_REASONS: readonly PauseReason[] = ['budget', 'outage', 'service-error', 'redis', 'dlq-storm'];
+export const ALL_REASONS: readonly PauseReason[] = ['budget', 'outage', 'service-error', 'redis', 'dlq-storm', 'registry'];
 
 export function createIntakeControl(onChange?: (reason: PauseReason, paused: boolean, detail?: string) => void): IntakeControl {
   const active = new Map<PauseReason, { detail: string | undefined; since: string }>();

@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import type { Producer } from 'kafkajs';
 import { PipelineAlert } from '../contracts/index.ts';
 import type { KafkaClient } from '../kafka/client.ts';
-import { decodeJson, encodeJson } from '../kafka/serde.ts';
+import { decodeJson, plainJson, type ValueEncoder } from '../kafka/serde.ts';
 import { createTopicFollower, readerGroupId, topicOffsets, type TopicFollower } from '../kafka/topic-reader.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -23,18 +23,18 @@ export interface AlertChannel {
   stop(): Promise<void>;
 }
 
-async function send(producer: Producer, topic: string, key: string, alert: PipelineAlert): Promise<void> {
-  await producer.send({ topic, acks: -1, messages: [{ key, value: encodeJson(PipelineAlert.parse(alert)) }] });
+async function send(producer: Producer, topic: string, key: string, alert: PipelineAlert, encode: ValueEncoder): Promise<void> {
+  await producer.send({ topic, acks: -1, messages: [{ key, value: encode(topic, PipelineAlert.parse(alert)) }] });
 }
 
-export function createAlertChannel(deps: { kafka: KafkaClient; topic: string; groupBase: string; instanceId: string; logger: Logger }): AlertChannel {
+export function createAlertChannel(deps: { kafka: KafkaClient; topic: string; groupBase: string; instanceId: string; logger: Logger; encode?: ValueEncoder }): AlertChannel {
   const listeners: ((a: PipelineAlert) => void)[] = [];
   let producer: Producer | undefined;
   let follower: TopicFollower | undefined;
   return {
     async raise(alert) {
       if (!producer) throw new Error('the alert channel is not started');
-      await send(producer, deps.topic, `${alert.kind}|${deps.instanceId}`, alert);
+      await send(producer, deps.topic, `${alert.kind}|${deps.instanceId}`, alert, deps.encode ?? plainJson);
     },
     onResume: (l) => void listeners.push(l),
     async start() {
@@ -62,12 +62,12 @@ export function createAlertChannel(deps: { kafka: KafkaClient; topic: string; gr
 }
 
 /** `enricher resume`: the operator's answer to a DLQ storm, for every processor that follows pipeline.alerts. */
-export async function sendResume(kafka: KafkaClient, topic: string, message: string): Promise<PipelineAlert> {
+export async function sendResume(kafka: KafkaClient, topic: string, message: string, encode: ValueEncoder = plainJson): Promise<PipelineAlert> {
   const alert: PipelineAlert = { kind: 'resume', source: `enricher-cli@${hostname()}`, raised_at: new Date().toISOString(), message };
   const producer = kafka.producer();
   await producer.connect();
   try {
-    await send(producer, topic, 'resume', alert);
+    await send(producer, topic, 'resume', alert, encode);
   } finally {
     await producer.disconnect();
   }

@@ -11,7 +11,7 @@ import type { ChainRunner } from '../llm/chain/run-chain.ts';
 import { EnricherError, ErrorCodes, toEnricherError } from '../errors.ts';
 import { routeFailure } from './failure-routing.ts';
 import { qualityGate } from './gate.ts';
-import { decodeJson, encodeJson, headerString } from '../kafka/serde.ts';
+import { decodeJson, decodePlainRaw, encodeJson, headerString, plainJson, type ValueEncoder } from '../kafka/serde.ts';
 import { retryTopicName } from '../kafka/topics.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -45,6 +45,10 @@ export interface DocumentHandlerDeps {
   onChainOutcome?: (ok: boolean, error?: EnricherError) => void;
   /** The DLQ storm guard: may hold a dead letter, and counts every finished document. */
   deadLetters?: DeadLetterWatch;
+  /** Encodes every value we write (default: plain JSON; with a schema registry, the wire format). */
+  encode?: ValueEncoder;
+  /** Decodes a raw message (default: plain JSON; with a schema registry, wire format as well). */
+  decodeRaw?: (bytes: Buffer | null) => Promise<RawDocument>;
 }
 
 export interface DeadLetterWatch {
@@ -69,6 +73,8 @@ interface Attempt {
 export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandler {
   const { config, logger, metrics } = deps;
   const t = config.topics;
+  const encode = deps.encode ?? plainJson;
+  const decodeRaw = deps.decodeRaw ?? (async (bytes: Buffer | null) => decodePlainRaw(bytes, RawDocument));
 
   function dlq(record: Attempt['dlqRecord'], origin: Attempt['origin'], err: EnricherError, attempts: number, documentId?: string): HandleResult {
     const held = deps.deadLetters?.hold(err);
@@ -87,7 +93,30 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
     };
   }
 
+  /** The DLQ takes any bytes: a document its subject's schema refuses (our bug) still gets there, as plain JSON. */
+  function dlqValue(doc: RawDocument): Buffer {
+    try {
+      return encode(t.dlq, doc);
+    } catch (e) {
+      logger.error({ documentId: doc.id, err: (e as Error).message }, 'the DLQ subject\'s schema refuses this document; it goes there as plain JSON');
+      return encodeJson(doc);
+    }
+  }
+
+  /**
+   * An output that fails its own registered schema is a bug of ours; it must not stall the
+   * partition behind a document that never completes: the DLQ keeps the document and the reason.
+   */
   async function attemptChain(a: Attempt): Promise<HandleResult> {
+    try {
+      return await runChain(a);
+    } catch (e) {
+      if (!(e instanceof EnricherError) || e.code !== ErrorCodes.OUTPUT_SCHEMA_INVALID) throw e;
+      return dlq(a.dlqRecord, a.origin, e, a.attempt, a.doc.id);
+    }
+  }
+
+  async function runChain(a: Attempt): Promise<HandleResult> {
     const outcome = await deps.chain(a.doc, { documentId: a.doc.id, attempt: a.attempt, runId: a.runId, abandoned: a.abandoned }, a.progress);
     // Not a failure of the document or of the API: no routing, no outage statistics.
     if (a.abandoned?.()) {
@@ -103,12 +132,12 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
       deps.deadLetters?.finished(decision.route);
       if (decision.route === 'enriched') {
         logger.info({ documentId: a.doc.id, route: 'enriched', confidence: enriched.classification.confidence, category: enriched.classification.category, attempt: a.attempt }, 'routed');
-        return { kind: 'done', route: 'enriched', documentId: a.doc.id, messages: [enrichedMessage(t.enriched, enriched, a.headers)] };
+        return { kind: 'done', route: 'enriched', documentId: a.doc.id, messages: [enrichedMessage(t.enriched, enriched, a.headers, encode)] };
       }
       logger.info({ documentId: a.doc.id, route: 'review', reasons: decision.reasons.map((r) => r.code), confidence: enriched.classification.confidence, attempt: a.attempt }, 'routed');
       return {
         kind: 'done', route: 'review', documentId: a.doc.id,
-        messages: [reviewMessage(t.review, buildReviewItem(enriched, decision.reasons, threshold), a.headers)],
+        messages: [reviewMessage(t.review, buildReviewItem(enriched, decision.reasons, threshold), a.headers, encode)],
       };
     }
 
@@ -135,7 +164,7 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
     const topic = retryTopicName(t.retryPrefix, route.delayMs);
     metrics.retries.inc({ code: err.code });
     logger.warn({ documentId: a.doc.id, code: err.code, stage: err.stage, attempt: a.attempt, nextAttempt: route.nextAttempt, delayMs: route.delayMs, topic }, 'transient failure: scheduled a retry');
-    return { kind: 'done', route: 'retry', documentId: a.doc.id, messages: [retryMessage(topic, envelope, a.headers)] };
+    return { kind: 'done', route: 'retry', documentId: a.doc.id, messages: [retryMessage(topic, envelope, a.headers, encode)] };
   }
 
   return {
@@ -149,9 +178,13 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
             code: ErrorCodes.DOCUMENT_TOO_LARGE, stage: 'validate', retriable: false,
           });
         }
-        doc = decodeJson(record.value, RawDocument, 'decode', 'raw document');
+        doc = await decodeRaw(record.value);
       } catch (e) {
-        return dlq(record, origin, toEnricherError(e, 'decode'), 1, record.key?.toString('utf8'));
+        const err = toEnricherError(e, 'decode');
+        const key = record.key?.toString('utf8');
+        // The registry cannot tell us the writer's schema now: not the document's fault, it waits.
+        if (err.scope === 'service') return { kind: 'service-error', documentId: key ?? `offset:${record.offset}`, error: err };
+        return dlq(record, origin, err, 1, key);
       }
       return attemptChain({
         doc, attempt: 1, progress: {}, origin, firstFailedAt: undefined, dlqRecord: record, headers: record.headers,
@@ -168,7 +201,7 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
         return dlq(record, origin, toEnricherError(e, 'retry'), 0, record.key?.toString('utf8'));
       }
       // The DLQ gets the document as it came in (key = its id), with the headers it carried.
-      const dlqRecord = { key: Buffer.from(env.document.id), value: encodeJson(env.document), headers: record.headers };
+      const dlqRecord = { key: Buffer.from(env.document.id), value: dlqValue(env.document), headers: record.headers };
       return attemptChain({
         doc: env.document, attempt: env.attempt, progress: env.progress, origin: env.original,
         firstFailedAt: env.first_failed_at, dlqRecord, headers: record.headers, runId: env.run_id, abandoned,

@@ -1,11 +1,13 @@
 /**
  * Builders for every message this service writes. Keys are the document id (the original key
- * on the DLQ); headers are strings. Nothing here talks to Kafka: the committer sends them.
+ * on the DLQ); headers are strings; values are encoded by `encode` (plain JSON, or the wire
+ * format with its subject's id when a schema registry is configured). Nothing here talks to
+ * Kafka: the committer sends them.
  */
 import type { IHeaders } from 'kafkajs';
 import { Headers, type EnrichedDocument, type RetryEnvelope, type ReviewItem } from '../contracts/index.ts';
 import { normalizeHeaders, type OutgoingMessage, type SourceRecord } from '../kafka/records.ts';
-import { encodeJson } from '../kafka/serde.ts';
+import { plainJson, type ValueEncoder } from '../kafka/serde.ts';
 
 export interface FailureInfo {
   code: string;
@@ -26,24 +28,24 @@ const ERROR_HEADERS = [
 
 const passthroughHeaders = (h: IHeaders, drop: readonly string[]) => normalizeHeaders(h, drop);
 
-export function enrichedMessage(topic: string, doc: EnrichedDocument, headers: IHeaders): OutgoingMessage {
-  return { topic, key: doc.document_id, value: encodeJson(doc), headers: { ...passthroughHeaders(headers, ERROR_HEADERS), [Headers.route]: 'enriched' } };
+export function enrichedMessage(topic: string, doc: EnrichedDocument, headers: IHeaders, encode: ValueEncoder = plainJson): OutgoingMessage {
+  return { topic, key: doc.document_id, value: encode(topic, doc), headers: { ...passthroughHeaders(headers, ERROR_HEADERS), [Headers.route]: 'enriched' } };
 }
 
-export function reviewMessage(topic: string, item: ReviewItem, headers: IHeaders): OutgoingMessage {
+export function reviewMessage(topic: string, item: ReviewItem, headers: IHeaders, encode: ValueEncoder = plainJson): OutgoingMessage {
   return {
     topic,
     key: item.document_id,
-    value: encodeJson(item),
+    value: encode(topic, item),
     headers: { ...passthroughHeaders(headers, ERROR_HEADERS), [Headers.route]: 'review' },
   };
 }
 
-export function retryMessage(topic: string, envelope: RetryEnvelope, headers: IHeaders): OutgoingMessage {
+export function retryMessage(topic: string, envelope: RetryEnvelope, headers: IHeaders, encode: ValueEncoder = plainJson): OutgoingMessage {
   return {
     topic,
     key: envelope.document.id,
-    value: encodeJson(envelope),
+    value: encode(topic, envelope),
     headers: {
       ...passthroughHeaders(headers, ERROR_HEADERS),
       [Headers.errorCode]: envelope.last_error.code,

@@ -7,6 +7,9 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { createKafka, type KafkaClient } from '../kafka/client.ts';
+import { createRegistrySerde, type RegistrySerde } from '../kafka/registry/schema-registry.ts';
+import { valueContracts } from '../kafka/registry/subjects.ts';
+import { plainJson } from '../kafka/serde.ts';
 import { ensureTopics, topicSpecs } from '../kafka/topics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createConfigTopicReader } from '../settings/config-reader.ts';
@@ -41,18 +44,21 @@ export function checkAccessConfig(config: Config): void {
   }
 }
 
-export function createReviewConsole(config: Config, logger: Logger, o: { kafka?: KafkaClient } = {}): ReviewConsole {
+export function createReviewConsole(config: Config, logger: Logger, o: { kafka?: KafkaClient; registry?: RegistrySerde } = {}): ReviewConsole {
   checkAccessConfig(config);
   const log = logger.child({ component: 'review-console' });
   const kafka = o.kafka ?? createKafka(config, logger, '-review');
   const users = config.review.usersFile ? loadUserStore(config.review.usersFile, (e) => log.error({ err: e.message }, 'REVIEW_USERS_FILE could not be read again; keeping the users read before')) : undefined;
   if (!config.review.sessionSecret) log.warn('REVIEW_SESSION_SECRET is not set: sessions end when this console restarts and are not shared with other console instances');
   const codec = createSessionCodec({ secret: config.review.sessionSecret ? Buffer.from(config.review.sessionSecret, 'utf8') : randomBytes(32), ttlMs: config.review.sessionTtlMs, secure: config.review.cookieSecure });
+  // With a schema registry the console writes the wire format, like the processor.
+  const registry = o.registry ?? (config.schemaRegistry.url ? createRegistrySerde(config, logger) : undefined);
+  const encode = registry?.encode ?? plainJson;
   const state = createReviewState();
   const groupBase = `${config.kafka.groupId}.review-console`;
   const sync = createStateSync({ kafka, topics: { review: config.topics.review, decisions: config.topics.reviewDecisions }, groupBase, instanceId: config.kafka.instanceId, state, logger: log });
   const writer = createDecisionWriter({
-    kafka, topic: config.topics.reviewDecisions, transactionalIdBase: decisionsTransactionalIdBase(config), logger: log,
+    kafka, topic: config.topics.reviewDecisions, transactionalIdBase: decisionsTransactionalIdBase(config), logger: log, encode,
     state: { check: (d) => state.check(d), waitSeen: (p, offset, ms) => sync.waitSeen(p, offset, ms), applyOwn: (d) => state.applyDecision(d) },
   });
   const settings = createRuntimeSettings({ qualityThreshold: config.processing.qualityThreshold, dailyBudgetUsd: config.budget.dailyUsd });
@@ -60,7 +66,7 @@ export function createReviewConsole(config: Config, logger: Logger, o: { kafka?:
   const overview = createOverviewSources({ kafka, config, settings, logger: log, groupBase });
   let ready = false;
   const ctx: ConsoleContext = {
-    config, logger: log, state, writer, overview, settings, codec,
+    config, logger: log, state, writer, overview, settings, codec, encode,
     access: createAccess({ review: config.review, users, codec }),
     ready: () => ready,
     unreadable: () => sync.unreadable(),
@@ -70,10 +76,13 @@ export function createReviewConsole(config: Config, logger: Logger, o: { kafka?:
   return {
     state,
     async start() {
+      // Registered before anything is written: a contract the registry refuses stops the start.
+      const t = config.topics;
+      const writes = new Set([t.enriched, t.rejected, t.reviewDecisions]);
+      await registry?.prepare(valueContracts(config).filter((s) => writes.has(s.topic)));
       const admin = kafka.admin();
       await admin.connect();
       try {
-        const t = config.topics;
         const wanted = new Set([t.raw, t.review, t.enriched, t.rejected, t.reviewDecisions, t.dlq, t.costsDaily, t.config]);
         await ensureTopics(admin, topicSpecs(config).filter((s) => wanted.has(s.topic)));
       } finally {

@@ -1,17 +1,18 @@
 /** Turns reviewers' decisions into written records, with one log line per decision (who, what, where). */
 import type { Config } from '../config.ts';
+import type { ValueEncoder } from '../kafka/serde.ts';
 import type { Logger } from '../observability/logger.ts';
 import { prepareDecision, type DecisionInput } from './decision-outputs.ts';
 import type { DecisionWriter, WriteResult } from './decision-writer.ts';
 import type { QueueItem } from './review-state.ts';
 
 export async function decide(
-  deps: { writer: DecisionWriter; config: Pick<Config, 'topics'>; logger: Logger },
+  deps: { writer: DecisionWriter; config: Pick<Config, 'topics'>; logger: Logger; encode?: ValueEncoder },
   reviewer: string,
   requests: readonly { q: QueueItem; input: DecisionInput }[],
   opts: { bulk?: boolean } = {},
 ): Promise<WriteResult[]> {
-  const prepared = requests.map((r) => prepareDecision(r.q, r.input, { reviewer, topics: deps.config.topics, ...(opts.bulk ? { bulk: true } : {}) }));
+  const prepared = requests.map((r) => prepareDecision(r.q, r.input, { reviewer, topics: deps.config.topics, encode: deps.encode, ...(opts.bulk ? { bulk: true } : {}) }));
   const results = await deps.writer.write(prepared);
   results.forEach((r, i) => {
     const d = prepared[i]!.decision;

@@ -9,7 +9,7 @@ import {
   EnrichedDocument, Headers, RejectedDocument, type Entities, type RejectReason, type ReviewDecision, type ReviewDecisionKind, type ReviewOutcome,
 } from '../contracts/index.ts';
 import { normalizeHeaders, type OutgoingMessage } from '../kafka/records.ts';
-import { encodeJson } from '../kafka/serde.ts';
+import { plainJson, type ValueEncoder } from '../kafka/serde.ts';
 import { enrichedMessage } from '../pipeline/messages.ts';
 import type { QueueItem } from './review-state.ts';
 
@@ -28,7 +28,7 @@ const KIND: Record<DecisionInput['kind'], ReviewDecisionKind> = { accept: 'accep
 export function prepareDecision(
   q: QueueItem,
   input: DecisionInput,
-  ctx: { reviewer: string; topics: Pick<Config['topics'], 'enriched' | 'rejected'>; now?: Date; bulk?: boolean },
+  ctx: { reviewer: string; topics: Pick<Config['topics'], 'enriched' | 'rejected'>; now?: Date; bulk?: boolean; encode?: ValueEncoder },
 ): PreparedDecision {
   const { review_reasons: reasons, threshold: _threshold, ...enrichedPart } = q.item;
   const outcome: ReviewOutcome = {
@@ -57,7 +57,7 @@ export function prepareDecision(
     if (input.note) decision.note = input.note;
     const rejected = RejectedDocument.parse({ ...q.item, rejection: { reason_code: input.reason, ...(input.note ? { note: input.note } : {}) }, review: outcome });
     const headers = { ...normalizeHeaders(q.headers, [Headers.route]), [Headers.route]: 'rejected' };
-    return { decision, output: { topic: ctx.topics.rejected, key: q.documentId, value: encodeJson(rejected), headers } };
+    return { decision, output: { topic: ctx.topics.rejected, key: q.documentId, value: (ctx.encode ?? plainJson)(ctx.topics.rejected, rejected), headers } };
   }
 
   const category = input.kind === 'edit' ? input.category : q.item.classification.category;
@@ -71,5 +71,5 @@ export function prepareDecision(
     ...(input.kind === 'edit' && input.entities !== undefined ? { entities: input.entities } : {}),
     review: outcome,
   });
-  return { decision, output: enrichedMessage(ctx.topics.enriched, published, q.headers) };
+  return { decision, output: enrichedMessage(ctx.topics.enriched, published, q.headers, ctx.encode) };
 }

@@ -17,7 +17,7 @@ import type { Producer } from 'kafkajs';
 import type { ReviewDecision } from '../contracts/index.ts';
 import type { KafkaClient } from '../kafka/client.ts';
 import { kafkajs } from '../kafka/load-kafkajs.ts';
-import { encodeJson } from '../kafka/serde.ts';
+import { plainJson, type ValueEncoder } from '../kafka/serde.ts';
 import { topicOffsets } from '../kafka/topic-reader.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { PreparedDecision } from './decision-outputs.ts';
@@ -42,6 +42,8 @@ export interface DecisionWriterDeps {
     /** A decision we just committed, applied before the follower reads it back. */
     applyOwn(d: ReviewDecision): void;
   };
+  /** Encodes the decision records (default plain JSON; the wire format with a schema registry). */
+  encode?: ValueEncoder;
   maxAttempts?: number;
   catchUpTimeoutMs?: number;
 }
@@ -128,7 +130,7 @@ export function createDecisionWriter(deps: DecisionWriterDeps): DecisionWriter {
             acks: -1,
             topicMessages: [
               ...[...outputs].map(([t, messages]) => ({ topic: t, messages })),
-              { topic, messages: todo.map((d) => ({ key: d.decision.document_id, value: encodeJson(d.decision), partition: p })) },
+              { topic, messages: todo.map((d) => ({ key: d.decision.document_id, value: (deps.encode ?? plainJson)(topic, d.decision), partition: p })) },
             ],
           });
           await tx.commit();

@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config.ts';
 import type { ConfigRecord, SettingName } from '../contracts/index.ts';
-import { encodeJson } from '../kafka/serde.ts';
+import { plainJson, type ValueEncoder } from '../kafka/serde.ts';
 import type { KafkaClient } from '../kafka/client.ts';
 import { ensureTopic } from '../kafka/topics.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -29,11 +29,11 @@ async function send(kafka: KafkaClient, topic: string, key: string, value: Buffe
 }
 
 /** `enricher config set <name> <value>`: validates, then writes. Throws ConfigError on a bad value. */
-export async function setConfigValue(kafka: KafkaClient, config: TopicConfig, nameInput: string, valueInput: string): Promise<ConfigRecord> {
+export async function setConfigValue(kafka: KafkaClient, config: TopicConfig, nameInput: string, valueInput: string, encode: ValueEncoder = plainJson): Promise<ConfigRecord> {
   const { name, value } = parseSettingInput(nameInput, valueInput);
   const record: ConfigRecord = { name, value, updated_at: new Date().toISOString(), updated_by: `enricher-cli@${hostname()}` };
   await ensureConfigTopic(kafka, config);
-  await send(kafka, config.topics.config, name, encodeJson(record));
+  await send(kafka, config.topics.config, name, encode(config.topics.config, record));
   return record;
 }
 

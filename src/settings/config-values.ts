@@ -5,6 +5,7 @@
  */
 import { ConfigRecord, SettingName } from '../contracts/index.ts';
 import { ConfigError } from '../errors.ts';
+import { jsonPayload } from '../kafka/serde.ts';
 
 export const SETTING_NAMES: readonly SettingName[] = SettingName.options;
 
@@ -47,7 +48,7 @@ export function decodeSettingRecord(key: string | null, value: Buffer): { name: 
   const name = settingName(key ?? '');
   let json: unknown;
   try {
-    json = JSON.parse(value.toString('utf8'));
+    json = JSON.parse(jsonPayload(value).toString('utf8'));
   } catch (e) {
     throw new ConfigError(`${name}: the record is not JSON: ${(e as Error).message}`);
   }

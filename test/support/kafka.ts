@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { createKafka, type KafkaClient } from '../../src/kafka/client.ts';
 import { headerString } from '../../src/kafka/serde.ts';
 import { ensureTopics, topicSpecs } from '../../src/kafka/topics.ts';
+import { jsonPayload } from '../../src/kafka/serde.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { sleep } from './time.ts';
 
@@ -158,9 +159,11 @@ export async function readTopics(
   return records;
 }
 
+/** A record's JSON value, plain or in the schema registry's wire format (the 5-byte header skipped). */
 export function jsonValue<T = Record<string, unknown>>(r: ReadRecord): T {
-  return JSON.parse(r.value!.toString('utf8')) as T;
+  return JSON.parse(jsonPayload(r.value!).toString('utf8')) as T;
 }
+
 
 /** Waits until the group is stable with n members that each own partitions (child processors have joined). */
 export async function waitForGroupMembers(admin: Admin, groupId: string, n: number, timeoutMs = 45_000): Promise<void> {

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { renderSchemas } from '../../src/contracts/json-schema.ts';
 
@@ -20,8 +21,17 @@ describe('checked-in JSON Schemas', () => {
 
   it('describe the raw document as ingestion must send it', () => {
     const raw = JSON.parse(rendered['raw-document']!);
-    const def = raw.$defs?.RawDocument ?? raw;
+    const def = raw.definitions?.RawDocument ?? raw;
     expect(def.required).toEqual(expect.arrayContaining(['id', 'content']));
     expect(def.properties.id.type).toBe('string');
+  });
+
+  it('are draft-07 and compile with Ajv\'s defaults, as a downstream consumer\'s schema-registry client builds it', () => {
+    for (const [name, text] of Object.entries(rendered)) {
+      const schema = JSON.parse(text);
+      expect(schema.$schema, name).toBe('http://json-schema.org/draft-07/schema#');
+      // Ajv's strict default refuses unknown formats: the generator leaves none (zod's patterns say the same).
+      expect(() => new Ajv().compile(schema), name).not.toThrow();
+    }
   });
 });

@@ -1,4 +1,5 @@
 /** What every route of the console needs, passed in once (no module state). */
+import type { ValueEncoder } from '../../kafka/serde.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Logger } from '../../observability/logger.ts';
@@ -19,6 +20,8 @@ export interface ConsoleContext {
   settings: RuntimeSettings;
   access: Access;
   codec: SessionCodec;
+  /** How the console's outputs are encoded: plain JSON, or the wire format with a schema registry. */
+  encode: ValueEncoder;
   /** Whether both topics were read to their end at start. */
   ready(): boolean;
   unreadable(): number;

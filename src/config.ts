@@ -2,57 +2,24 @@
  * The only reader of process.env. Every setting is parsed once, with zod, into a frozen
  * object that is passed down. A bad value fails at startup with the variable's name.
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
-import { parseDurationMs } from './util/duration.ts';
+import { bool, duration, durationList, extensions, int, list, optionalPositive, optionalString, saslMechanism } from './util/env-parsers.ts';
+import { withoutCredentials } from './util/redact.ts';
 
 export const DEFAULT_CATEGORIES = [
   'business', 'finance', 'technology', 'science', 'health', 'sport', 'politics', 'legal', 'other',
 ] as const;
 
-const duration = z.string().transform((s, ctx) => {
-  const ms = parseDurationMs(s);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration such as 500ms, 10s, 2m or 7d, got "${s}"` });
-    return z.NEVER;
-  }
-  return ms;
-});
-const durationList = z.string().transform((s, ctx) => {
-  const parts = s.split(',').map((p) => p.trim()).filter(Boolean);
-  const out: number[] = [];
-  for (const p of parts) {
-    const ms = parseDurationMs(p);
-    if (ms === undefined || ms <= 0) {
-      ctx.addIssue({ code: 'custom', message: `expected a comma-separated list of durations (10s,20s,40s), got "${p}"` });
-      return z.NEVER;
-    }
-    out.push(ms);
-  }
-  if (out.length === 0) {
-    ctx.addIssue({ code: 'custom', message: 'needs at least one delay' });
-    return z.NEVER;
-  }
-  return out;
-});
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
-const list = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
-const optionalString = z.string().optional().transform((s) => (s === undefined || s.trim() === '' ? undefined : s.trim()));
-const optionalPositive = (integer: boolean) =>
-  z.string().optional().transform((s, ctx) => {
-    if (s === undefined || s.trim() === '') return undefined;
-    const n = Number(s);
-    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-      ctx.addIssue({ code: 'custom', message: `expected a positive ${integer ? 'integer' : 'number'}` });
-      return z.NEVER;
-    }
-    return n;
-  });
-
-/** One setting: the environment variable it is read from, and its parser with the default. */
-const env = <S extends z.ZodType>(name: string, schema: S) => ({ env: name, schema });
-type Setting = ReturnType<typeof env>;
+/**
+ * One setting: the environment variable it is read from, and its parser with the default.
+ * `secret`: its value is never echoed in an error. `fromFile`: `<NAME>_FILE` may name a file
+ * holding the value instead (a mounted Kubernetes or Docker secret).
+ */
+const env = <S extends z.ZodType>(name: string, schema: S, opts: { secret?: boolean; fromFile?: boolean } = {}) => ({ env: name, schema, ...opts });
+type Setting = { env: string; schema: z.ZodType; secret?: boolean; fromFile?: boolean };
 type SettingTree = { [key: string]: Setting | SettingTree };
 
 /**
@@ -69,6 +36,28 @@ const SETTINGS = {
     sessionTimeoutMs: env('KAFKA_SESSION_TIMEOUT', duration.default(30_000)),
     heartbeatIntervalMs: env('KAFKA_HEARTBEAT_INTERVAL', duration.default(3_000)),
     giveUpAfterMs: env('BROKER_GIVE_UP_AFTER', duration.default(300_000)),
+    ssl: {
+      enabled: env('KAFKA_SSL', bool.default(false)),
+      caFile: env('KAFKA_SSL_CA_FILE', optionalString),
+      certFile: env('KAFKA_SSL_CERT_FILE', optionalString),
+      keyFile: env('KAFKA_SSL_KEY_FILE', optionalString),
+      rejectUnauthorized: env('KAFKA_SSL_REJECT_UNAUTHORIZED', bool.default(true)),
+    },
+    sasl: {
+      mechanism: env('KAFKA_SASL_MECHANISM', saslMechanism),
+      username: env('KAFKA_SASL_USERNAME', optionalString, { fromFile: true }),
+      password: env('KAFKA_SASL_PASSWORD', optionalString, { secret: true, fromFile: true }),
+    },
+    /** The OAUTHBEARER token: OAuth client credentials, or Amazon MSK IAM through its signer. */
+    oauth: {
+      tokenProvider: env('KAFKA_OAUTH_TOKEN_PROVIDER', z.enum(['client-credentials', 'aws-msk-iam']).default('client-credentials')),
+      tokenUrl: env('KAFKA_OAUTH_TOKEN_URL', optionalString.pipe(z.url().optional())),
+      clientId: env('KAFKA_OAUTH_CLIENT_ID', optionalString, { fromFile: true }),
+      clientSecret: env('KAFKA_OAUTH_CLIENT_SECRET', optionalString, { secret: true, fromFile: true }),
+      scope: env('KAFKA_OAUTH_SCOPE', optionalString),
+      extensions: env('KAFKA_OAUTH_EXTENSIONS', extensions),
+      awsRegion: env('KAFKA_AWS_REGION', optionalString),
+    },
   },
   topics: {
     raw: env('TOPIC_RAW', z.string().min(1).default('documents.raw')),
@@ -86,7 +75,7 @@ const SETTINGS = {
   llm: {
     /** 'auto' is resolved to openai or offline by finish(). */
     provider: env('LLM_PROVIDER', z.enum(['auto', 'openai', 'offline']).default('auto')),
-    apiKey: env('OPENAI_API_KEY', optionalString),
+    apiKey: env('OPENAI_API_KEY', optionalString, { secret: true }),
     baseUrl: env('OPENAI_BASE_URL', optionalString.pipe(z.url().optional())),
     model: env('LLM_MODEL', z.string().min(1).default('gpt-4o-mini')),
     timeoutMs: env('LLM_TIMEOUT', duration.default(60_000)),
@@ -95,7 +84,9 @@ const SETTINGS = {
     maxOutputTokens: env('LLM_MAX_OUTPUT_TOKENS', int(16, 100_000).default(600)),
     pricesFile: env('LLM_PRICES_FILE', optionalString),
     categories: env('CATEGORIES', list.pipe(z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'categories are lower-case words')).min(2)).default([...DEFAULT_CATEGORIES])),
+    /** May hold a password (redis://user:pass@host): shown without it. */
     redisUrl: env('REDIS_URL', optionalString.pipe(z.url().optional())),
+    redisTlsCaFile: env('REDIS_TLS_CA_FILE', optionalString),
     poolId: env('LLM_POOL_ID', z.string().min(1).default('llm_api')),
     rpm: env('LLM_RPM', optionalPositive(true)),
     tpm: env('LLM_TPM', optionalPositive(true)),
@@ -156,21 +147,100 @@ function leaves(tree: SettingTree, path: string[] = []): { path: string[]; setti
 const LEAVES = leaves(SETTINGS);
 const envSchema = z.object(Object.fromEntries(LEAVES.map((l) => [l.setting.env, l.setting.schema])));
 
-/** Every environment variable the service reads (the README documents each). */
-export const SETTING_VARIABLES: readonly string[] = LEAVES.map((l) => l.setting.env);
+const SECRET_VARIABLES = new Set(LEAVES.filter((l) => l.setting.secret).map((l) => l.setting.env));
+
+/** Every environment variable the service reads (the README documents each), `<NAME>_FILE` variants included. */
+export const SETTING_VARIABLES: readonly string[] = LEAVES.flatMap((l) => (l.setting.fromFile ? [l.setting.env, `${l.setting.env}_FILE`] : [l.setting.env]));
+
+/** The Kafka connection variables set in `env`: for tools that start children on the same cluster. */
+export function kafkaConnectionEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const names = new Set(SETTING_VARIABLES.filter((n) => n === 'KAFKA_BROKERS' || /^KAFKA_(SSL|SASL|OAUTH|AWS)_/.test(n)));
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => names.has(e[0]) && !!e[1]));
+}
 
 /** Puts each parsed variable where its setting lives in the tree. */
-function toTree(values: Record<string, unknown>): Record<string, Record<string, unknown>> {
-  const out: Record<string, Record<string, unknown>> = {};
+function toTree(values: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
   for (const { path, setting } of LEAVES) {
-    const [group, key] = path as [string, string];
-    (out[group] ??= {})[key] = values[setting.env];
+    let node = out;
+    for (const k of path.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>;
+    node[path[path.length - 1]!] = values[setting.env];
   }
   return out;
 }
 
+/**
+ * `<NAME>_FILE` → the file's content as `<NAME>` (one trailing newline dropped). Returns the
+ * problems: both set, or a file that cannot be read. The path is shown, never the content.
+ */
+function readSettingFiles(cleaned: Record<string, string>): string[] {
+  const problems: string[] = [];
+  for (const { setting } of LEAVES.filter((l) => l.setting.fromFile)) {
+    const path = cleaned[`${setting.env}_FILE`];
+    if (path === undefined) continue;
+    if (cleaned[setting.env] !== undefined) {
+      problems.push(`  ${setting.env}_FILE: set ${setting.env} or ${setting.env}_FILE, not both`);
+      continue;
+    }
+    try {
+      cleaned[setting.env] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      problems.push(`  ${setting.env}_FILE: cannot read "${path}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
+  return problems;
+}
+
+/** The files a TLS setting names must be readable PEM files; checked at start, before anything connects. */
+function pemFileProblem(name: string, path: string | undefined): string[] {
+  if (path === undefined) return [];
+  try {
+    if (!readFileSync(path, 'utf8').includes('-----BEGIN ')) return [`  ${name}: "${path}" is not a PEM file (no "-----BEGIN" line)`];
+    return [];
+  } catch (e) {
+    return [`  ${name}: cannot read "${path}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`];
+  }
+}
+
+/** The rules across the connection settings: what each SASL mechanism and TLS option needs. */
+function connectionRules(c: Record<string, string>): string[] {
+  const out: string[] = [];
+  const need = (name: string, why: string) => c[name] === undefined && out.push(`  ${name}: required ${why}`);
+  const mechanism = c.KAFKA_SASL_MECHANISM?.trim().toLowerCase();
+  const ssl = ['true', '1', 'yes'].includes(c.KAFKA_SSL?.trim().toLowerCase() ?? '');
+  for (const name of ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE', 'KAFKA_SSL_REJECT_UNAUTHORIZED']) {
+    if (c[name] !== undefined && !ssl) out.push(`  ${name}: only applies with KAFKA_SSL=true`);
+  }
+  if ((c.KAFKA_SSL_CERT_FILE === undefined) !== (c.KAFKA_SSL_KEY_FILE === undefined)) {
+    out.push('  KAFKA_SSL_CERT_FILE, KAFKA_SSL_KEY_FILE: mutual TLS needs both the certificate and its key');
+  }
+  if (mechanism === 'plain' || mechanism?.startsWith('scram-')) {
+    need('KAFKA_SASL_USERNAME', `with KAFKA_SASL_MECHANISM=${mechanism} (or KAFKA_SASL_USERNAME_FILE)`);
+    need('KAFKA_SASL_PASSWORD', `with KAFKA_SASL_MECHANISM=${mechanism} (or KAFKA_SASL_PASSWORD_FILE)`);
+  } else if (mechanism === undefined && (c.KAFKA_SASL_USERNAME ?? c.KAFKA_SASL_PASSWORD) !== undefined) {
+    out.push('  KAFKA_SASL_MECHANISM: required with KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD (plain, scram-sha-256, scram-sha-512)');
+  }
+  const oauthSet = Object.keys(c).filter((n) => /^KAFKA_(OAUTH|AWS)_/.test(n));
+  if (mechanism === 'oauthbearer') {
+    if ((c.KAFKA_OAUTH_TOKEN_PROVIDER ?? 'client-credentials') === 'client-credentials') {
+      need('KAFKA_OAUTH_TOKEN_URL', 'with KAFKA_SASL_MECHANISM=oauthbearer');
+      need('KAFKA_OAUTH_CLIENT_ID', 'with KAFKA_SASL_MECHANISM=oauthbearer (or KAFKA_OAUTH_CLIENT_ID_FILE)');
+      need('KAFKA_OAUTH_CLIENT_SECRET', 'with KAFKA_SASL_MECHANISM=oauthbearer (or KAFKA_OAUTH_CLIENT_SECRET_FILE)');
+    } else {
+      need('KAFKA_AWS_REGION', 'with KAFKA_OAUTH_TOKEN_PROVIDER=aws-msk-iam');
+    }
+  } else if (oauthSet.length > 0) {
+    out.push(`  ${oauthSet.join(', ')}: only apply with KAFKA_SASL_MECHANISM=oauthbearer`);
+  }
+  if (c.REDIS_TLS_CA_FILE !== undefined && !c.REDIS_URL?.startsWith('rediss://')) {
+    out.push('  REDIS_TLS_CA_FILE: needs a rediss:// REDIS_URL (TLS)');
+  }
+  for (const name of ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE', 'REDIS_TLS_CA_FILE']) out.push(...pemFileProblem(name, c[name]));
+  return out;
+}
+
 /** The settings derived from others. */
-function finish(c: Record<string, Record<string, unknown>>): Config {
+function finish(c: Record<string, unknown>): Config {
   const parsed = c as unknown as Parsed<typeof SETTINGS>;
   const provider = parsed.llm.provider === 'auto' ? (parsed.llm.apiKey ? 'openai' : 'offline') : parsed.llm.provider;
   // Tiers above the cap are clamped, then de-duplicated, so the topic names stay unique.
@@ -198,11 +268,13 @@ function deepFreeze<T>(o: T): T {
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Record<string, string> = {}): Config {
   // Empty strings mean "unset" to users of shells and compose files.
-  const cleaned = Object.fromEntries(Object.entries({ ...env, ...overrides }).filter(([, v]) => v !== undefined && v !== ''));
+  const cleaned = Object.fromEntries(Object.entries({ ...env, ...overrides }).filter(([, v]) => v !== undefined && v !== '')) as Record<string, string>;
+  const fileProblems = readSettingFiles(cleaned);
   const parsed = envSchema.safeParse(cleaned);
-  // The key's value is never echoed back: an error message may end up in a log.
-  const shown = (name: string) => (name === 'OPENAI_API_KEY' ? '' : ` (got "${String(cleaned[name])}")`);
+  // A secret's value is never echoed back (an error message may end up in a log); a URL is shown without its credentials.
+  const shown = (name: string) => (SECRET_VARIABLES.has(name) ? '' : ` (got "${name === 'REDIS_URL' ? withoutCredentials(cleaned[name]!) : cleaned[name]}")`);
   const lines = parsed.success ? [] : parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}${i.path[0] ? shown(String(i.path[0])) : ''}`);
+  lines.push(...fileProblems, ...connectionRules(cleaned));
   // Rules across settings are checked even when others failed, so every problem is named at once.
   if ((cleaned.LLM_PROVIDER ?? '').trim() === 'openai' && !(cleaned.OPENAI_API_KEY ?? '').trim()) {
     lines.push('  OPENAI_API_KEY: required when LLM_PROVIDER=openai');

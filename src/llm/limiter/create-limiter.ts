@@ -5,13 +5,16 @@
  *   LLM_RPM / LLM_TPM   → without Redis, the same rate limits, per instance
  *   neither             → the plain local pool (LLM_POOL_SLOTS calls per instance)
  */
+import type { RedisOptions } from 'ioredis';
 import type { Config } from '../../config.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { createLocalLimiter, type LlmLimiter } from './limiter.ts';
 import { bucketFor, bucketSteadyPerMinute, slotExpirationMs } from './limiter-settings.ts';
 import { createLocalPoolLimiter, createRedisLimiter } from './redis-limiter.ts';
+import { redisConnectionOptions } from '../redis-client.ts';
 
-export function createLimiter(config: Pick<Config, 'llm'>, logger: Logger): LlmLimiter {
+/** `redisOptions`: TLS for a rediss:// REDIS_URL (redisConnectionOptions), built once by the caller. */
+export function createLimiter(config: Pick<Config, 'llm'>, logger: Logger, redisOptions: RedisOptions = redisConnectionOptions(config.llm)): LlmLimiter {
   const llm = config.llm;
   const rpm = llm.rpm !== undefined ? bucketFor(llm.rpm) : undefined;
   const tpm = llm.tpm !== undefined ? bucketFor(llm.tpm) : undefined;
@@ -29,7 +32,7 @@ export function createLimiter(config: Pick<Config, 'llm'>, logger: Logger): LlmL
   }
   if (llm.redisUrl) {
     return createRedisLimiter({
-      redisUrl: llm.redisUrl, poolId: llm.poolId, slots: llm.poolSlots, rpm, tpm, expirationMs, logger: log,
+      redisUrl: llm.redisUrl, redisOptions, poolId: llm.poolId, slots: llm.poolSlots, rpm, tpm, expirationMs, logger: log,
     });
   }
   if (rpm || tpm) return createLocalPoolLimiter({ slots: llm.poolSlots, rpm, tpm, expirationMs, logger: log });

@@ -21,6 +21,7 @@
 import Bottleneck from 'bottleneck';
 import { localBottleneck } from './local-bottleneck.ts';
 import type { Redis } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { createRedisClient } from '../redis-client.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { BUCKET_HEARTBEAT_MS, chunkWeight, RATE_WAIT_ALLOWANCE_MS, redactRedisUrl, type Bucket } from './limiter-settings.ts';
@@ -242,10 +243,10 @@ export function createLocalPoolLimiter(s: PoolSettings): LlmLimiter {
  * - `timeout` (key TTL): a pool nobody uses for max(1 h, 2 × expiration) leaves no keys
  *   behind; it outlasts any job, so a live job's state never expires under it.
  */
-export function createRedisLimiter(s: PoolSettings & { redisUrl: string; poolId: string }): LlmLimiter {
+export function createRedisLimiter(s: PoolSettings & { redisUrl: string; poolId: string; redisOptions?: RedisOptions }): LlmLimiter {
   const log = s.logger.child({ pool: s.poolId, redis: redactRedisUrl(s.redisUrl) });
   const warn = throttled(log);
-  const redis = createRedisClient(s.redisUrl, `llm-pool:${s.poolId}`);
+  const redis = createRedisClient(s.redisUrl, `llm-pool:${s.poolId}`, s.redisOptions);
   const connection = new Bottleneck.IORedisConnection({ client: redis });
   connection.on('error', (err) => warn(err, 'Redis error in the shared LLM pool'));
   const common = {

@@ -20,6 +20,7 @@ import { createIntakeControl, type IntakeControl } from './guards/intake-control
 import { createPartitionedProcessor, type PartitionedProcessor } from './engine/partitioned-processor.ts';
 import type { CostEvent } from './contracts/index.ts';
 import { createKafka, type KafkaClient } from './kafka/client.ts';
+import { redisConnectionOptions } from './llm/redis-client.ts';
 import { ensureTopics, topicSpecs } from './kafka/topics.ts';
 import { createTransactionalCommitter } from './kafka/transactional-committer.ts';
 import type { Logger } from './observability/logger.ts';
@@ -44,7 +45,10 @@ export interface AppOverrides {
   metrics?: Metrics;
   onCostEvent?: (e: CostEvent) => void;
   onRouted?: (route: Route, documentId: string | undefined) => void;
-  /** The broker stayed unreachable past BROKER_GIVE_UP_AFTER: the CLI exits non-zero. */
+  /**
+   * The broker stayed unreachable past BROKER_GIVE_UP_AFTER, or refused an operation for a
+   * missing ACL (a SetupError, logged here): the CLI exits non-zero.
+   */
   onFatal?: (error: Error) => void;
 }
 
@@ -63,13 +67,23 @@ export interface App {
 
 export function createApp(config: Config, logger: Logger, o: AppOverrides = {}): App {
   const metrics = o.metrics ?? createMetrics();
-  const kafka = o.kafka ?? createKafka(config, logger);
+  // A missing ACL found in the background (a commit, a group join) stops the processor: one line names it.
+  let denied = false;
+  const kafka = o.kafka ?? createKafka(config, logger, '', {
+    onAccessDenied: (e) => {
+      if (denied) return;
+      denied = true;
+      logger.fatal({ code: e.code, setting: e.setting }, e.message);
+      o.onFatal?.(e);
+    },
+  });
+  const redisOptions = redisConnectionOptions(config.llm);
   const settings = createRuntimeSettings({ qualityThreshold: config.processing.qualityThreshold, dailyBudgetUsd: config.budget.dailyUsd });
   const intake = createIntakeControl((reason, paused, detail) => {
     metrics.paused.set({ reason }, paused ? 1 : 0);
     logger.info({ reason, paused, detail }, paused ? 'intake paused' : 'intake resumed');
   });
-  const limiter = o.limiter ?? createLimiter(config, logger);
+  const limiter = o.limiter ?? createLimiter(config, logger, redisOptions);
   const provider = o.provider ?? createProvider(config, logger, (s) => limiter.hold(s.holdMs, s.reason));
   const pricing = createPricing({
     overrides: config.llm.pricesFile ? loadPriceOverrides(config.llm.pricesFile) : undefined,
@@ -86,7 +100,7 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
       o.onCostEvent?.(e);
     },
   });
-  const cache = o.cache ?? createCache(config, logger);
+  const cache = o.cache ?? createCache(config, logger, redisOptions);
   const promptVersion = o.promptVersion ?? PROMPT_VERSION;
   const callStep = createStepCaller({
     provider, limiter: budget.guard.gateLimiter(limiter), pricing, costs, cache, promptVersion,

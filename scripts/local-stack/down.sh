@@ -7,6 +7,20 @@ STACK_DIR=${LOCAL_STACK_DIR:-$root/.local-stack}
 pidfile="$STACK_DIR/kafka.pid"
 say() { printf '[local-stack] %s\n' "$*" >&2; }
 
+# --secure stops only the secured broker (secure-broker.sh); --clean deletes the data of what stops.
+clean=0; secure=0
+for arg in "$@"; do
+  case "$arg" in
+    --clean) clean=1 ;;
+    --secure) secure=1 ;;
+    *) say "unknown option: $arg (known: --secure, --clean)"; exit 1 ;;
+  esac
+done
+if [ $secure = 1 ]; then
+  STACK_DIR="$STACK_DIR/secure"
+  pidfile="$STACK_DIR/kafka.pid"
+fi
+
 if [ -f "$pidfile" ] && pid=$(cat "$pidfile") && kill -0 "$pid" 2>/dev/null; then
   kill "$pid"
   for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
@@ -16,7 +30,7 @@ else
   say "Kafka is not running (nothing to stop)"
 fi
 rm -f "$pidfile"
-if [ "${1:-}" = "--clean" ]; then
+if [ $clean = 1 ]; then
   rm -rf "$STACK_DIR/data"
   say "data deleted"
 fi

@@ -22,6 +22,20 @@ logfile="$STACK_DIR/kafka.log"
 say() { printf '[local-stack] %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
+# Extra services beside the plaintext broker, one flag each; each runs after the broker is up.
+extras=()
+for arg in "$@"; do
+  case "$arg" in
+    --secure) extras+=("$here/secure-broker.sh") ;;  # a second broker: SASL_SSL, ACLs (secure-broker.sh)
+    *) die "unknown option: $arg (known: --secure)" ;;
+  esac
+done
+if [ ${#extras[@]} -gt 0 ]; then
+  bash "$0"
+  for extra in "${extras[@]}"; do bash "$extra"; done
+  exit 0
+fi
+
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
 running_pid() {

@@ -8,7 +8,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 180_000,
-    globalSetup: ['test/setup/broker.ts'],
+    globalSetup: ['test/setup/broker.ts', 'test/setup/secure-broker.ts'],
     reporters: ['default'],
   },
 });

@@ -1,0 +1,107 @@
+/**
+ * Missing ACLs on the real secured broker (StandardAuthorizer). The processor must name the
+ * topic or group and the operation it was refused, exit non-zero, and lose nothing: a commit
+ * refused for lack of WRITE is aborted (no output, no offset), and once the right is granted a
+ * restart routes every document exactly once.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import type { AclRule } from '../../src/kafka/acls.ts';
+import { ensureTopics, topicSpecs } from '../../src/kafka/topics.ts';
+import { corpusDocs, toMessage } from '../support/docs.ts';
+import { randomName, readTopics } from '../support/kafka.ts';
+import { spawnCli, type Child } from '../support/processes.ts';
+import { adminKafka, asUser, ensureSecureStack, grantForTest, revokeForTest, secureTestEnv, type SecureStack } from '../support/secure-kafka.ts';
+
+const children: Child[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  await Promise.all(children.map((c) => c.kill('SIGKILL')));
+  for (const c of cleanups) await c().catch(() => undefined);
+});
+
+async function fatalRun(env: Record<string, string>, name: string): Promise<{ code: number | null; fatal: { code: string; msg: string }[]; all: string }> {
+  const child = spawnCli(['start'], { ...env, LOG_LEVEL: 'info' }, name);
+  children.push(child);
+  const timer = setTimeout(() => child.proc.kill('SIGKILL'), 120_000);
+  const { code } = await child.exited;
+  clearTimeout(timer);
+  await child.logged;
+  const { readFileSync } = await import('node:fs');
+  const all = readFileSync(child.logFile, 'utf8');
+  const fatal = all.split('\n').filter((l) => l.includes('"level":"fatal"')).map((l) => JSON.parse(l) as { code: string; msg: string });
+  return { code, fatal, all };
+}
+
+/** Topics made by the administrator, with the test's names; their ACLs and topics are removed afterwards. */
+async function prepare(stack: SecureStack, extra: Record<string, string> = {}) {
+  const env = secureTestEnv(stack, 'app', { QUALITY_THRESHOLD: '0', ...extra });
+  const config = loadConfig(env);
+  const admin = adminKafka(stack, env);
+  const client = admin.kafka.admin();
+  await client.connect();
+  await ensureTopics(client, topicSpecs(config));
+  const granted: AclRule[] = [];
+  cleanups.push(async () => {
+    await revokeForTest(admin.kafka, 'app', granted);
+    await client.deleteTopics({ topics: topicSpecs(config).map((s) => s.topic) });
+    await client.disconnect();
+  });
+  const grant = async (without?: (r: AclRule) => AclRule | undefined) => {
+    granted.push(...(await grantForTest(admin.kafka, admin.config, 'app', ['start'], without)));
+  };
+  return { env, config, admin, client, grant };
+}
+
+describe('missing rights are named, and lose nothing', () => {
+  it('a user without rights, then one without WRITE on the enriched topic, then the README\'s rights: every document once', async () => {
+    const stack = await ensureSecureStack();
+    const { env, config, admin, client, grant } = await prepare(stack);
+    const docs = corpusDocs(12, randomName('acl'));
+    const producer = admin.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({ topic: config.topics.raw, messages: docs.map(toMessage) });
+    await producer.disconnect();
+
+    // 1. No rights at all: it cannot even see the topics; it says so and stops before reading anything.
+    const none = await fatalRun(asUser(env, stack, 'norights'), 'acl-norights');
+    expect(none.code).toBe(1);
+    expect(none.fatal).toHaveLength(1);
+    expect(none.fatal[0]!.code).toBe('KAFKA_NOT_AUTHORIZED');
+    expect(none.fatal[0]!.msg).toContain('user "norights" is not authorized to CREATE topics');
+    expect(none.fatal[0]!.msg).toContain(`"${config.topics.raw}"`);
+
+    // 2. Everything but WRITE on the enriched topic (QUALITY_THRESHOLD=0 sends every document there).
+    await grant((r) => (r.name === config.topics.enriched ? { ...r, operations: ['DESCRIBE'] } : r));
+    const noWrite = await fatalRun(env, 'acl-no-write');
+    expect(noWrite.code).toBe(1);
+    expect(noWrite.fatal).toHaveLength(1);
+    expect(noWrite.fatal[0]!.msg).toContain(`user "app" is not authorized to WRITE topic "${config.topics.enriched}"`);
+    expect(noWrite.all).toContain('"msg":"routed"'); // it did process documents: the refusal came at the commit
+    // The refused transactions were aborted: no output is visible and no offset was committed.
+    const offsets = await client.fetchOffsets({ groupId: config.kafka.groupId, topics: [config.topics.raw] });
+    expect(offsets[0]!.partitions.map((p) => p.offset)).toEqual(offsets[0]!.partitions.map(() => '-1'));
+    const outputs = [config.topics.enriched, config.topics.review, config.topics.dlq];
+    expect(await readTopics(admin.kafka, outputs, { quietMs: 1500, timeoutMs: 10_000 })).toEqual([]);
+
+    // 3. The right granted, the same processor starts again: every document, exactly once.
+    await grant((r) => (r.name === config.topics.enriched ? r : undefined));
+    const fixed = spawnCli(['start'], { ...env, LOG_LEVEL: 'info' }, 'acl-fixed');
+    children.push(fixed);
+    await readTopics(admin.kafka, outputs, { until: (r) => new Set(r.map((x) => x.key)).size >= docs.length, timeoutMs: 120_000 });
+    const all = await readTopics(admin.kafka, outputs, { minCount: docs.length, quietMs: 2000 });
+    expect(all.map((r) => r.key).sort()).toEqual(docs.map((d) => d.id).sort());
+    fixed.proc.kill('SIGTERM');
+    expect((await fixed.exited).code).toBe(0);
+  }, 300_000);
+
+  it('no READ on its groups: named with the group and the operation', async () => {
+    const stack = await ensureSecureStack();
+    const { env, config, grant } = await prepare(stack);
+    await grant((r) => (r.resource === 'GROUP' ? undefined : r));
+    const run = await fatalRun(env, 'acl-no-group');
+    expect(run.code).toBe(1);
+    expect(run.fatal).toHaveLength(1);
+    expect(run.fatal[0]!.msg).toMatch(new RegExp(`user "app" is not authorized to READ group "${config.kafka.groupId.replace(/[.]/g, '\\.')}[^"]*"`));
+  }, 180_000);
+});

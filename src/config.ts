@@ -154,7 +154,7 @@ export const SETTING_VARIABLES: readonly string[] = LEAVES.flatMap((l) => (l.set
 
 /** The Kafka connection variables set in `env`: for tools that start children on the same cluster. */
 export function kafkaConnectionEnv(env: Record<string, string | undefined>): Record<string, string> {
-  const names = new Set(SETTING_VARIABLES.filter((n) => n === 'KAFKA_BROKERS' || /^KAFKA_(SSL|SASL|OAUTH|AWS)_/.test(n)));
+  const names = new Set(SETTING_VARIABLES.filter((n) => n === 'KAFKA_BROKERS' || /^KAFKA_(SSL|SASL|OAUTH|AWS)(_|$)/.test(n)));
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => names.has(e[0]) && !!e[1]));
 }
 

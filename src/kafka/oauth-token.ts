@@ -149,7 +149,8 @@ export function clientCredentialsSource(c: ClientCredentials, deps: { fetch?: ty
         signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
       });
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+      const inner = (e as { cause?: { code?: string; message?: string } }).cause;
+      const cause = inner?.code ?? inner?.message ?? (e as Error).message;
       throw new OAuthTokenError(`cannot reach the OAuth token endpoint ${where} (KAFKA_OAUTH_TOKEN_URL): ${scrubSecrets(cause, secrets)}`, { retriable: true, setting: 'KAFKA_OAUTH_TOKEN_URL' });
     }
     const text = await res.text();

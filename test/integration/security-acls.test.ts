@@ -7,6 +7,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import type { AclRule } from '../../src/kafka/acls.ts';
+import { createKafka } from '../../src/kafka/client.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
 import { ensureTopics, topicSpecs } from '../../src/kafka/topics.ts';
 import { corpusDocs, toMessage } from '../support/docs.ts';
 import { randomName, readTopics } from '../support/kafka.ts';
@@ -94,6 +96,27 @@ describe('missing rights are named, and lose nothing', () => {
     fixed.proc.kill('SIGTERM');
     expect((await fixed.exited).code).toBe(0);
   }, 300_000);
+
+  it('a transaction over several topics names the one refused (in either order) and leaves nothing visible', async () => {
+    const stack = await ensureSecureStack();
+    const { env, config, admin, grant } = await prepare(stack);
+    await grant((r) => (r.name === config.topics.enriched ? { ...r, operations: ['DESCRIBE'] } : r));
+    const kafka = createKafka(loadConfig(env), silentLogger(), '-test-app');
+    const producer = kafka.producer({ transactionalId: `${config.kafka.groupId}.tx.probe`, idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      const m = [{ key: 'k', value: 'v' }];
+      for (const order of [[config.topics.review, config.topics.enriched], [config.topics.enriched, config.topics.review]]) {
+        const tx = await producer.transaction();
+        const sent = tx.sendBatch({ topicMessages: order.map((topic) => ({ topic, messages: m })) });
+        await expect(sent).rejects.toThrow(`user "app" is not authorized to WRITE topic "${config.topics.enriched}";`);
+        expect(tx.isActive()).toBe(false); // aborted by the guard
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    expect(await readTopics(admin.kafka, [config.topics.review, config.topics.enriched], { quietMs: 1500, timeoutMs: 10_000 })).toEqual([]);
+  }, 120_000);
 
   it('no READ on its groups: named with the group and the operation', async () => {
     const stack = await ensureSecureStack();

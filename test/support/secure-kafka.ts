@@ -71,7 +71,7 @@ export function secureTestEnv(stack: SecureStack, user: SecureUser, extra: Recor
 
 /** The same names, another user (or other connection settings). */
 export function asUser(env: Record<string, string>, stack: SecureStack, user: SecureUser, extra: Record<string, string> = {}): Record<string, string> {
-  const names = Object.fromEntries(Object.entries(env).filter(([k]) => !/^KAFKA_(SSL|SASL|OAUTH|AWS)_/.test(k)));
+  const names = Object.fromEntries(Object.entries(env).filter(([k]) => !/^KAFKA_(SSL|SASL|OAUTH|AWS)(_|$)/.test(k)));
   return { ...names, ...secureConnection(stack, user), ...extra };
 }
 

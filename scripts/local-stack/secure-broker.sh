@@ -28,7 +28,7 @@ creds="$dir/credentials.env"
 
 say() { printf '[local-stack --secure] %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+. "$here/lib.sh"
 running_pid() {
   [ -f "$pidfile" ] || return 1
   local pid; pid=$(cat "$pidfile")
@@ -44,16 +44,8 @@ command -v openssl >/dev/null 2>&1 || die "openssl is needed to make the local C
 node_bin="$root/node_modules/.bin/node"
 [ -x "$node_bin" ] || die "run npm ci first: the ACLs are created with the project's pinned Node ($node_bin)"
 
-# 1. Jars: the plaintext stack fetches them; fetch them here too when it has not (another broker on 9092).
-if [ ! -f "$libs/.complete" ]; then
-  command -v mvn >/dev/null 2>&1 || die "Maven is needed once to fetch the Kafka jars (Debian: apt-get install maven)"
-  say "fetching Kafka $KAFKA_VERSION jars with Maven (first start only)…"
-  rm -rf "$libs"; mkdir -p "$libs"
-  mvn -q -B -f "$here/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
-    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs" >&2 \
-    || die "Maven could not fetch org.apache.kafka:kafka_2.13:$KAFKA_VERSION"
-  touch "$libs/.complete"
-fi
+# 1. Jars: shared with the plaintext broker (fetched here when another broker holds 9092).
+kafka_fetch_jars "$libs"
 
 # 2. Credentials, made once. SCRAM users live in the KRaft metadata, so new credentials mean new data.
 mkdir -p "$dir" "$tls"
@@ -127,67 +119,21 @@ ssl.endpoint.identification.algorithm=https
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 super.users=User:admin
 allow.everyone.if.no.acl.found=false
-log.dirs=$data
-num.partitions=3
-auto.create.topics.enable=false
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=10
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-min.insync.replicas=1
-group.initial.rebalance.delay.ms=0
-log.retention.hours=168
-log.segment.bytes=67108864
-message.max.bytes=16777216
-replica.fetch.max.bytes=16777216
+$(kafka_common_props "$data")
 PROPS
 umask 022
-cat > "$dir/log4j2.properties" <<'L4J'
-status = warn
-appender.file.type = File
-appender.file.name = FILE
-appender.file.fileName = ${sys:kafka.logs.dir}/kafka.log
-appender.file.layout.type = PatternLayout
-appender.file.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = INFO
-rootLogger.appenderRef.file.ref = FILE
-logger.state.name = state.change.logger
-logger.state.level = WARN
-L4J
-
-cp_arg="$libs/*"
-jvm_opts=(-Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
-  -Dkafka.logs.dir="$dir" -Dlog4j2.configurationFile="$dir/log4j2.properties")
+kafka_jvm "$dir" "$dir/log4j2.properties" 512m
 
 # 5. Format once, with the SCRAM users.
-if [ ! -f "$data/meta.properties" ]; then
-  cluster_id=$(java -cp "$cp_arg" "${jvm_opts[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
-  [ -n "$cluster_id" ] || die "could not generate a cluster id"
-  scram=()
-  for u in admin app norights; do
-    var="$(echo "$u" | tr '[:lower:]' '[:upper:]')_PASSWORD"
-    for m in SCRAM-SHA-256 SCRAM-SHA-512; do scram+=(--add-scram "$m=[name=$u,password=${!var}]"); done
-  done
-  java -cp "$cp_arg" "${jvm_opts[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" "${scram[@]}" >/dev/null \
-    || die "formatting the secured broker's storage in $data failed"
-fi
+scram=()
+for u in admin app norights; do
+  var="$(echo "$u" | tr '[:lower:]' '[:upper:]')_PASSWORD"
+  for m in SCRAM-SHA-256 SCRAM-SHA-512; do scram+=(--add-scram "$m=[name=$u,password=${!var}]"); done
+done
+kafka_format "$conf" "$data" "${scram[@]}"
 
 # 6. Start, wait, then grant the app user its ACLs (as the super user admin).
 say "starting the secured Kafka $KAFKA_VERSION on localhost:$PORT (SASL_SSL); log: $logfile"
-: > "$logfile"
-nohup java -cp "$cp_arg" "${jvm_opts[@]}" kafka.Kafka "$conf" >"$dir/kafka.stdout" 2>&1 &
-echo $! > "$pidfile"
-deadline=$((SECONDS + READY_TIMEOUT))
-until port_open "$PORT" && grep -q "Kafka Server started" "$logfile" 2>/dev/null; do
-  if ! running_pid >/dev/null; then
-    tail -n 30 "$dir/kafka.stdout" "$logfile" >&2 || true
-    die "the secured Kafka exited during start (see $logfile)"
-  fi
-  [ $SECONDS -lt $deadline ] || die "the secured Kafka did not become ready within ${READY_TIMEOUT}s (see $logfile)"
-  sleep 0.3
-done
+kafka_start "$conf" "$dir" "$pidfile" "$PORT"
 "$node_bin" "$here/secure-acls.ts" "$creds" "$tls/ca.pem" "localhost:$PORT" || die "could not create the ACLs"
 say "secured Kafka ready on localhost:$PORT (pid $(cat "$pidfile")); users and passwords in $creds, CA in $tls/ca.pem"

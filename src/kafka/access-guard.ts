@@ -22,11 +22,12 @@ export interface AccessGuard {
   principal: string;
   onDenied?: (e: SetupError) => void;
   /**
-   * Whether the broker just refused to name a group's coordinator for lack of rights. KafkaJS
-   * logs that answer, then reports only "Failed to find group coordinator" (the refusal is
-   * dropped on the way), so client.ts notes it from KafkaJS's log and the guard asks here.
+   * Which coordinator the broker just refused to name for lack of rights (a group's, or a
+   * transactional id's), if any. KafkaJS logs that answer, then reports only "Failed to find
+   * group coordinator" (the refusal is dropped on the way), so client.ts notes it from KafkaJS's
+   * log and the guard asks here.
    */
-  groupRefusedRecently?: () => boolean;
+  coordinatorRefused?: () => 'group' | 'transactional id' | undefined;
 }
 
 /** What the refused call asked for: the operation for each kind of resource, and the names. */
@@ -71,9 +72,9 @@ function deny(g: AccessGuard, e: unknown, asked: Asked, report: boolean): SetupE
 /** An authorization error, or KafkaJS's "no coordinator" right after the broker refused a group (see groupRefusedRecently). */
 function refusal(g: AccessGuard, e: unknown): unknown {
   if (isAuthorizationError(e)) return e;
-  if (/Failed to find group coordinator/i.test((e as Error | undefined)?.message ?? '') && g.groupRefusedRecently?.()) {
-    return Object.assign(new Error('Not authorized to access group: Group authorization failed'), { type: 'GROUP_AUTHORIZATION_FAILED', cause: e });
-  }
+  const refused = /Failed to find group coordinator/i.test((e as Error | undefined)?.message ?? '') ? g.coordinatorRefused?.() : undefined;
+  if (refused === 'group') return Object.assign(new Error('Not authorized to access group: Group authorization failed'), { type: 'GROUP_AUTHORIZATION_FAILED', cause: e });
+  if (refused === 'transactional id') return Object.assign(new Error('Transactional Id authorization failed'), { type: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', cause: e });
   return undefined;
 }
 

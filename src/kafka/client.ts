@@ -54,9 +54,11 @@ export interface KafkaClientOptions extends SecurityDeps {
 export function createKafka(config: Pick<Config, 'kafka'>, logger: Logger, clientSuffix = '', options: KafkaClientOptions = {}): KafkaClient {
   const ssl = kafkaTlsOptions(config.kafka);
   const sasl = kafkaSaslOptions(config.kafka, logger, options);
-  let groupRefusedAt = 0;
+  let refused: { kind: 'group' | 'transactional id'; at: number } | undefined;
   const noteRefusal = (message: string, error: unknown) => {
-    if (/GroupCoordinator/.test(message) && /Group authorization failed/i.test(String(error ?? ''))) groupRefusedAt = Date.now();
+    if (!/GroupCoordinator/.test(message)) return;
+    if (/Group authorization failed/i.test(String(error ?? ''))) refused = { kind: 'group', at: Date.now() };
+    else if (/Transactional Id authorization failed/i.test(String(error ?? ''))) refused = { kind: 'transactional id', at: Date.now() };
   };
   return new GuardedKafka(
     {
@@ -75,7 +77,7 @@ export function createKafka(config: Pick<Config, 'kafka'>, logger: Logger, clien
     },
     {
       principal: kafkaPrincipal(config.kafka),
-      groupRefusedRecently: () => Date.now() - groupRefusedAt < 30_000,
+      coordinatorRefused: () => (refused && Date.now() - refused.at < 30_000 ? refused.kind : undefined),
       ...(options.onAccessDenied ? { onDenied: options.onAccessDenied } : {}),
     },
   );

@@ -7,7 +7,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import { createLimiter } from '../../src/llm/limiter/create-limiter.ts';
 import { checkRedisConnection, redisConnectionOptions } from '../../src/llm/redis-client.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { testEnv } from '../support/kafka.ts';
+import { freePort } from '../support/ports.ts';
 import { spawnCli } from '../support/processes.ts';
 import { uniquePoolId } from '../support/redis.ts';
 import { CA_FILE, ensureSecureStack, SERVER_CERT, SERVER_KEY } from '../support/secure-kafka.ts';
@@ -25,14 +25,6 @@ import { CA_FILE, ensureSecureStack, SERVER_CERT, SERVER_KEY } from '../support/
 const PASSWORD = `redis-pw-${Math.random().toString(36).slice(2)}`;
 let port = 0;
 let server: ChildProcess | undefined;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 beforeAll(async () => {
   await ensureSecureStack(); // for its CA and its certificate for localhost

@@ -9,11 +9,10 @@ import { loadConfig } from '../../src/config.ts';
 import type { AclRule } from '../../src/kafka/acls.ts';
 import { createKafka } from '../../src/kafka/client.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
-import { ensureTopics, topicSpecs } from '../../src/kafka/topics.ts';
 import { corpusDocs, toMessage } from '../support/docs.ts';
 import { randomName, readTopics } from '../support/kafka.ts';
 import { spawnCli, type Child } from '../support/processes.ts';
-import { adminKafka, asUser, ensureSecureStack, grantForTest, revokeForTest, secureTestEnv, type SecureStack } from '../support/secure-kafka.ts';
+import { asUser, ensureSecureStack, prepareSecureTest, secureTestEnv, type SecureStack } from '../support/secure-kafka.ts';
 
 const children: Child[] = [];
 const cleanups: (() => Promise<void>)[] = [];
@@ -35,24 +34,13 @@ async function fatalRun(env: Record<string, string>, name: string): Promise<{ co
   return { code, fatal, all };
 }
 
-/** Topics made by the administrator, with the test's names; their ACLs and topics are removed afterwards. */
-async function prepare(stack: SecureStack, extra: Record<string, string> = {}) {
-  const env = secureTestEnv(stack, 'app', { QUALITY_THRESHOLD: '0', ...extra });
-  const config = loadConfig(env);
-  const admin = adminKafka(stack, env);
-  const client = admin.kafka.admin();
-  await client.connect();
-  await ensureTopics(client, topicSpecs(config));
-  const granted: AclRule[] = [];
-  cleanups.push(async () => {
-    await revokeForTest(admin.kafka, 'app', granted);
-    await client.deleteTopics({ topics: topicSpecs(config).map((s) => s.topic) });
-    await client.disconnect();
-  });
-  const grant = async (without?: (r: AclRule) => AclRule | undefined) => {
-    granted.push(...(await grantForTest(admin.kafka, admin.config, 'app', ['start'], without)));
-  };
-  return { env, config, admin, client, grant };
+/** The test's topics (QUALITY_THRESHOLD=0 sends every document to the enriched topic), removed afterwards. */
+async function prepare(stack: SecureStack) {
+  const env = secureTestEnv(stack, 'app', { QUALITY_THRESHOLD: '0' });
+  const t = await prepareSecureTest(stack, env);
+  cleanups.push(() => t.cleanup());
+  const grant = (without?: (r: AclRule) => AclRule | undefined) => t.grant(['start'], without);
+  return { env, config: t.config, admin: t.admin, client: t.admin.client, grant };
 }
 
 describe('missing rights are named, and lose nothing', () => {
@@ -117,6 +105,20 @@ describe('missing rights are named, and lose nothing', () => {
     }
     expect(await readTopics(admin.kafka, [config.topics.review, config.topics.enriched], { quietMs: 1500, timeoutMs: 10_000 })).toEqual([]);
   }, 120_000);
+
+  it('no WRITE on its transactional ids: named with the id, once a partition is to be committed', async () => {
+    const stack = await ensureSecureStack();
+    const { env, config, admin, grant } = await prepare(stack);
+    const producer = admin.kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: config.topics.raw, messages: corpusDocs(2, randomName('tx')).map(toMessage) });
+    await producer.disconnect();
+    await grant((r) => (r.resource === 'TRANSACTIONAL_ID' ? undefined : r));
+    const run = await fatalRun(env, 'acl-no-txid');
+    expect(run.code).toBe(1);
+    expect(run.fatal).toHaveLength(1);
+    expect(run.fatal[0]!.msg).toMatch(new RegExp(`user "app" is not authorized to WRITE transactional id "${config.kafka.groupId.replace(/[.]/g, '\\.')}\\.tx\\.[^"]+"`));
+  }, 180_000);
 
   it('no READ on its groups: named with the group and the operation', async () => {
     const stack = await ensureSecureStack();

@@ -7,13 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
-import type { AclRule } from '../../src/kafka/acls.ts';
-import { ensureTopics, topicSpecs } from '../../src/kafka/topics.ts';
 import { corpusDocs, toMessage } from '../support/docs.ts';
 import { randomName, readTopics } from '../support/kafka.ts';
 import { spawnCli, type Child } from '../support/processes.ts';
-import { adminKafka, asUser, ensureSecureStack, grantForTest, revokeForTest, secureTestEnv } from '../support/secure-kafka.ts';
+import { asUser, ensureSecureStack, prepareSecureTest, secureTestEnv } from '../support/secure-kafka.ts';
 import { startTokenEndpoint, type TokenEndpoint } from '../support/token-endpoint.ts';
 
 const children: Child[] = [];
@@ -44,19 +41,11 @@ describe('OAUTHBEARER with a client-credentials token endpoint', () => {
     const env = { ...asUser(names, stack, 'app'), ...oauthEnv(endpoint), LOG_LEVEL: 'debug' };
     delete (env as Record<string, string | undefined>).KAFKA_SASL_USERNAME;
     delete (env as Record<string, string | undefined>).KAFKA_SASL_PASSWORD;
-    const config = loadConfig(env);
-    const admin = adminKafka(stack, names);
-    const client = admin.kafka.admin();
-    await client.connect();
-    await ensureTopics(client, topicSpecs(config));
-    let rules: AclRule[] = [];
-    cleanups.push(async () => {
-      await revokeForTest(admin.kafka, 'app', rules);
-      await client.deleteTopics({ topics: topicSpecs(config).map((s) => s.topic) });
-      await client.disconnect();
-    });
-    // The token's sub is the principal: the same rights as SCRAM's user app.
-    rules = await grantForTest(admin.kafka, admin.config, 'app', ['start']);
+    // The administrator's client uses SCRAM; the token's sub is the principal: the same rights as SCRAM's user app.
+    const t = await prepareSecureTest(stack, names);
+    cleanups.push(() => t.cleanup());
+    await t.grant(['start']);
+    const { config, admin } = t;
 
     const producer = admin.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();

@@ -9,13 +9,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
-import type { AclRule } from '../../src/kafka/acls.ts';
-import { ensureTopics, topicSpecs } from '../../src/kafka/topics.ts';
 import { corpusDocs } from '../support/docs.ts';
 import { randomName, readTopics } from '../support/kafka.ts';
+import { freePort } from '../support/ports.ts';
 import { spawnCli, type Child } from '../support/processes.ts';
-import { adminKafka, ensureSecureStack, grantForTest, revokeForTest, secureTestEnv } from '../support/secure-kafka.ts';
+import { ensureSecureStack, prepareSecureTest, secureTestEnv } from '../support/secure-kafka.ts';
 
 const children: Child[] = [];
 let cleanup: (() => Promise<void>) | undefined;
@@ -44,24 +42,17 @@ describe('the pipeline over SASL_SSL with SCRAM-SHA-512, as a user with exactly 
     // The password comes from a file, as from a mounted secret.
     const env: Record<string, string> = { ...secureTestEnv(stack, 'app', { LOG_LEVEL: 'debug', TOPIC_PARTITIONS: '2', COST_FLUSH_INTERVAL: '200ms' }), KAFKA_SASL_PASSWORD_FILE: passwordFile };
     delete env.KAFKA_SASL_PASSWORD;
-    const config = loadConfig(env);
-    const admin = adminKafka(stack, env);
-    const adminClient = admin.kafka.admin();
-    await adminClient.connect();
-    await ensureTopics(adminClient, topicSpecs(config));
-    let rules: AclRule[] = [];
-    cleanup = async () => {
-      await adminClient.deleteTopics({ topics: topicSpecs(config).map((s) => s.topic) }).catch(() => undefined);
-      await adminClient.disconnect();
-      await revokeForTest(admin.kafka, 'app', rules).catch(() => undefined);
-    };
-    rules = await grantForTest(admin.kafka, admin.config, 'app', ['start', 'aggregate-costs', 'produce', 'costs', 'config get', 'config set, unset']);
+    const t = await prepareSecureTest(stack, env);
+    cleanup = () => t.cleanup();
+    await t.grant(['start', 'aggregate-costs', 'produce', 'costs', 'config get', 'config set, unset']);
+    const { config, admin } = t;
 
     const docs = corpusDocs(24, randomName('sec'));
     const file = join(tmpdir(), `${randomName('docs')}.jsonl`);
     writeFileSync(file, docs.map((d) => JSON.stringify(d)).join('\n'));
     // The three start side by side: a child's start-up is most of its run here.
-    const processor = cli(['start'], { ...env, INSTANCE_ID: 'sec-1' }, 'sec-start');
+    const metricsPort = await freePort();
+    const processor = cli(['start'], { ...env, INSTANCE_ID: 'sec-1', METRICS_PORT: String(metricsPort) }, 'sec-start');
     const aggregator = cli(['aggregate-costs'], env, 'sec-aggregate');
     const produced = await output(cli(['produce', file], env, 'sec-produce'));
     expect(produced.code).toBe(0);
@@ -88,6 +79,11 @@ describe('the pipeline over SASL_SSL with SCRAM-SHA-512, as a user with exactly 
     expect(costs.text).toMatch(new RegExp(`total\\s+${3 * docs.length}\\s`));
     expect(set.code).toBe(0);
     expect(set.text).toContain('quality_threshold = 0.7');
+
+    // The metrics (labels included) hold no secret either.
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toContain('enricher_');
+    expect(Object.values(stack.passwords).filter((p) => metrics.includes(p))).toEqual([]);
 
     processor.proc.kill('SIGTERM');
     aggregator.proc.kill('SIGTERM');

@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { grantAcls, mergeAcls, requiredAcls, type AclCommand, type AclRule } from '../../src/kafka/acls.ts';
+import type { Admin } from 'kafkajs';
 import { createKafka, type KafkaClient } from '../../src/kafka/client.ts';
+import { ensureTopics, topicSpecs } from '../../src/kafka/topics.ts';
 import { kafkajs } from '../../src/kafka/load-kafkajs.ts';
 import { brokerReachable } from '../../src/kafka/local-broker.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
@@ -94,6 +96,18 @@ export async function grantForTest(
   await admin.connect();
   try {
     await grantAcls(admin, `User:${user}`, rules);
+    // The broker's authorizer holds them once DescribeAcls (answered from it) lists them all.
+    const { AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes } = kafkajs;
+    const want = rules.flatMap((r) => r.operations.map((op) => `${AclResourceTypes[r.resource]}|${r.name}|${ResourcePatternTypes[r.pattern]}|${AclOperationTypes[op]}`));
+    for (let i = 0; i < 100; i++) {
+      const { resources } = await admin.describeAcls({
+        resourceType: AclResourceTypes.ANY, resourcePatternType: ResourcePatternTypes.ANY, principal: `User:${user}`,
+        host: '*', operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ALLOW,
+      });
+      const have = new Set(resources.flatMap((r) => r.acls.map((a) => `${r.resourceType}|${r.resourceName}|${r.resourcePatternType}|${a.operation}`)));
+      if (want.every((w) => have.has(w))) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   } finally {
     await admin.disconnect();
   }
@@ -115,4 +129,36 @@ export async function revokeForTest(kafka: KafkaClient, user: SecureUser, rules:
   } finally {
     await admin.disconnect();
   }
+}
+
+export interface SecureTest {
+  config: Config;
+  /** The super user's client and its admin (connected). */
+  admin: { config: Config; kafka: KafkaClient; client: Admin };
+  /** Grants `app` what the commands need on the test's names, minus what `without` drops. */
+  grant(commands: readonly AclCommand[], without?: (r: AclRule) => AclRule | undefined): Promise<void>;
+  /** Revokes what was granted and deletes the test's topics. */
+  cleanup(): Promise<void>;
+}
+
+/** The test's topics, created by the administrator (as on a managed cluster), and a way to grant `app` its rights. */
+export async function prepareSecureTest(stack: SecureStack, env: Record<string, string>): Promise<SecureTest> {
+  const config = loadConfig(env);
+  const admin = adminKafka(stack, env);
+  const client = admin.kafka.admin();
+  await client.connect();
+  await ensureTopics(client, topicSpecs(config));
+  const granted: AclRule[] = [];
+  return {
+    config,
+    admin: { ...admin, client },
+    async grant(commands, without) {
+      granted.push(...(await grantForTest(admin.kafka, admin.config, 'app', commands, without)));
+    },
+    async cleanup() {
+      await revokeForTest(admin.kafka, 'app', granted).catch(() => undefined);
+      await client.deleteTopics({ topics: topicSpecs(config).map((s) => s.topic) }).catch(() => undefined);
+      await client.disconnect();
+    },
+  };
 }

@@ -1,10 +1,10 @@
-import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clientCredentialsSource, createRefreshingTokenProvider, jwtExpiry, OAuthTokenError, type BearerToken } from '../../src/kafka/oauth-token.ts';
 import { loadMskIamSigner, mskIamTokenSource, type MskIamSigner } from '../../src/kafka/msk-iam.ts';
 import { kafkaSaslOptions } from '../../src/kafka/security.ts';
 import { loadConfig } from '../../src/config.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
+import { freePort } from '../support/ports.ts';
 import { startTokenEndpoint, type TokenEndpoint } from '../support/token-endpoint.ts';
 
 /** A source that counts its calls and hands out tokens of `lifetimeMs` on a fake clock. */
@@ -94,10 +94,7 @@ describe('the client-credentials source, against a local token endpoint', () => 
   });
 
   it('an endpoint nobody answers is retriable', async () => {
-    const s = createServer();
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-    const port = (s.address() as { port: number }).port;
-    await new Promise((r) => s.close(r));
+    const port = await freePort();
     const err = await clientCredentialsSource({ tokenUrl: `http://127.0.0.1:${port}/token`, clientId: 'c', clientSecret: 's' })().catch((e: unknown) => e);
     expect((err as OAuthTokenError).retriable).toBe(true);
     expect((err as Error).message).toContain(`cannot reach the OAuth token endpoint http://127.0.0.1:${port}/token (KAFKA_OAUTH_TOKEN_URL): ECONNREFUSED`);

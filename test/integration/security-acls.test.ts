@@ -36,7 +36,8 @@ async function fatalRun(env: Record<string, string>, name: string): Promise<{ co
 
 /** The test's topics (QUALITY_THRESHOLD=0 sends every document to the enriched topic), removed afterwards. */
 async function prepare(stack: SecureStack) {
-  const env = secureTestEnv(stack, 'app', { QUALITY_THRESHOLD: '0' });
+  // A short session: a process that exited on a refusal left its group without saying so, and the next start waits that long for it.
+  const env = secureTestEnv(stack, 'app', { QUALITY_THRESHOLD: '0', KAFKA_SESSION_TIMEOUT: '6s', KAFKA_HEARTBEAT_INTERVAL: '1s' });
   const t = await prepareSecureTest(stack, env);
   cleanups.push(() => t.cleanup());
   const grant = (without?: (r: AclRule) => AclRule | undefined) => t.grant(['start'], without);

@@ -58,7 +58,7 @@ describe('OAUTHBEARER with a client-credentials token endpoint', () => {
     const outputs = [config.topics.enriched, config.topics.review, config.topics.dlq];
     await readTopics(admin.kafka, outputs, { until: (r) => r.length >= before.length, timeoutMs: 120_000 });
     // Past the first token's end (it was fetched after t0): what is routed now went over re-authenticated connections.
-    await new Promise((r) => setTimeout(r, Math.max(0, t0 + (LIFETIME_S + 5) * 1000 - Date.now())));
+    await new Promise((r) => setTimeout(r, Math.max(0, t0 + (LIFETIME_S + 2) * 1000 - Date.now())));
     await producer.send({ topic: config.topics.raw, messages: after.map(toMessage) });
     await producer.disconnect();
     const all = await readTopics(admin.kafka, outputs, { until: (r) => r.length >= before.length + after.length, timeoutMs: 120_000 });

@@ -1,7 +1,7 @@
 /**
  * Names a missing ACL. KafkaJS reports "Not authorized to access topics" without saying which
  * topic or what was asked; every client made by createKafka goes through here, where both are
- * known, so the error says e.g. `user "app" may not WRITE topic "documents.enriched"`.
+ * known, so the error says e.g. `user "app" is not authorized to WRITE topic "documents.enriched"`.
  *
  * Producers, transactions and consumers also report the denial to `onDenied` (the processor and
  * the aggregator exit on it: their work happens in the background, where a thrown error would
@@ -9,8 +9,8 @@
  * best-effort call (deleting a reader group) may ignore it.
  *
  * A transaction that writes several topics and is refused is tried topic by topic in the same
- * transaction to find the refused one, then aborted: Kafka answers for the first topic it
- * refuses, and a transaction's records are never visible unless it commits.
+ * transaction to find the refused one, then aborted: KafkaJS reports the refusal without its
+ * topic, and a transaction's records are never visible unless it commits.
  */
 import type { Admin, AdminConfig, Consumer, ConsumerConfig, KafkaConfig, Producer, ProducerBatch, ProducerConfig, ProducerRecord, Transaction } from 'kafkajs';
 import { ErrorCodes, SetupError } from '../errors.ts';
@@ -69,7 +69,7 @@ function deny(g: AccessGuard, e: unknown, asked: Asked, report: boolean): SetupE
   return named;
 }
 
-/** An authorization error, or KafkaJS's "no coordinator" right after the broker refused a group (see groupRefusedRecently). */
+/** An authorization error, or KafkaJS's "no coordinator" right after the broker refused to name one (see coordinatorRefused). */
 function refusal(g: AccessGuard, e: unknown): unknown {
   if (isAuthorizationError(e)) return e;
   const refused = /Failed to find group coordinator/i.test((e as Error | undefined)?.message ?? '') ? g.coordinatorRefused?.() : undefined;
@@ -98,33 +98,36 @@ function guardTransaction(tx: Transaction, transactionalId: string | undefined, 
     g.onDenied?.(named);
     throw named;
   }
+  /** Names and reports the refusal, if `e` is one; otherwise passes `e` on. */
+  const onFailure = (asked: Asked) => (e: unknown): Promise<never> => {
+    const why = refusal(g, e);
+    return why ? refused(why, asked) : Promise.reject(e);
+  };
   return {
     ...tx,
-    send: (r: ProducerRecord) => tx.send(r).catch((e: unknown) => (isAuthorizationError(e) ? refused(e, write([r.topic])) : Promise.reject(e))),
+    send: (r: ProducerRecord) => tx.send(r).catch(onFailure(write([r.topic]))),
     async sendBatch(b: ProducerBatch) {
       try {
         return await tx.sendBatch(b);
       } catch (e) {
         const topics = topicsOf(b);
-        if (topics.length > 1 && (isAuthorizationError(e) || isNotAttempted(e))) {
+        if (topics.length > 1 && (refusal(g, e) || isNotAttempted(e))) {
           for (const tm of b.topicMessages ?? []) {
             try {
               await tx.sendBatch({ ...b, topicMessages: [tm] });
             } catch (one) {
-              if (isAuthorizationError(one)) return refused(one, write([tm.topic]));
+              const why = refusal(g, one);
+              if (why) return refused(why, write([tm.topic]));
               break;
             }
           }
         }
-        if (isAuthorizationError(e)) return refused(e, write(topics));
-        throw e;
+        return onFailure(write(topics))(e);
       }
     },
     sendOffsets: (o) =>
-      tx.sendOffsets(o).catch((e: unknown) =>
-        isAuthorizationError(e) ? refused(e, { group: { operation: 'READ', name: o.consumerGroupId }, topics: { operation: 'READ', names: o.topics.map((t) => t.topic) }, transactionalId }) : Promise.reject(e),
-      ),
-    commit: () => tx.commit().catch((e: unknown) => (isAuthorizationError(e) ? refused(e, { transactionalId }) : Promise.reject(e))),
+      tx.sendOffsets(o).catch(onFailure({ group: { operation: 'READ', name: o.consumerGroupId }, topics: { operation: 'READ', names: o.topics.map((t) => t.topic) }, transactionalId })),
+    commit: () => tx.commit().catch(onFailure({ transactionalId })),
   };
 }
 

@@ -16,7 +16,8 @@ const onTheBroker = {
   fileParallelism: false,
   testTimeout: 120_000,
   hookTimeout: 180_000,
-  globalSetup: ['test/setup/broker.ts'],
+  // The plaintext broker, and the secured one (SASL_SSL) that the security tests use.
+  globalSetup: ['test/setup/broker.ts', 'test/setup/secure-broker.ts'],
 };
 
 export default defineConfig({

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Consumer } from 'kafkajs';
-import { loadConfig, type Config } from '../src/config.ts';
+import { kafkaConnectionEnv, loadConfig, type Config } from '../src/config.ts';
 import { createKafka, type KafkaClient } from '../src/kafka/client.ts';
 import { ensureTopics, topicSpecs } from '../src/kafka/topics.ts';
 import { silentLogger } from '../src/observability/logger.ts';
@@ -20,6 +20,7 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function benchEnv(name: string, extra: Record<string, string>): Record<string, string> {
   const p = `bench-${name}-${Date.now().toString(36)}`;
   return {
+    ...kafkaConnectionEnv(process.env), // TLS / SASL settings of a secured cluster reach every child
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
     KAFKA_GROUP_ID: `${p}-group`,
     TOPIC_RAW: `${p}.raw`, TOPIC_ENRICHED: `${p}.enriched`, TOPIC_REVIEW: `${p}.review`, TOPIC_DLQ: `${p}.dlq`,

@@ -22,6 +22,7 @@ import { createIntakeControl, type IntakeControl } from './guards/intake-control
 import { createPartitionedProcessor, type PartitionedProcessor } from './engine/partitioned-processor.ts';
 import type { CostEvent } from './contracts/index.ts';
 import { createKafka, type KafkaClient } from './kafka/client.ts';
+import { redisConnectionOptions } from './llm/redis-client.ts';
 import { ensureTopics, topicSpecs } from './kafka/topics.ts';
 import { createTransactionalCommitter } from './kafka/transactional-committer.ts';
 import type { Logger } from './observability/logger.ts';
@@ -53,7 +54,10 @@ export interface AppOverrides {
   metrics?: Metrics;
   onCostEvent?: (e: CostEvent) => void;
   onRouted?: (route: Route, documentId: string | undefined) => void;
-  /** The broker stayed unreachable past BROKER_GIVE_UP_AFTER: the CLI exits non-zero. */
+  /**
+   * The broker stayed unreachable past BROKER_GIVE_UP_AFTER, or refused an operation for a
+   * missing ACL (a SetupError, logged here): the CLI exits non-zero.
+   */
   onFatal?: (error: Error) => void;
   /** Defaults to one built from SCHEMA_REGISTRY_URL (none without it). */
   registry?: RegistrySerde;
@@ -79,7 +83,17 @@ export interface App {
 
 export function createApp(config: Config, logger: Logger, o: AppOverrides = {}): App {
   const metrics = o.metrics ?? createMetrics();
-  const kafka = o.kafka ?? createKafka(config, logger);
+  // A missing ACL found in the background (a commit, a group join) stops the processor: one line names it.
+  let denied = false;
+  const kafka = o.kafka ?? createKafka(config, logger, '', {
+    onAccessDenied: (e) => {
+      if (denied) return;
+      denied = true;
+      logger.fatal({ code: e.code, setting: e.setting }, e.message);
+      o.onFatal?.(e);
+    },
+  });
+  const redisOptions = redisConnectionOptions(config.llm);
   const settings = createRuntimeSettings({ qualityThreshold: config.processing.qualityThreshold, dailyBudgetUsd: config.budget.dailyUsd });
   const intake = createIntakeControl((reason, paused, detail) => {
     metrics.paused.set({ reason }, paused ? 1 : 0);
@@ -88,7 +102,7 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
   // Without a registry every value is plain JSON, as before.
   const registry = o.registry ?? (config.schemaRegistry.url ? createRegistrySerde(config, logger) : undefined);
   const encode = registry?.encode ?? plainJson;
-  const pool = o.limiter ?? createLimiter(config, logger);
+  const pool = o.limiter ?? createLimiter(config, logger, redisOptions);
   // Redis away is the service's condition, never a document's: pause, or a local pool (REDIS_OUTAGE).
   const redis = pool.store
     ? createRedisOutageGuard({
@@ -114,7 +128,7 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
       o.onCostEvent?.(e);
     },
   });
-  const cache = o.cache ?? createCache(config, logger);
+  const cache = o.cache ?? createCache(config, logger, redisOptions);
   const promptVersion = o.promptVersion ?? PROMPT_VERSION;
   const callStep = createStepCaller({
     provider, limiter: budget.guard.gateLimiter(limiter), pricing, costs, cache, promptVersion,

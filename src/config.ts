@@ -2,11 +2,15 @@
  * The only reader of process.env. Every setting is parsed once, with zod, into a frozen
  * object that is passed down. A bad value fails at startup with the variable's name.
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { crossSettingProblems } from './config/cross-rules.ts';
+import { deepFreeze, env, leaves, readSettingFiles, toTree, type Parsed, type SettingTree } from './config/setting-tree.ts';
 import { ConfigError } from './errors.ts';
-import { parseDurationMs } from './util/duration.ts';
+import { bool, duration, durationList, extensions, fileText, int, list, optionalPositive, optionalString, saslMechanism } from './util/env-parsers.ts';
+import { withoutCredentials } from './util/redact.ts';
+
+export { isLoopbackHost } from './config/cross-rules.ts';
 
 export const DEFAULT_CATEGORIES = [
   'business', 'finance', 'technology', 'science', 'health', 'sport', 'politics', 'legal', 'other',
@@ -19,64 +23,6 @@ export type ServiceTier = (typeof SERVICE_TIERS)[number];
 /** Which confidence the quality gate reads (CONFIDENCE_MODE); src/llm/chain/confidence.ts. */
 export const CONFIDENCE_MODES = ['self', 'logprob', 'min'] as const;
 export type ConfidenceMode = (typeof CONFIDENCE_MODES)[number];
-
-const duration = z.string().transform((s, ctx) => {
-  const ms = parseDurationMs(s);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration such as 500ms, 10s, 2m or 7d, got "${s}"` });
-    return z.NEVER;
-  }
-  return ms;
-});
-const durationList = z.string().transform((s, ctx) => {
-  const parts = s.split(',').map((p) => p.trim()).filter(Boolean);
-  const out: number[] = [];
-  for (const p of parts) {
-    const ms = parseDurationMs(p);
-    if (ms === undefined || ms <= 0) {
-      ctx.addIssue({ code: 'custom', message: `expected a comma-separated list of durations (10s,20s,40s), got "${p}"` });
-      return z.NEVER;
-    }
-    out.push(ms);
-  }
-  if (out.length === 0) {
-    ctx.addIssue({ code: 'custom', message: 'needs at least one delay' });
-    return z.NEVER;
-  }
-  return out;
-});
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
-const list = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
-const optionalString = z.string().optional().transform((s) => (s === undefined || s.trim() === '' ? undefined : s.trim()));
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((s) => s === 'true' || s === '1' || s === 'yes');
-const optionalPositive = (integer: boolean) =>
-  z.string().optional().transform((s, ctx) => {
-    if (s === undefined || s.trim() === '') return undefined;
-    const n = Number(s);
-    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-      ctx.addIssue({ code: 'custom', message: `expected a positive ${integer ? 'integer' : 'number'}` });
-      return z.NEVER;
-    }
-    return n;
-  });
-
-/** A *_FILE variable: the path of a file whose (trimmed) content is the value, read once at start. */
-const fileContent = optionalString.transform((path, ctx) => {
-  if (path === undefined) return undefined;
-  try {
-    const text = readFileSync(path, 'utf8').trim();
-    if (text === '') throw new Error('the file is empty');
-    return text;
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: `cannot read ${path}: ${(e as Error).message}` });
-    return z.NEVER;
-  }
-});
-
-/** One setting: the environment variable it is read from, and its parser with the default. */
-const env = <S extends z.ZodType>(name: string, schema: S) => ({ env: name, schema });
-type Setting = ReturnType<typeof env>;
-type SettingTree = { [key: string]: Setting | SettingTree };
 
 /**
  * Every setting, once: where it lands in the Config, which variable it comes from, its parser
@@ -92,6 +38,28 @@ const SETTINGS = {
     sessionTimeoutMs: env('KAFKA_SESSION_TIMEOUT', duration.default(30_000)),
     heartbeatIntervalMs: env('KAFKA_HEARTBEAT_INTERVAL', duration.default(3_000)),
     giveUpAfterMs: env('BROKER_GIVE_UP_AFTER', duration.default(300_000)),
+    ssl: {
+      enabled: env('KAFKA_SSL', bool.default(false)),
+      caFile: env('KAFKA_SSL_CA_FILE', optionalString),
+      certFile: env('KAFKA_SSL_CERT_FILE', optionalString),
+      keyFile: env('KAFKA_SSL_KEY_FILE', optionalString),
+      rejectUnauthorized: env('KAFKA_SSL_REJECT_UNAUTHORIZED', bool.default(true)),
+    },
+    sasl: {
+      mechanism: env('KAFKA_SASL_MECHANISM', saslMechanism),
+      username: env('KAFKA_SASL_USERNAME', optionalString, { fromFile: true }),
+      password: env('KAFKA_SASL_PASSWORD', optionalString, { secret: true, fromFile: true }),
+    },
+    /** The OAUTHBEARER token: OAuth client credentials, or Amazon MSK IAM through its signer. */
+    oauth: {
+      tokenProvider: env('KAFKA_OAUTH_TOKEN_PROVIDER', z.enum(['client-credentials', 'aws-msk-iam']).default('client-credentials')),
+      tokenUrl: env('KAFKA_OAUTH_TOKEN_URL', optionalString.pipe(z.url().optional())),
+      clientId: env('KAFKA_OAUTH_CLIENT_ID', optionalString, { fromFile: true }),
+      clientSecret: env('KAFKA_OAUTH_CLIENT_SECRET', optionalString, { secret: true, fromFile: true }),
+      scope: env('KAFKA_OAUTH_SCOPE', optionalString),
+      extensions: env('KAFKA_OAUTH_EXTENSIONS', extensions),
+      awsRegion: env('KAFKA_AWS_REGION', optionalString),
+    },
   },
   topics: {
     raw: env('TOPIC_RAW', z.string().min(1).default('documents.raw')),
@@ -112,7 +80,7 @@ const SETTINGS = {
   llm: {
     /** 'auto' is resolved to openai or offline by finish(). */
     provider: env('LLM_PROVIDER', z.enum(['auto', 'openai', 'offline']).default('auto')),
-    apiKey: env('OPENAI_API_KEY', optionalString),
+    apiKey: env('OPENAI_API_KEY', optionalString, { secret: true }),
     baseUrl: env('OPENAI_BASE_URL', optionalString.pipe(z.url().optional())),
     model: env('LLM_MODEL', z.string().min(1).default('gpt-4o-mini')),
     timeoutMs: env('LLM_TIMEOUT', duration.default(60_000)),
@@ -125,7 +93,9 @@ const SETTINGS = {
     /** Unset: min where the provider returns token log-probabilities, else self (resolved with the provider). */
     confidenceMode: env('CONFIDENCE_MODE', z.enum(CONFIDENCE_MODES).optional()),
     categories: env('CATEGORIES', list.pipe(z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'categories are lower-case words')).min(2)).default([...DEFAULT_CATEGORIES])),
+    /** May hold a password (redis://user:pass@host): shown without it. */
     redisUrl: env('REDIS_URL', optionalString.pipe(z.url().optional())),
+    redisTlsCaFile: env('REDIS_TLS_CA_FILE', optionalString),
     poolId: env('LLM_POOL_ID', z.string().min(1).default('llm_api')),
     /** While the shared pool's Redis is away: pause (keep the global pool) or use a local pool. */
     redisOutage: env('REDIS_OUTAGE', z.enum(['pause', 'local']).default('pause')),
@@ -174,20 +144,19 @@ const SETTINGS = {
     proxyUserHeader: env('REVIEW_PROXY_USER_HEADER', optionalString.pipe(z.string().regex(/^[a-z0-9-]+$/i, 'a header name').optional())),
     proxyRoleHeader: env('REVIEW_PROXY_ROLE_HEADER', optionalString.pipe(z.string().regex(/^[a-z0-9-]+$/i, 'a header name').optional())),
     anonymousRole: env('REVIEW_ANONYMOUS_ROLE', z.enum(['off', 'viewer', 'reviewer']).default('off')),
-    sessionSecret: env('REVIEW_SESSION_SECRET', optionalString.pipe(z.string().min(32, 'at least 32 characters').optional())),
+    sessionSecret: env('REVIEW_SESSION_SECRET', optionalString.pipe(z.string().min(32, 'at least 32 characters').optional()), { secret: true, fromFile: true }),
     sessionTtlMs: env('REVIEW_SESSION_TTL', duration.pipe(z.number().min(60_000, 'at least 1m')).default(8 * 3_600_000)),
     cookieSecure: env('REVIEW_COOKIE_SECURE', bool.default(true)),
     bulkMax: env('REVIEW_BULK_MAX', int(1, 10_000).default(500)),
   },
   /** The schema registry (Confluent REST API: Confluent, Apicurio's ccompat, Karapace); none means plain JSON. */
   schemaRegistry: {
-    url: env('SCHEMA_REGISTRY_URL', optionalString.pipe(z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional())),
-    username: env('SCHEMA_REGISTRY_USERNAME', optionalString),
-    usernameFile: env('SCHEMA_REGISTRY_USERNAME_FILE', fileContent),
-    password: env('SCHEMA_REGISTRY_PASSWORD', optionalString),
-    passwordFile: env('SCHEMA_REGISTRY_PASSWORD_FILE', fileContent),
+    /** Secret: a URL may carry credentials. */
+    url: env('SCHEMA_REGISTRY_URL', optionalString.pipe(z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional()), { secret: true }),
+    username: env('SCHEMA_REGISTRY_USERNAME', optionalString, { fromFile: true }),
+    password: env('SCHEMA_REGISTRY_PASSWORD', optionalString, { secret: true, fromFile: true }),
     /** PEM of the CA that signed the registry's certificate (for https:// with a private CA). */
-    ca: env('SCHEMA_REGISTRY_CA_FILE', fileContent),
+    ca: env('SCHEMA_REGISTRY_CA_FILE', fileText),
   },
   log: {
     level: env('LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
@@ -197,8 +166,6 @@ const SETTINGS = {
   },
 } satisfies SettingTree;
 
-type Parsed<T> = { readonly [K in keyof T]: T[K] extends Setting ? z.output<T[K]['schema']> : Parsed<T[K]> };
-
 /** The parsed settings, with the few that finish() resolves narrowed to what they become. */
 export type Config = Parsed<typeof SETTINGS> & {
   readonly llm: { readonly provider: 'openai' | 'offline' };
@@ -206,78 +173,34 @@ export type Config = Parsed<typeof SETTINGS> & {
   readonly schemaRegistry: { readonly auth: { readonly username: string; readonly password: string } | undefined };
 };
 
-/** Values never echoed in an error message: an error message may end up in a log. */
-
-/** The registry's credentials come from the variable or its *_FILE, never both, and in pairs. */
-function schemaRegistryRules(cleaned: Record<string, string | undefined>): string[] {
-  const set = (name: string) => (cleaned[name] ?? '').trim() !== '';
-  const lines: string[] = [];
-  for (const v of ['SCHEMA_REGISTRY_USERNAME', 'SCHEMA_REGISTRY_PASSWORD']) {
-    if (set(v) && set(`${v}_FILE`)) lines.push(`  ${v}: set either ${v} or ${v}_FILE, not both`);
-  }
-  const user = set('SCHEMA_REGISTRY_USERNAME') || set('SCHEMA_REGISTRY_USERNAME_FILE');
-  const password = set('SCHEMA_REGISTRY_PASSWORD') || set('SCHEMA_REGISTRY_PASSWORD_FILE');
-  if (user !== password) lines.push(`  SCHEMA_REGISTRY_${user ? 'PASSWORD' : 'USERNAME'}: basic auth needs both a username and a password`);
-  const url = (cleaned.SCHEMA_REGISTRY_URL ?? '').trim();
-  if ((user || password || set('SCHEMA_REGISTRY_CA_FILE')) && url === '') lines.push('  SCHEMA_REGISTRY_URL: required when the registry\'s credentials or CA are set');
-  if (set('SCHEMA_REGISTRY_CA_FILE') && url !== '' && !url.startsWith('https://')) lines.push('  SCHEMA_REGISTRY_CA_FILE: needs an https:// SCHEMA_REGISTRY_URL');
-  return lines;
-}
-
-function leaves(tree: SettingTree, path: string[] = []): { path: string[]; setting: Setting }[] {
-  return Object.entries(tree).flatMap(([k, v]) =>
-    'env' in v && typeof v.env === 'string' ? [{ path: [...path, k], setting: v as Setting }] : leaves(v as SettingTree, [...path, k]),
-  );
-}
-
 const LEAVES = leaves(SETTINGS);
 const envSchema = z.object(Object.fromEntries(LEAVES.map((l) => [l.setting.env, l.setting.schema])));
 
-/** Every environment variable the service reads (the README documents each). */
-export const SETTING_VARIABLES: readonly string[] = LEAVES.map((l) => l.setting.env);
+const SECRET_VARIABLES = new Set(LEAVES.filter((l) => l.setting.secret).map((l) => l.setting.env));
 
-/** Puts each parsed variable where its setting lives in the tree. */
-function toTree(values: Record<string, unknown>): Record<string, Record<string, unknown>> {
-  const out: Record<string, Record<string, unknown>> = {};
-  for (const { path, setting } of LEAVES) {
-    const [group, key] = path as [string, string];
-    (out[group] ??= {})[key] = values[setting.env];
-  }
-  return out;
+/** Every environment variable the service reads (the README documents each), `<NAME>_FILE` variants included. */
+export const SETTING_VARIABLES: readonly string[] = LEAVES.flatMap((l) => (l.setting.fromFile ? [l.setting.env, `${l.setting.env}_FILE`] : [l.setting.env]));
+
+/** The Kafka connection variables set in `env`: for tools that start children on the same cluster. */
+export function kafkaConnectionEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const names = new Set(SETTING_VARIABLES.filter((n) => n === 'KAFKA_BROKERS' || /^KAFKA_(SSL|SASL|OAUTH|AWS)(_|$)/.test(n)));
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => names.has(e[0]) && !!e[1]));
 }
 
 /** The settings derived from others. */
-function finish(c: Record<string, Record<string, unknown>>): Config {
+function finish(c: Record<string, unknown>): Config {
   const parsed = c as unknown as Parsed<typeof SETTINGS>;
   const provider = parsed.llm.provider === 'auto' ? (parsed.llm.apiKey ? 'openai' : 'offline') : parsed.llm.provider;
   // Tiers above the cap are clamped, then de-duplicated, so the topic names stay unique.
   const delaysMs = [...new Set(parsed.retry.delaysMs.map((d) => Math.min(d, parsed.retry.maxDelayMs)))];
-  const r = parsed.schemaRegistry;
-  const username = r.username ?? r.usernameFile;
-  const password = r.password ?? r.passwordFile;
+  const { username, password } = parsed.schemaRegistry;
   return {
     ...parsed,
     llm: { ...parsed.llm, provider },
-    schemaRegistry: { ...r, auth: username !== undefined && password !== undefined ? { username, password } : undefined },
+    schemaRegistry: { ...parsed.schemaRegistry, auth: username !== undefined && password !== undefined ? { username, password } : undefined },
     retry: { ...parsed.retry, delaysMs },
     costs: { ...parsed.costs, aggregatorGroupId: parsed.costs.aggregatorGroupId ?? `${parsed.kafka.groupId}.cost-aggregator` },
   };
-}
-
-/** Values never echoed back in an error message: it may end up in a log. */
-/** Variables whose values are never echoed (a URL may carry credentials). */
-const SECRET_VARIABLES = new Set(['OPENAI_API_KEY', 'REVIEW_SESSION_SECRET', 'SCHEMA_REGISTRY_URL', 'SCHEMA_REGISTRY_PASSWORD']);
-
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-function deepFreeze<T>(o: T): T {
-  if (o && typeof o === 'object') {
-    for (const v of Object.values(o)) deepFreeze(v);
-    Object.freeze(o);
-  }
-  return o;
 }
 
 /**
@@ -287,27 +210,18 @@ function deepFreeze<T>(o: T): T {
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Record<string, string> = {}): Config {
   // Empty strings mean "unset" to users of shells and compose files.
-  const cleaned = Object.fromEntries(Object.entries({ ...env, ...overrides }).filter(([, v]) => v !== undefined && v !== ''));
+  const cleaned = Object.fromEntries(Object.entries({ ...env, ...overrides }).filter(([, v]) => v !== undefined && v !== '')) as Record<string, string>;
+  const fileProblems = readSettingFiles(LEAVES, cleaned);
   const parsed = envSchema.safeParse(cleaned);
-  // Secrets are never echoed back: an error message may end up in a log.
-  const shown = (name: string) => (SECRET_VARIABLES.has(name) ? '' : ` (got "${String(cleaned[name])}")`);
+  // A secret's value is never echoed back (an error message may end up in a log); a URL is shown without its credentials.
+  const shown = (name: string) => (SECRET_VARIABLES.has(name) ? '' : ` (got "${name === 'REDIS_URL' ? withoutCredentials(cleaned[name]!) : cleaned[name]}")`);
   const lines = parsed.success ? [] : parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}${i.path[0] ? shown(String(i.path[0])) : ''}`);
   // Rules across settings are checked even when others failed, so every problem is named at once.
-  if ((cleaned.LLM_PROVIDER ?? '').trim() === 'openai' && !(cleaned.OPENAI_API_KEY ?? '').trim()) {
-    lines.push('  OPENAI_API_KEY: required when LLM_PROVIDER=openai');
-  }
-  const categories = cleaned.CATEGORIES?.split(',').map((c) => c.trim());
-  if (categories && !categories.includes('other')) {
-    lines.push('  CATEGORIES: must include "other", the category for text that fits none');
-  }
-  lines.push(...schemaRegistryRules(cleaned));
+  lines.push(...fileProblems, ...crossSettingProblems(cleaned));
   const values = parsed.success ? (parsed.data as Record<string, unknown>) : undefined;
-  if (values && values.REVIEW_ANONYMOUS_ROLE !== 'off' && !isLoopbackHost(values.REVIEW_HOST as string)) {
-    lines.push('  REVIEW_ANONYMOUS_ROLE: anonymous access is only allowed when REVIEW_HOST is a loopback address (127.0.0.1, ::1, localhost)');
-  }
   if (values && (values.KAFKA_HEARTBEAT_INTERVAL as number) >= (values.KAFKA_SESSION_TIMEOUT as number)) {
     lines.push('  KAFKA_HEARTBEAT_INTERVAL: must be shorter than KAFKA_SESSION_TIMEOUT');
   }
   if (lines.length > 0 || !values) throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
-  return deepFreeze(finish(toTree(values)));
+  return deepFreeze(finish(toTree(LEAVES, values)));
 }

@@ -47,6 +47,13 @@ export const ErrorCodes = {
   OUTPUT_SCHEMA_INVALID: 'OUTPUT_SCHEMA_INVALID',
   /** The schema registry cannot be reached or refuses us: the document waits, never routed. */
   REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
+  /** The connection's settings are wrong (see SetupError): the broker refused the login, or the TLS handshake failed. */
+  KAFKA_AUTHENTICATION: 'KAFKA_AUTHENTICATION',
+  KAFKA_TLS: 'KAFKA_TLS',
+  /** An ACL is missing: the broker refused an operation on a topic, group, transactional id or the cluster. */
+  KAFKA_NOT_AUTHORIZED: 'KAFKA_NOT_AUTHORIZED',
+  REDIS_AUTHENTICATION: 'REDIS_AUTHENTICATION',
+  REDIS_TLS: 'REDIS_TLS',
   INTERNAL: 'INTERNAL',
   /** The document's partition was taken from this instance: no new call is started. Never routed. */
   ABANDONED: 'ABANDONED',
@@ -131,6 +138,21 @@ const INPUT_PROBLEMS: ReadonlySet<string> = new Set([
 
 export function isInputProblem(code: string): boolean {
   return INPUT_PROBLEMS.has(code);
+}
+
+/**
+ * A connection that cannot work as configured (credentials refused, an untrusted certificate, a
+ * missing ACL). No document's fault and no outage: trying again cannot help, so the process
+ * exits with one line that names the cause and `setting`, the variable (or ACL) to fix.
+ * Its message never holds a secret.
+ */
+export class SetupError extends EnricherError {
+  readonly setting: string;
+  constructor(message: string, opts: { code: ErrorCode; setting: string; cause?: unknown }) {
+    super(message, { code: opts.code, stage: 'config', retriable: false, scope: 'service', cause: opts.cause });
+    this.name = 'SetupError';
+    this.setting = opts.setting;
+  }
 }
 
 export class ConfigError extends Error {

@@ -25,15 +25,8 @@ pidfile="$STACK_DIR/registry-$PORT.pid"
 logfile="$STACK_DIR/registry-$PORT.log"
 api="http://$HOST:$PORT/apis/ccompat/v7"
 
-say() { printf '[local-stack] %s\n' "$*" >&2; }
-die() { say "ERROR: $*"; exit 1; }
-port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+. "$here/lib.sh"
 answers() { curl -sf -o /dev/null --max-time 2 "$api/subjects"; }
-running_pid() {
-  [ -f "$pidfile" ] || return 1
-  local pid; pid=$(cat "$pidfile")
-  kill -0 "$pid" 2>/dev/null && echo "$pid"
-}
 java_major() { "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}' | cut -d. -f1; }
 
 find_java() {
@@ -47,15 +40,7 @@ find_java() {
 }
 
 if [ "${1:-up}" = "down" ]; then
-  if pid=$(running_pid); then
-    kill "$pid"
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-    say "schema registry on $HOST:$PORT stopped"
-  else
-    say "schema registry on $HOST:$PORT is not running (nothing to stop)"
-  fi
-  rm -f "$pidfile"
+  stop_pidfile "schema registry on $HOST:$PORT"
   exit 0
 fi
 

@@ -12,6 +12,7 @@ import type { Logger } from '../observability/logger.ts';
 import { createRuntimeSettings } from '../settings/runtime-settings.ts';
 import { createConfigTopicReader } from '../settings/config-reader.ts';
 import type { Boot } from './boot.ts';
+import { exitOnSetupError } from './preflight.ts';
 import { stopOnSignals } from './signals.ts';
 
 export interface RunningAggregator {
@@ -60,7 +61,15 @@ export function registerAggregateCommand(program: Command, boot: Boot): void {
     .description('sum llm.cost-events into llm.costs.daily (per UTC day and model; by step, run and instance) and raise budget alerts; one instance at a time')
     .action(async () => {
       const { config, logger } = boot();
-      const running = await startAggregator(config, logger);
+      // A missing ACL found while it runs (a flush, its group) ends it with one line naming it.
+      const kafka = createKafka(config, logger, '-cost-aggregator', { onAccessDenied: (e) => exitOnSetupError(e, logger) });
+      let running: RunningAggregator;
+      try {
+        running = await startAggregator(config, logger, kafka);
+      } catch (e) {
+        exitOnSetupError(e, logger);
+        throw e;
+      }
       stopOnSignals({
         stop: () => running.stop(),
         logger,

@@ -6,6 +6,7 @@ import { boot } from './boot.ts';
 import { registerConfigCommands } from './config-cmd.ts';
 import { registerCostsCommand } from './costs.ts';
 import { registerDemoCommand } from './demo.ts';
+import { checkConnections } from './preflight.ts';
 import { registerProduceCommand } from './produce.ts';
 import { registerRedriveCommand } from './redrive.ts';
 import { registerReplayCommand } from './replay.ts';
@@ -18,7 +19,8 @@ import { registerTopicsCommand } from './topics.ts';
 const program = new Command()
   .name('enricher')
   .description('Kafka stream processor: documents.raw → LLM chain (extract → summarize → classify) → documents.enriched / documents.review.\nEvery setting comes from the environment; see the README for the table.')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .hook('preAction', (_program, command) => checkConnections(boot, command.name()));
 
 for (const register of [
   registerStartCommand, registerTopicsCommand, registerProduceCommand, registerDemoCommand, registerRedriveCommand,

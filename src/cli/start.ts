@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { createApp } from '../app.ts';
 import { startHttpEndpoints } from '../observability/http.ts';
 import type { Boot } from './boot.ts';
+import { SetupError } from '../errors.ts';
+import { exitOnSetupError } from './preflight.ts';
 import { stopOnSignals } from './signals.ts';
 
 export function registerStartCommand(program: Command, boot: Boot): void {
@@ -13,12 +15,18 @@ export function registerStartCommand(program: Command, boot: Boot): void {
       const { config, logger } = boot();
       const app = createApp(config, logger, {
         onFatal: (e) => {
-          logger.fatal({ err: e.message, giveUpAfterMs: config.kafka.giveUpAfterMs }, 'exiting: Kafka unreachable for too long');
+          // A SetupError (a missing ACL) was logged by the app where it was found.
+          if (!(e instanceof SetupError)) logger.fatal({ err: e.message, giveUpAfterMs: config.kafka.giveUpAfterMs }, 'exiting: Kafka unreachable for too long');
           process.exit(1);
         },
       });
       await startHttpEndpoints({ port: config.metrics.port, metrics: app.metrics, readiness: () => app.readiness() });
       stopOnSignals({ stop: () => app.stop(), logger, stopping: 'shutting down: finishing in-flight work', stopped: 'stopped cleanly', failed: 'error during shutdown' });
-      await app.start();
+      try {
+        await app.start();
+      } catch (e) {
+        exitOnSetupError(e, logger);
+        throw e;
+      }
     });
 }

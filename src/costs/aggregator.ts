@@ -103,7 +103,8 @@ export function createCostAggregator(deps: CostAggregatorDeps): CostAggregator {
     halted = true;
     if (timer) clearInterval(timer);
     if (summaryTimer) clearInterval(summaryTimer);
-    log.error({ group: groupId, err: e.message }, 'cost aggregator stopping: a newer instance took over; its totals are the ones that count');
+    if (isAuthorizationError(e)) log.error({ group: groupId, err: e.message }, 'cost aggregator stopping: Kafka refused an operation (a missing ACL)');
+    else log.error({ group: groupId, err: e.message }, 'cost aggregator stopping: a newer instance took over; its totals are the ones that count');
     void consumer?.disconnect().catch(() => undefined);
     rejectFailed(e);
   }

@@ -17,6 +17,12 @@ export function createLogger(opts: { level: string; name?: string; destination?:
         paths: [
           'apiKey', '*.apiKey', 'llm.apiKey', 'config.llm.apiKey', 'headers.authorization', '*.headers.authorization',
           'err.headers.authorization', 'OPENAI_API_KEY', '*.OPENAI_API_KEY',
+          // Kafka and Redis credentials: the SASL password, the OAuth client secret and tokens, a REDIS_URL with a password.
+          'password', '*.password', 'sasl.password', '*.sasl.password', 'kafka.sasl.password', 'config.kafka.sasl.password',
+          'clientSecret', '*.clientSecret', 'kafka.oauth.clientSecret', 'config.kafka.oauth.clientSecret',
+          'token', '*.token', 'access_token', '*.access_token', 'oauthBearerToken', '*.oauthBearerToken',
+          'redisUrl', '*.redisUrl', 'config.llm.redisUrl',
+          'KAFKA_SASL_PASSWORD', '*.KAFKA_SASL_PASSWORD', 'KAFKA_OAUTH_CLIENT_SECRET', '*.KAFKA_OAUTH_CLIENT_SECRET', 'REDIS_URL', '*.REDIS_URL',
         ],
         censor: '[redacted]',
       },

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { kafkaConnectionEnv } from '../../src/config.ts';
 
 describe('benchmark harness (quick smoke run)', () => {
   it('runs every scenario and writes the report and chart', () => {
@@ -15,7 +16,7 @@ describe('benchmark harness (quick smoke run)', () => {
     const out = join(dir, 'results.md');
     execFileSync(process.execPath, ['bench/run.ts', '--quick', '--scenario', 'all', '--out', out], {
       cwd: new URL('../..', import.meta.url).pathname,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...kafkaConnectionEnv(process.env), KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' },
       stdio: 'pipe',
       timeout: 280_000,
     });

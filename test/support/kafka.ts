@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { onTestFinished } from 'vitest';
 import type { Admin, KafkaMessage, Message } from 'kafkajs';
-import { loadConfig, type Config } from '../../src/config.ts';
+import { kafkaConnectionEnv, loadConfig, type Config } from '../../src/config.ts';
 import { createKafka, type KafkaClient } from '../../src/kafka/client.ts';
 import { headerString } from '../../src/kafka/serde.ts';
 import { ensureTopics, topicSpecs } from '../../src/kafka/topics.ts';
@@ -26,6 +26,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
 export function testEnv(env: Record<string, string> = {}): Record<string, string> {
   const p = randomName('it');
   return {
+    // A run against a secured cluster sets its connection variables once: every test client gets them.
+    ...kafkaConnectionEnv(process.env),
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
     KAFKA_GROUP_ID: `${p}-group`,
     TOPIC_RAW: `${p}.raw`,

@@ -18,6 +18,8 @@ export interface Child {
   name: string;
   logFile: string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The log file holds all the child wrote ('exit' can come before the last of its output). */
+  logged: Promise<void>;
   kill(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -33,13 +35,14 @@ export function spawnCli(args: string[], env: Record<string, string>, name = `cl
   proc.stdout!.pipe(out, { end: false });
   proc.stderr!.pipe(out, { end: false });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    proc.once('exit', (code, signal) => {
-      out.end();
-      resolve({ code, signal });
-    });
+    proc.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  // The file is closed once both pipes are drained, not at 'exit', so a child that exits at once loses no line.
+  const logged = new Promise<void>((resolve) => {
+    proc.once('close', () => out.end(() => resolve()));
   });
   return {
-    proc, name, logFile, exited,
+    proc, name, logFile, exited, logged,
     async kill(signal = 'SIGKILL') {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       return exited;

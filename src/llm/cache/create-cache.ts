@@ -4,21 +4,23 @@
  * LLM_CACHE_SIZE=0 turns caching off whatever the store (one switch for "always pay"), and so
  * does LLM_CACHE_TTL=0 with Redis (an entry that lives 0 ms is no cache).
  */
+import type { RedisOptions } from 'ioredis';
 import type { Config } from '../../config.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { redactRedisUrl } from '../limiter/limiter-settings.ts';
-import { createRedisClient } from '../redis-client.ts';
+import { createRedisClient, redisConnectionOptions } from '../redis-client.ts';
 import { createRedisCache } from './redis-cache.ts';
 import { createMemoryCache, type ResultCache } from './result-cache.ts';
 
-export function createCache(config: Pick<Config, 'llm'>, logger: Logger): ResultCache | undefined {
+/** `redisOptions`: TLS for a rediss:// REDIS_URL (redisConnectionOptions), built once by the caller. */
+export function createCache(config: Pick<Config, 'llm'>, logger: Logger, redisOptions: RedisOptions = redisConnectionOptions(config.llm)): ResultCache | undefined {
   const llm = config.llm;
   if (llm.cacheSize <= 0) return undefined;
   if (!llm.redisUrl) return createMemoryCache(llm.cacheSize);
   if (llm.cacheTtlMs <= 0) return undefined;
   const log = logger.child({ component: 'result-cache', redis: redactRedisUrl(llm.redisUrl) });
   // Short command timeout and one retry: a slow Redis must cost a call, not stall it.
-  const redis = createRedisClient(llm.redisUrl, `llm-cache:${llm.poolId}`, { commandTimeout: 1_000, maxRetriesPerRequest: 1 });
+  const redis = createRedisClient(llm.redisUrl, `llm-cache:${llm.poolId}`, { ...redisOptions, commandTimeout: 1_000, maxRetriesPerRequest: 1 });
   let lastError = 0;
   redis.on('error', (err: Error) => {
     // ioredis reconnects by itself; without a listener it would print every attempt.

@@ -5,12 +5,14 @@
  *   LLM_RPM / LLM_TPM   → without Redis, the same rate limits, per instance
  *   neither             → the plain local pool (LLM_POOL_SLOTS calls per instance)
  */
+import type { RedisOptions } from 'ioredis';
 import type { Config } from '../../config.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { createLocalLimiter, type LlmLimiter } from './limiter.ts';
 import { bucketFor, bucketSteadyPerMinute, slotExpirationMs } from './limiter-settings.ts';
 import { createLocalPoolLimiter } from './pool-limiter.ts';
 import { createRedisLimiter } from './redis-limiter.ts';
+import { redisConnectionOptions } from '../redis-client.ts';
 
 function poolSettings(llm: Config['llm']) {
   const rpm = llm.rpm !== undefined ? bucketFor(llm.rpm) : undefined;
@@ -18,7 +20,8 @@ function poolSettings(llm: Config['llm']) {
   return { slots: llm.poolSlots, rpm, tpm, expirationMs: slotExpirationMs(llm, rpm !== undefined || tpm !== undefined) };
 }
 
-export function createLimiter(config: Pick<Config, 'llm'>, logger: Logger): LlmLimiter {
+/** `redisOptions`: TLS for a rediss:// REDIS_URL (redisConnectionOptions), built once by the caller. */
+export function createLimiter(config: Pick<Config, 'llm'>, logger: Logger, redisOptions: RedisOptions = redisConnectionOptions(config.llm)): LlmLimiter {
   const llm = config.llm;
   const s = poolSettings(llm);
   const log = logger.child({ component: 'llm-limiter' });
@@ -32,7 +35,7 @@ export function createLimiter(config: Pick<Config, 'llm'>, logger: Logger): LlmL
       'LLM rate limits: no 60 s window goes over them',
     );
   }
-  if (llm.redisUrl) return createRedisLimiter({ ...s, redisUrl: llm.redisUrl, poolId: llm.poolId, logger: log });
+  if (llm.redisUrl) return createRedisLimiter({ ...s, redisUrl: llm.redisUrl, redisOptions, poolId: llm.poolId, logger: log });
   return createInstanceLimiter(config, logger);
 }
 

@@ -9,6 +9,7 @@
  * their keys with this instance's settings (pool-keys.ts), without a restart.
  */
 import Bottleneck from 'bottleneck';
+import type { RedisOptions } from 'ioredis';
 import { createRedisClient } from '../redis-client.ts';
 import { createRedisHoldStore } from './hold-store.ts';
 import { BUCKET_HEARTBEAT_MS, redactRedisUrl } from './limiter-settings.ts';
@@ -33,7 +34,7 @@ const PROBE_TIMEOUT_MS = 2_000;
  * - `timeout` (key TTL): a pool nobody uses for max(1 h, 2 × expiration) leaves no keys
  *   behind; it outlasts any job, so a live job's state never expires under it.
  */
-export function createRedisLimiter(s: PoolSettings & { redisUrl: string; poolId: string }): LlmLimiter {
+export function createRedisLimiter(s: PoolSettings & { redisUrl: string; poolId: string; redisOptions?: RedisOptions }): LlmLimiter {
   const where = redactRedisUrl(s.redisUrl);
   const log = s.logger.child({ pool: s.poolId, redis: where });
   const warn = throttled(log);
@@ -42,7 +43,7 @@ export function createRedisLimiter(s: PoolSettings & { redisUrl: string; poolId:
   const lost = (reason: string) => {
     if (!closing) for (const l of lostListeners) l(reason);
   };
-  const redis = createRedisClient(s.redisUrl, `llm-pool:${s.poolId}`, { commandTimeout: COMMAND_TIMEOUT_MS });
+  const redis = createRedisClient(s.redisUrl, `llm-pool:${s.poolId}`, { ...s.redisOptions, commandTimeout: COMMAND_TIMEOUT_MS });
   redis.on('close', () => lost('the connection to Redis closed'));
   const connection = new Bottleneck.IORedisConnection({ client: redis });
   const onError = (what: string) => (err: unknown) => {

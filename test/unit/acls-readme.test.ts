@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { ACL_COMMANDS, mergeAcls, requiredAcls } from '../../src/kafka/acls.ts';
+import { aclTableMarkdown } from '../support/acl-table.ts';
+
+describe('the ACLs each command needs', () => {
+  it('are the README\'s table (the secured stack grants exactly these; the security tests run with them)', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const block = /<!-- acl-table:[^>]*-->\n([\s\S]*?)\n<!-- \/acl-table -->/.exec(readme)?.[1];
+    expect(block, 'the README has no acl-table block').toBeDefined();
+    expect(block!.trim()).toBe(aclTableMarkdown());
+  });
+
+  it('follow the configured names and prefixes', () => {
+    const c = loadConfig({ KAFKA_GROUP_ID: 'enr', TOPIC_RAW: 'in', TOPIC_RETRY_PREFIX: 'r', COST_AGGREGATOR_GROUP_ID: 'costs-agg' });
+    const start = requiredAcls(c, 'start');
+    expect(start).toContainEqual({ resource: 'TOPIC', pattern: 'LITERAL', name: 'in', operations: ['READ'] });
+    expect(start).toContainEqual({ resource: 'TOPIC', pattern: 'PREFIXED', name: 'r.', operations: ['READ', 'WRITE'] });
+    expect(start).toContainEqual({ resource: 'TRANSACTIONAL_ID', pattern: 'PREFIXED', name: 'enr', operations: ['WRITE'] });
+    // An aggregator group outside the prefix gets its own rule.
+    expect(requiredAcls(c, 'aggregate-costs')).toContainEqual({ resource: 'GROUP', pattern: 'PREFIXED', name: 'costs-agg', operations: ['READ', 'DELETE'] });
+  });
+
+  it('merge into one rule per resource', () => {
+    const all = mergeAcls(ACL_COMMANDS.flatMap((cmd) => requiredAcls(loadConfig({}), cmd)));
+    const raw = all.filter((r) => r.resource === 'TOPIC' && r.name === 'documents.raw');
+    expect(raw).toHaveLength(1);
+    expect(new Set(raw[0]!.operations)).toEqual(new Set(['READ', 'WRITE', 'DESCRIBE']));
+  });
+});

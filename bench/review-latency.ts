@@ -9,7 +9,8 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { launchBrowser, signIn } from '../test/support/browser.ts';
 import { spawnCli } from '../test/support/processes.ts';
-import { freePort, PASSWORDS, produceReviewItems, reviewEnv, reviewItem, writeUsersFile } from '../test/support/review.ts';
+import { freePort } from '../test/support/ports.ts';
+import { PASSWORDS, produceReviewItems, reviewEnv, reviewItem, writeUsersFile } from '../test/support/review.ts';
 import { benchEnv, createTopics, root } from './lib.ts';
 
 const { values } = parseArgs({ options: { decisions: { type: 'string', default: '100' } } });

@@ -61,9 +61,16 @@ export function fixTarget(root: string): FixTarget {
   return { filterPath, batchPath };
 }
 
+/**
+ * Marks the module we put in the cache. A process can evaluate this file more than once (a test
+ * runner's module graph per project); a later evaluation must recognise the filter an earlier one
+ * installed, which is the same code but not the same function object.
+ */
+const INSTALLED = Symbol.for('llm-enricher.read-committed-filter');
+
 function load(target: FixTarget): typeof KafkaJs {
-  const cached = require.cache[target.filterPath];
-  if (cached?.exports !== filterAbortedRecords) {
+  const cached = require.cache[target.filterPath] as (NodeJS.Module & { [INSTALLED]?: true }) | undefined;
+  if (cached?.exports !== filterAbortedRecords && !cached?.[INSTALLED]) {
     if (require.cache[target.batchPath]) {
       throw new Error(`KafkaJS was loaded (${target.batchPath}) before src/kafka/load-kafkajs.ts could replace its read_committed filter; import kafkajs only through src/kafka/client.ts`);
     }
@@ -71,6 +78,7 @@ function load(target: FixTarget): typeof KafkaJs {
     m.filename = target.filterPath;
     m.loaded = true;
     m.exports = filterAbortedRecords;
+    (m as NodeJS.Module & { [INSTALLED]?: true })[INSTALLED] = true;
     require.cache[target.filterPath] = m;
   }
   return require('kafkajs') as typeof KafkaJs;

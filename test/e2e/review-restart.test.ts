@@ -11,7 +11,8 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { launchBrowser, signIn } from '../support/browser.ts';
 import { connectTestKafka, testEnv, type TestKafka } from '../support/kafka.ts';
 import { spawnCli, type Child } from '../support/processes.ts';
-import { collectOutputs, countKeys, freePort, PASSWORDS, produceReviewItems, reviewEnv, reviewItem, writeUsersFile, type OutputCollector } from '../support/review.ts';
+import { freePort } from '../support/ports.ts';
+import { collectOutputs, countKeys, PASSWORDS, produceReviewItems, reviewEnv, reviewItem, writeUsersFile, type OutputCollector } from '../support/review.ts';
 
 const N = 12;
 let env: Record<string, string>;

@@ -13,8 +13,8 @@
  *                       (/readyz 503, saying that Redis is why), make no call, dead-letter
  *                       nothing, and still stop cleanly on SIGTERM.
  */
+import { freePort } from '../support/ports.ts';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { startFakeOpenAiServer, type FakeOpenAiServer } from '../support/fake-openai-server.ts';
@@ -47,14 +47,6 @@ afterEach(async () => {
 interface LogLine { level: string; msg: string }
 const logLines = (c: Child): LogLine[] =>
   readFileSync(c.logFile, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Two processors on a Redis of the test's own, the documents sent once both own partitions. */
 async function deploy(mode: 'pause' | 'local', port: number, docCount: number, metricsPorts?: number[]) {

@@ -4,7 +4,6 @@
  * the output topics.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,14 +133,6 @@ export async function openConsoleFixture(env: Record<string, string>, seed: (tk:
       await tk.cleanup();
     },
   };
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 /** Everything on the output topics and the decisions topic now (read_committed), once at least `minCount` records are there. */

@@ -240,7 +240,9 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
       const admin = kafka.admin();
       await admin.connect();
       try {
-        const created = await ensureTopics(admin, topicSpecs(config));
+        // Every topic the processor uses; the review console's own are the console's to create.
+        const consoles = new Set([config.topics.rejected, config.topics.reviewDecisions]);
+        const created = await ensureTopics(admin, topicSpecs(config).filter((s) => !consoles.has(s.topic)));
         if (created.length) logger.info({ topics: created }, 'created missing topics');
       } finally {
         await admin.disconnect();

@@ -188,22 +188,24 @@ function guardAdmin(admin: Admin, g: AccessGuard): Admin {
 
 /** KafkaJS's client, with every producer, consumer and admin it makes guarded. */
 export class GuardedKafka extends kafkajs.Kafka {
-  readonly #guard: AccessGuard;
+  // Not a #private field: callers (tests among them) may wrap the client in a Proxy, through
+  // which a #private field cannot be read.
+  private readonly guard: AccessGuard;
 
   constructor(config: KafkaConfig, guard: AccessGuard) {
     super(config);
-    this.#guard = guard;
+    this.guard = guard;
   }
 
   override producer(config?: ProducerConfig): Producer {
-    return guardProducer(super.producer(config), config?.transactionalId, this.#guard);
+    return guardProducer(super.producer(config), config?.transactionalId, this.guard);
   }
 
   override consumer(config: ConsumerConfig): Consumer {
-    return guardConsumer(super.consumer(config), config.groupId, this.#guard);
+    return guardConsumer(super.consumer(config), config.groupId, this.guard);
   }
 
   override admin(config?: AdminConfig): Admin {
-    return guardAdmin(super.admin(config), this.#guard);
+    return guardAdmin(super.admin(config), this.guard);
   }
 }

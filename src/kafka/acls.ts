@@ -6,7 +6,7 @@
  * Kafka implies DESCRIBE from READ, WRITE and DELETE, so DESCRIBE is listed only where nothing
  * else is needed. The groups (the processor's, `<group>.retry`, the short-lived readers of
  * pipeline.config and llm.costs.daily, the aggregator's by default) and the transactional ids
- * (`<group>.tx.…`, `<group>.retry.tx.…`, `<group>.redrive`, `<aggregator group>.tx`) all start
+ * (`<group>.tx.…`, `<group>.retry.tx.…`, `<group>.redrive`, `<group>.review.tx.…`, `<aggregator group>.tx`) all start
  * with KAFKA_GROUP_ID, so one prefixed rule covers each kind.
  */
 import type { Admin } from 'kafkajs';
@@ -24,7 +24,7 @@ export interface AclRule {
   operations: AclOperation[];
 }
 
-export const ACL_COMMANDS = ['start', 'aggregate-costs', 'produce', 'costs', 'config get', 'config set, unset', 'redrive', 'replay', 'topics create'] as const;
+export const ACL_COMMANDS = ['start', 'aggregate-costs', 'produce', 'costs', 'config get', 'config set, unset', 'redrive', 'replay', 'resume', 'review', 'topics create'] as const;
 export type AclCommand = (typeof ACL_COMMANDS)[number];
 
 type Names = Pick<Config, 'topics' | 'kafka' | 'costs'>;
@@ -37,7 +37,7 @@ function groupRules(c: Names, ...operations: AclOperation[]): AclRule[] {
 
 function allTopics(c: Names): string[] {
   const t = c.topics;
-  return [t.raw, t.enriched, t.review, t.dlq, redriveMarkerTopic(t.dlq), t.costEvents, t.costsDaily, t.budgetAlerts, t.config];
+  return [t.raw, t.enriched, t.review, t.dlq, redriveMarkerTopic(t.dlq), t.costEvents, t.costsDaily, t.budgetAlerts, t.config, t.alerts, t.rejected, t.reviewDecisions];
 }
 
 export function requiredAcls(c: Names, command: AclCommand): AclRule[] {
@@ -53,7 +53,9 @@ export function requiredAcls(c: Names, command: AclCommand): AclRule[] {
         topic(t.raw, 'READ'), retries,
         topic(t.enriched, 'WRITE'), topic(t.review, 'WRITE'), topic(t.dlq, 'WRITE'), topic(t.costEvents, 'WRITE'),
         topic(t.config, 'READ'), topic(t.costsDaily, 'READ'),
-        // Only looked at: the processor checks at start that every topic of the service exists.
+        // A DLQ storm alert is written there, and an operator's `enricher resume` read from it.
+        topic(t.alerts, 'READ', 'WRITE'),
+        // Only looked at: the processor checks at start that every topic it uses exists.
         topic(redriveMarkerTopic(t.dlq), 'DESCRIBE'), topic(t.budgetAlerts, 'DESCRIBE'),
         ...groupRules(c, 'READ', 'DELETE'), txPrefix,
       ];
@@ -79,6 +81,15 @@ export function requiredAcls(c: Names, command: AclCommand): AclRule[] {
       ];
     case 'replay':
       return [topic(t.raw, 'READ'), { resource: 'GROUP', pattern: 'LITERAL', name: c.kafka.groupId, operations: ['READ'] }];
+    case 'resume':
+      return [topic(t.alerts, 'WRITE')];
+    case 'review':
+      return [
+        topic(t.review, 'READ'), topic(t.reviewDecisions, 'READ', 'WRITE'), topic(t.enriched, 'WRITE'), topic(t.rejected, 'WRITE'),
+        // The overview: the processor group's lag on documents.raw, the day's spend, the DLQ by code.
+        topic(t.raw, 'DESCRIBE'), topic(t.dlq, 'READ'), topic(t.costsDaily, 'READ'), topic(t.config, 'READ'),
+        ...groupRules(c, 'READ', 'DELETE', 'DESCRIBE'), txPrefix,
+      ];
     case 'topics create':
       return [{ resource: 'CLUSTER', pattern: 'LITERAL', name: 'kafka-cluster', operations: ['CREATE'] }, ...allTopics(c).map((n) => topic(n, 'DESCRIBE')), { ...retries, operations: ['DESCRIBE'] }];
   }

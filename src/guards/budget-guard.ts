@@ -136,10 +136,10 @@ export function createBudgetGuard(deps: {
         // may have run out while it queued): a spent budget gives its slot back instead of
         // sitting on it, so a shared pool's slots never expire under a held call and the day's
         // reset cannot release more than the pool's worth of calls at once.
-        schedule: async <T>(weight: number, fn: () => Promise<T>): Promise<T> => {
+        schedule: async <T>(weight: number, fn: () => Promise<T>, lane?: string): Promise<T> => {
           for (;;) {
             await hold(undefined);
-            const outcome = await limiter.schedule(weight, async () => (exceeded ? { held: true as const } : { held: false as const, value: await fn() }));
+            const outcome = await limiter.schedule(weight, async () => (exceeded ? { held: true as const } : { held: false as const, value: await fn() }), lane);
             if (!outcome.held) return outcome.value;
           }
         },

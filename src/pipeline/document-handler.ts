@@ -63,8 +63,12 @@ interface Attempt {
   dlqRecord: Pick<SourceRecord, 'key' | 'value' | 'headers'>;
   headers: IHeaders;
   runId: string | undefined;
+  /** The partition it was read from (for a retry, the retry topic's). */
+  lane: string;
   abandoned: (() => boolean) | undefined;
 }
+
+const laneOf = (r: SourceRecord) => `${r.topic}/${r.partition}`;
 
 export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandler {
   const { config, logger, metrics } = deps;
@@ -88,7 +92,7 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
   }
 
   async function attemptChain(a: Attempt): Promise<HandleResult> {
-    const outcome = await deps.chain(a.doc, { documentId: a.doc.id, attempt: a.attempt, runId: a.runId, abandoned: a.abandoned }, a.progress);
+    const outcome = await deps.chain(a.doc, { documentId: a.doc.id, attempt: a.attempt, runId: a.runId, lane: a.lane, abandoned: a.abandoned }, a.progress);
     // Not a failure of the document or of the API: no routing, no outage statistics.
     if (a.abandoned?.()) {
       logger.debug({ documentId: a.doc.id, attempt: a.attempt }, 'abandoned: its partition was taken by another instance');
@@ -155,7 +159,7 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
       }
       return attemptChain({
         doc, attempt: 1, progress: {}, origin, firstFailedAt: undefined, dlqRecord: record, headers: record.headers,
-        runId: headerString(record.headers, Headers.runId), abandoned,
+        runId: headerString(record.headers, Headers.runId), lane: laneOf(record), abandoned,
       });
     },
 
@@ -171,7 +175,7 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
       const dlqRecord = { key: Buffer.from(env.document.id), value: encodeJson(env.document), headers: record.headers };
       return attemptChain({
         doc: env.document, attempt: env.attempt, progress: env.progress, origin: env.original,
-        firstFailedAt: env.first_failed_at, dlqRecord, headers: record.headers, runId: env.run_id, abandoned,
+        firstFailedAt: env.first_failed_at, dlqRecord, headers: record.headers, runId: env.run_id, lane: laneOf(record), abandoned,
       });
     },
   };

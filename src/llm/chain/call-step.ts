@@ -22,6 +22,8 @@ export interface CallContext {
   /** 1 for the first delivery, 2 for the first retry, and so on. */
   attempt: number;
   runId?: string | undefined;
+  /** The partition the document came from: partitions take turns for pool slots. */
+  lane?: string | undefined;
   signal?: AbortSignal | undefined;
   /**
    * True once nobody wants this document's result any more (its partition went to another
@@ -205,7 +207,7 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
           ...(call.probabilityOf && provider.tokenProbabilities ? { probabilityOf: call.probabilityOf } : {}),
           ...(ctx.signal ? { signal: ctx.signal } : {}),
         });
-      });
+      }, ctx.lane);
       await awaitCosts(pendingCosts, call.step, usage);
       const probability = res.fieldProbability === undefined ? {} : { fieldProbability: res.fieldProbability };
       if (cache && key) await cache.set(key, { output: res.output, model: res.model, ...probability });

@@ -1,0 +1,57 @@
+/**
+ * Partitions take turns for the shared pool too. Bottleneck's queue is first come, first served,
+ * so this instance hands it at most `slots` calls at a time (more could never run at once
+ * anyway: the pool is `slots` for the whole deployment) and picks which ones from its own fair
+ * queue. The order between instances stays Bottleneck's.
+ */
+import { createFairQueue } from './fair-queue.ts';
+import type { LlmLimiter } from './limiter.ts';
+
+interface Waiting {
+  weight: number;
+  lane: string;
+  fn: () => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+export function withFairAdmission(inner: LlmLimiter, slots: number): LlmLimiter {
+  const queue = createFairQueue<Waiting>();
+  let admitted = 0;
+
+  function admit(all = false): void {
+    while (all || admitted < slots) {
+      const w = queue.shift();
+      if (!w) return;
+      admitted++;
+      inner.schedule(w.weight, w.fn, w.lane).then(
+        (v) => {
+          admitted--;
+          admit();
+          w.resolve(v);
+        },
+        (e: unknown) => {
+          admitted--;
+          admit();
+          w.reject(e);
+        },
+      );
+    }
+  }
+
+  return {
+    ...inner,
+    schedule<T>(weight: number, fn: () => Promise<T>, lane = ''): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        queue.push(lane, { weight, lane, fn, resolve: resolve as (v: unknown) => void, reject });
+        admit();
+      });
+    },
+    async stop() {
+      // What still waits here goes to the shared pool at once: its stop then runs every call
+      // queued before it, and refuses the ones after, as it would have without this queue.
+      admit(true);
+      await inner.stop();
+    },
+  };
+}

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Consumer } from 'kafkajs';
+import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../src/config.ts';
 import { createKafka, type KafkaClient } from '../src/kafka/client.ts';
 import { ensureTopics, topicSpecs } from '../src/kafka/topics.ts';
@@ -79,7 +80,28 @@ export interface Watcher {
   stop(): Promise<void>;
 }
 
-export async function watchOutputs(kafka: KafkaClient, topics: string[]): Promise<Watcher> {
+/** Where each partition of the topics ends now ("topic:partition" → offset): a watcher told these sees only what comes after. */
+export async function topicEnds(kafka: KafkaClient, topics: string[]): Promise<Map<string, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = new Map<string, bigint>();
+    for (const topic of topics) for (const p of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}:${p.partition}`, BigInt(p.high));
+    return ends;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Records written to the topics since `ends` was taken. */
+export async function writtenSince(kafka: KafkaClient, ends: Map<string, bigint>): Promise<number> {
+  const topics = [...new Set([...ends.keys()].map((k) => k.slice(0, k.lastIndexOf(':'))))];
+  let n = 0n;
+  for (const [k, v] of await topicEnds(kafka, topics)) n += v - (ends.get(k) ?? 0n);
+  return Number(n);
+}
+
+export async function watchOutputs(kafka: KafkaClient, topics: string[], after?: Map<string, bigint>): Promise<Watcher> {
   const consumer: Consumer = kafka.consumer({ groupId: `bench-watch-${Date.now()}-${Math.random()}`, readUncommitted: false, maxWaitTimeInMs: 5 });
   await consumer.connect();
   for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
@@ -87,7 +109,9 @@ export async function watchOutputs(kafka: KafkaClient, topics: string[]): Promis
   await consumer.run({
     eachBatch: async ({ batch }) => {
       const now = Date.now();
+      const from = after?.get(`${batch.topic}:${batch.partition}`) ?? -1n;
       for (const m of batch.messages) {
+        if (BigInt(m.offset) < from) continue;
         const k = m.key?.toString() ?? '';
         if (!seen.has(k)) seen.set(k, now);
       }
@@ -190,4 +214,21 @@ export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i]!;
+}
+
+/** Deletes every key of the pool id: Bottleneck's b_<id>*, the hold and the cached answers (<id>:*). */
+export async function deleteRedisKeys(redisUrl: string, poolId: string): Promise<void> {
+  const r = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    for (const match of [`b_${poolId}*`, `${poolId}:*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await r.scan(cursor, 'MATCH', match, 'COUNT', 2000);
+        if (keys.length) await r.unlink(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    }
+  } finally {
+    r.disconnect();
+  }
 }

@@ -2,8 +2,7 @@
  * 2. Pipeline overhead: the offline provider with no latency, so the pipeline runs as fast as
  * it can; compared with a raw KafkaJS consume → produce passthrough of the same messages.
  */
-import { ensureTopics } from '../../src/kafka/topics.ts';
-import { runPassthrough } from '../passthrough.ts';
+import { measurePassthrough } from '../passthrough.ts';
 import { createApp } from '../../src/app.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { createInstantProvider } from '../instant-provider.ts';
@@ -18,18 +17,7 @@ export async function overhead(o: ScenarioOptions): Promise<ScenarioResult> {
     await produceAll(t.kafka, t.config.topics.raw, documents(n, 'ovh'));
 
     // Passthrough first: raw → a topic of its own, same messages.
-    const passTopic = `${t.config.topics.raw}.passthrough`;
-    const admin = t.kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [{ topic: passTopic, numPartitions: 3, replicationFactor: 1 }]);
-    const wp = await watchOutputs(t.kafka, [passTopic]);
-    const pass = await runPassthrough(t.kafka, t.config.topics.raw, passTopic, `${t.config.kafka.groupId}-passthrough`);
-    await wp.waitFor(n, 600_000);
-    const floor = throughput(wp.seen);
-    await pass.stop();
-    await wp.stop();
-    await admin.deleteTopics({ topics: [passTopic] }).catch(() => undefined);
-    await admin.disconnect();
+    const floor = { docsPerSec: await measurePassthrough(t.kafka, t.config.topics.raw, `${t.config.kafka.groupId}-passthrough`, n, 3) };
 
     // The full pipeline (exactly-once output, cost events, the offline chain) as its own process.
     const w = await watchOutputs(t.kafka, [t.config.topics.enriched, t.config.topics.review, t.config.topics.dlq]);

@@ -6,6 +6,7 @@ import type { Kafka as KafkaClient, logCreator } from 'kafkajs';
 import type { Config } from '../config.ts';
 import type { Logger } from '../observability/logger.ts';
 import { kafkajs } from './load-kafkajs.ts';
+import { javaCompatiblePartitioner } from './partitioner.ts';
 
 const { Kafka, logLevel } = kafkajs;
 export type { KafkaClient };
@@ -39,7 +40,7 @@ function pinoLogCreator(logger: Logger): logCreator {
 }
 
 export function createKafka(config: Pick<Config, 'kafka'>, logger: Logger, clientSuffix = ''): KafkaClient {
-  return new Kafka({
+  const kafka = new Kafka({
     clientId: config.kafka.clientId + clientSuffix,
     brokers: [...config.kafka.brokers],
     logLevel: logLevel.WARN,
@@ -50,4 +51,8 @@ export function createKafka(config: Pick<Config, 'kafka'>, logger: Logger, clien
     // business (the processor restarts its clients until BROKER_GIVE_UP_AFTER).
     retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
   });
+  // Every producer partitions as KafkaJS's default does, with the cheaper hash (partitioner.ts).
+  const producer = kafka.producer.bind(kafka);
+  kafka.producer = (options) => producer({ createPartitioner: javaCompatiblePartitioner, ...options });
+  return kafka;
 }

@@ -108,7 +108,13 @@ export interface StepCallerDeps {
   metrics: Metrics;
   /** Awaited before every real call (not before cache hits): the budget guard holds calls here. */
   beforeCall?: ((ctx: CallContext) => Promise<void>) | undefined;
+  /** Tries again of a call the API refused alone (LLM_CALL_RETRIES, as the SDK's own retries). Default 2. */
+  callRetries?: number | undefined;
 }
+
+/** The SDK's own ceiling on a Retry-After it honours between tries. */
+const MAX_BACKOFF_MS = 60_000;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export type StepCaller = <T>(call: StepCall<T>, ctx: CallContext) => Promise<StepCallResult<T>>;
 
@@ -191,8 +197,24 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
     };
 
     const weight = limiter.weighted ? countTokens(`${call.messages.system}\n${call.messages.user}`) + deps.maxOutputTokens : 1;
+    /**
+     * The call in a pool slot. A call the API refused alone (a 429 with budget left) waits for
+     * its Retry-After outside the pool, its slot free for another call meanwhile, and tries again.
+     */
+    const inPool = async <R>(run: () => Promise<R>): Promise<R> => {
+      for (let retries = 0; ; retries++) {
+        try {
+          return await limiter.schedule(weight, run, ctx.lane);
+        } catch (e) {
+          if (!(e instanceof EnricherError && e.backOffAlone) || retries >= (deps.callRetries ?? 2)) throw e;
+          const waitMs = Math.min(e.retryAfterMs ?? 1_000, MAX_BACKOFF_MS);
+          deps.logger.debug({ documentId: ctx.documentId, step: call.step, waitMs, retry: retries + 1 }, 'LLM call refused alone (429, budget left): trying again after its Retry-After, outside the pool');
+          await sleep(waitMs);
+        }
+      }
+    };
     try {
-      const res = await limiter.schedule(weight, () => {
+      const res = await inPool(() => {
         // Checked again with the slot in hand: the wait for it can be long.
         throwIfAbandoned(ctx, call.step);
         return provider.complete({
@@ -207,7 +229,7 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
           ...(call.probabilityOf && provider.tokenProbabilities ? { probabilityOf: call.probabilityOf } : {}),
           ...(ctx.signal ? { signal: ctx.signal } : {}),
         });
-      }, ctx.lane);
+      });
       await awaitCosts(pendingCosts, call.step, usage);
       const probability = res.fieldProbability === undefined ? {} : { fieldProbability: res.fieldProbability };
       if (cache && key) await cache.set(key, { output: res.output, model: res.model, ...probability });

@@ -16,7 +16,7 @@ import { toStructuredOutputSchema } from './json-schema.ts';
 import { isReasoningModel } from './model-capabilities.ts';
 import { mapOpenAiError, refused } from './openai-errors.ts';
 import type { LlmProvider, LlmRequest, LlmResponse, RateLimitSignal } from './provider.ts';
-import { rateLimitSignalFrom } from './rate-limit-headers.ts';
+import { budgetLeft, rateLimitSignalFrom } from './rate-limit-headers.ts';
 import { fieldProbability } from './token-probability.ts';
 
 export interface OpenAiProviderDeps {
@@ -196,10 +196,17 @@ function judge<T>(req: LlmRequest<T>, choice: ChatCompletion.Choice | undefined)
   return { ok: false, invalid: `does not match the schema: ${issues}` };
 }
 
-/** A fetch that reports rate-limit signals and logs every non-2xx answer, retried or not. */
+/**
+ * A fetch that reports rate-limit signals and logs every non-2xx answer, retried or not. A 429
+ * that refused this call alone (budgetLeft) is handed back to the step caller at once
+ * (x-should-retry: false, which the SDK obeys) instead of being retried by the SDK after its
+ * Retry-After while holding a pool slot: the step caller waits outside the pool.
+ */
 function observingFetch(log: Logger, onRateLimit: ((s: RateLimitSignal) => void) | undefined) {
   return async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const res = await fetch(input, init);
+    const answer = await fetch(input, init);
+    const alone = answer.status === 429 && budgetLeft(answer.headers);
+    const res = alone ? withHeader(answer, 'x-should-retry', 'false') : answer;
     const signal = rateLimitSignalFrom(res.status, res.headers);
     if (signal && onRateLimit) {
       try {
@@ -217,10 +224,17 @@ function observingFetch(log: Logger, onRateLimit: ((s: RateLimitSignal) => void)
           step: headers.get(STEP_HEADER) ?? undefined,
           retryCount: Number(headers.get('x-stainless-retry-count') ?? 0),
           holdMs: signal?.holdMs,
+          ...(alone ? { backOffAlone: true, retryAfter: res.headers.get('retry-after') } : {}),
         },
         'llm http error response',
       );
     }
     return res;
   };
+}
+
+function withHeader(res: Response, name: string, value: string): Response {
+  const headers = new Headers(res.headers);
+  headers.set(name, value);
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
 }

@@ -194,9 +194,16 @@ export function startChild(args: string[], env: Record<string, string>, extraNod
   };
 }
 
-/** The local OpenAI-compatible server as its own process; returns its URL and control API. */
-export async function startFakeLlm(latencyMs: number): Promise<{ url: string; child: ChildHandle; stats(): Promise<Record<string, unknown>>; requests(): Promise<{ documentId?: string; durationMs: number; at: number }[]> }> {
-  const child = startChild(['test/support/fake-openai-server.ts', '--port', '0', '--latency', String(latencyMs)], {});
+export interface FakeRequest {
+  documentId?: string;
+  durationMs: number;
+  at: number;
+  status: number;
+}
+
+/** The local OpenAI-compatible server as its own process; `args` adds its options (fake-openai-server.ts). */
+export async function startFakeLlm(latencyMs: number, args: string[] = []): Promise<{ url: string; child: ChildHandle; stats(): Promise<Record<string, unknown>>; requests(): Promise<FakeRequest[]> }> {
+  const child = startChild(['test/support/fake-openai-server.ts', '--port', '0', '--latency', String(latencyMs), ...args], {});
   const rl = createInterface({ input: child.proc.stdout! });
   const url = await new Promise<string>((resolve, reject) => {
     rl.once('line', (line) => resolve((JSON.parse(line) as { url: string }).url));
@@ -206,7 +213,7 @@ export async function startFakeLlm(latencyMs: number): Promise<{ url: string; ch
   return {
     url, child,
     stats: async () => (await fetch(`${base}/_control/stats`)).json() as Promise<Record<string, unknown>>,
-    requests: async () => (await fetch(`${base}/_control/requests`)).json() as Promise<{ documentId?: string; durationMs: number; at: number }[]>,
+    requests: async () => (await fetch(`${base}/_control/requests`)).json() as Promise<FakeRequest[]>,
   };
 }
 

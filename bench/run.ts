@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --scenario saturation|overhead|latency|scaleout|replay|instant|all] [--quick] [--profile] [--out FILE]`
+ * `npm run bench [-- --scenario saturation|overhead|latency|scaleout|replay|instant|heavy-tail|all] [--quick] [--profile] [--out FILE]`
  * Starts what it needs (the local Kafka stack when no broker answers; the local
  * OpenAI-compatible server per scenario), runs the scenarios one after another, and writes
  * bench/RESULTS.md and bench/results.svg (a --quick run writes bench/out/ instead).
@@ -19,9 +19,10 @@ import { saturation } from './scenarios/saturation.ts';
 import { scaleout } from './scenarios/scaleout.ts';
 import { instant } from './scenarios/instant.ts';
 import { replay } from './scenarios/replay.ts';
+import { heavyTail } from './scenarios/heavy-tail.ts';
 import type { ScenarioResult } from './scenarios/types.ts';
 
-const ALL = ['saturation', 'overhead', 'latency', 'scaleout', 'replay', 'instant'] as const;
+const ALL = ['saturation', 'overhead', 'latency', 'scaleout', 'replay', 'instant', 'heavy-tail'] as const;
 const { values } = parseArgs({
   options: {
     scenario: { type: 'string', multiple: true },
@@ -65,6 +66,7 @@ for (const name of wanted) {
     if (!redisAnswers()) process.stderr.write(`[bench] replay skipped: no Redis at ${redisUrl}\n`);
     else r = await replay({ quick, redisUrl, profileDir });
   } else if (name === 'instant') r = await instant({ quick, profileDir, redisUrl: redisAnswers() ? redisUrl : undefined });
+  else if (name === 'heavy-tail') r = await heavyTail({ quick });
   if (r) {
     results.push(r);
     process.stderr.write(`[bench] ${name}: ${r.metric.label} = ${r.metric.value.toFixed(3)} (target ${r.metric.lowerIsBetter ? '≤' : '≥'} ${r.metric.target}) in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);

@@ -10,7 +10,7 @@
  * Everything resumes at the next UTC day, or as soon as the budget is raised or removed.
  */
 import type { CallContext } from '../llm/chain/call-step.ts';
-import type { LlmLimiter } from '../llm/limiter/limiter.ts';
+import type { LlmLimiter, Turn } from '../llm/limiter/limiter.ts';
 import type { CostEvent } from '../contracts/index.ts';
 import type { IntakeControl } from './intake-control.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -154,11 +154,11 @@ export function createBudgetGuard(deps: {
         // may have run out while it queued): a spent budget gives its slot back instead of
         // sitting on it, so a shared pool's slots never expire under a held call and the day's
         // reset cannot release more than the pool's worth of calls at once.
-        schedule: async <T>(weight: number, fn: () => Promise<T>, lane?: string): Promise<T> => {
+        schedule: async <T>(weight: number, fn: () => Promise<T>, turn?: Turn): Promise<T> => {
           for (;;) {
             const wait = hold(undefined);
             if (wait) await wait;
-            const outcome = await limiter.schedule(weight, async () => (exceeded ? { held: true as const } : { held: false as const, value: await fn() }), lane);
+            const outcome = await limiter.schedule(weight, async () => (exceeded ? { held: true as const } : { held: false as const, value: await fn() }), turn);
             if (!outcome.held) return outcome.value;
           }
         },

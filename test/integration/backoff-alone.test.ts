@@ -40,7 +40,7 @@ function extractStep() {
     maxOutputTokens: 300, instanceId: 'test', logger, metrics: createMetrics(), callRetries: 2,
   });
   const extract = createExtractStep(callStep);
-  const run = (id: string) => extract({ id, content: `Ada Lovelace wrote about engines in 1843 (${id}).` }, { documentId: id, attempt: 1, lane: 'p0' });
+  const run = (id: string) => extract({ id, content: `Ada Lovelace wrote about engines in 1843 (${id}).` }, { documentId: id, attempt: 1, turn: { lane: 'p0' } });
   return { run, holds };
 }
 

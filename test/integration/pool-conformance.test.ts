@@ -61,7 +61,7 @@ describe.each([
       max = Math.max(max, ++onWire);
       await sleep(durationMs);
       onWire--;
-    }, lane)));
+    }, { lane })));
     return { order, max };
   }
 
@@ -81,8 +81,8 @@ describe.each([
 
   it("returns the call's value and passes its error through", async () => {
     const l = pool({ slots: 2 });
-    await expect(l.schedule(1, async () => 42, 'p0')).resolves.toBe(42);
-    await expect(l.schedule(1, async () => { throw new Error('boom'); }, 'p0')).rejects.toThrow('boom');
+    await expect(l.schedule(1, async () => 42, { lane: 'p0' })).resolves.toBe(42);
+    await expect(l.schedule(1, async () => { throw new Error('boom'); }, { lane: 'p0' })).rejects.toThrow('boom');
     await expect(l.schedule(1, () => { throw new Error('thrown before any promise'); })).rejects.toThrow('thrown before');
   });
 
@@ -95,15 +95,27 @@ describe.each([
     expect(order.lastIndexOf('b')).toBeLessThan(9);
   });
 
+  it('within a partition, starts the call of the oldest document first', async () => {
+    const l = pool({ slots: 1 });
+    let release!: () => void;
+    const busy = l.schedule(1, () => new Promise<void>((r) => (release = r)), { lane: 'a', order: 0 });
+    await sleep(100);
+    const started: number[] = [];
+    const queued = [7, 3, 9, 1, 3].map((order) => l.schedule(1, async () => void started.push(order), { lane: 'a', order }));
+    release();
+    await Promise.all([busy, ...queued]);
+    expect(started).toEqual([1, 3, 3, 7, 9]);
+  });
+
   it('starts no call during a hold, lets the calls on the wire finish, and resumes after it', async () => {
     const l = pool({ slots: 3 });
     let finished = false;
-    const onWire = l.schedule(1, async () => { await sleep(300); finished = true; }, 'p0');
+    const onWire = l.schedule(1, async () => { await sleep(300); finished = true; }, { lane: 'p0' });
     await sleep(50);
     const t0 = Date.now();
     l.hold(500, 'HTTP 429 (Retry-After: 0.5 s)');
     const starts: number[] = [];
-    await Promise.all([1, 2, 3].map((i) => l.schedule(1, async () => void starts.push(Date.now() - t0), `p${i}`)));
+    await Promise.all([1, 2, 3].map((i) => l.schedule(1, async () => void starts.push(Date.now() - t0), { lane: `p${i}` })));
     await onWire;
     expect(finished).toBe(true);
     expect(Math.min(...starts)).toBeGreaterThanOrEqual(450);
@@ -117,8 +129,8 @@ describe.each([
       l.schedule(1, async () => {
         l.hold(400, 'x-ratelimit-remaining-requests: 0');
         await sleep(20);
-      }, 'p0'),
-      l.schedule(1, async () => void (second = Date.now() - t0), 'p1'),
+      }, { lane: 'p0' }),
+      l.schedule(1, async () => void (second = Date.now() - t0), { lane: 'p1' }),
     ]);
     expect(second).toBeGreaterThanOrEqual(350);
   });
@@ -129,7 +141,7 @@ describe.each([
     l.hold(700, 'long');
     await sleep(50);
     l.hold(50, 'short');
-    await l.schedule(1, async () => undefined, 'p0');
+    await l.schedule(1, async () => undefined, { lane: 'p0' });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(650);
   });
 
@@ -137,7 +149,7 @@ describe.each([
     const l = pool({ slots: 10, rpm: { capacity: 2, amount: 1, intervalMs: 300 } });
     const t0 = Date.now();
     const starts: number[] = [];
-    await Promise.all([0, 1, 2, 3, 4].map((i) => l.schedule(1, async () => void starts.push(Date.now() - t0), `p${i}`)));
+    await Promise.all([0, 1, 2, 3, 4].map((i) => l.schedule(1, async () => void starts.push(Date.now() - t0), { lane: `p${i}` })));
     starts.sort((a, b) => a - b);
     // Three more after the burst need three increments.
     expect(starts[4]!).toBeGreaterThanOrEqual(850);
@@ -146,7 +158,7 @@ describe.each([
   it('weighs a call in tokens with a TPM bucket, and takes a call larger than the bucket in turns', async () => {
     const l = pool({ slots: 10, tpm: { capacity: 100, amount: 100, intervalMs: 300 } });
     const t0 = Date.now();
-    await l.schedule(250, async () => undefined, 'p0'); // 100 now, 100 and 50 after two increments
+    await l.schedule(250, async () => undefined, { lane: 'p0' }); // 100 now, 100 and 50 after two increments
     expect(Date.now() - t0).toBeGreaterThanOrEqual(550);
   }, 20_000);
 
@@ -161,8 +173,8 @@ describe.each([
     const l = guard.gateLimiter(pool({ slots: 1 }));
     let ranSecond = false;
     let release!: () => void;
-    const first = l.schedule(1, () => new Promise<void>((r) => (release = r)), 'p0');
-    const second = l.schedule(1, async () => void (ranSecond = true), 'p1');
+    const first = l.schedule(1, () => new Promise<void>((r) => (release = r)), { lane: 'p0' });
+    const second = l.schedule(1, async () => void (ranSecond = true), { lane: 'p1' });
     await sleep(200); // second is queued behind the slot first holds
     spent = 2_000_000_000_000n; // $2 of a $1 budget
     guard.evaluate();
@@ -182,7 +194,7 @@ describe.each([
     await Promise.all([0, 1, 2].map((i) => l.schedule(1, async () => {
       seen.push(await l.running());
       await sleep(100);
-    }, `p${i}`)));
+    }, { lane: `p${i}` })));
     expect(Math.max(...seen)).toBeLessThanOrEqual(2);
     expect(Math.min(...seen)).toBeGreaterThanOrEqual(1);
     expect(await l.running()).toBe(0);
@@ -194,7 +206,7 @@ describe.each([
     const queued = [0, 1, 2].map((i) => l.schedule(1, async () => {
       await sleep(30);
       done.push(i);
-    }, 'p0'));
+    }, { lane: 'p0' }));
     await sleep(10);
     await l.stop();
     await Promise.all(queued);

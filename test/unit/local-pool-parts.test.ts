@@ -31,7 +31,19 @@ describe('fair queue', () => {
     expect([q.shift(), q.shift(), q.shift(), q.shift()]).toEqual(['b1', 'a2', 'b2', undefined]);
   });
 
-  it('keeps the order of a long lane through its compaction', () => {
+  it("serves a lane's oldest document first, and equals in the order they came", () => {
+    const q = createFairQueue<string>();
+    q.push('a', 'a-offset-9', 9);
+    q.push('a', 'a-offset-2', 2);
+    q.push('b', 'b-offset-5', 5);
+    q.push('a', 'a-offset-2-again', 2);
+    q.push('a', 'a-offset-4', 4);
+    const out: string[] = [];
+    for (let x = q.shift(); x !== undefined; x = q.shift()) out.push(x);
+    expect(out).toEqual(['a-offset-2', 'b-offset-5', 'a-offset-2-again', 'a-offset-4', 'a-offset-9']);
+  });
+
+  it('keeps the order of a long lane', () => {
     const q = createFairQueue<number>();
     for (let i = 0; i < 5000; i++) q.push('only', i);
     const out: number[] = [];

@@ -11,7 +11,7 @@ import type { CostEvent, StepName } from '../../contracts/index.ts';
 import { EnricherError, ErrorCodes, toEnricherError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import type { LlmLimiter } from '../limiter/limiter.ts';
+import type { LlmLimiter, Turn } from '../limiter/limiter.ts';
 import type { Pricing } from '../pricing.ts';
 import type { BilledCall, LlmMessages, LlmProvider, StepInput } from '../providers/provider.ts';
 import type { ResultCache } from '../cache/result-cache.ts';
@@ -22,8 +22,8 @@ export interface CallContext {
   /** 1 for the first delivery, 2 for the first retry, and so on. */
   attempt: number;
   runId?: string | undefined;
-  /** The partition the document came from: partitions take turns for pool slots. */
-  lane?: string | undefined;
+  /** The document's turn for pool slots: its partition, and its place in it. */
+  turn?: Turn | undefined;
   signal?: AbortSignal | undefined;
   /**
    * True once nobody wants this document's result any more (its partition went to another
@@ -204,7 +204,7 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
     const inPool = async <R>(run: () => Promise<R>): Promise<R> => {
       for (let retries = 0; ; retries++) {
         try {
-          return await limiter.schedule(weight, run, ctx.lane);
+          return await limiter.schedule(weight, run, ctx.turn);
         } catch (e) {
           if (!(e instanceof EnricherError && e.backOffAlone) || retries >= (deps.callRetries ?? 2)) throw e;
           const waitMs = Math.min(e.retryAfterMs ?? 1_000, MAX_BACKOFF_MS);

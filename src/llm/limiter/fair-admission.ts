@@ -1,15 +1,15 @@
 /**
- * Partitions take turns for the shared pool too. Bottleneck's queue is first come, first served,
+ * Calls take their turns (fair-queue.ts) for the shared pool too. Bottleneck's queue is first come, first served,
  * so this instance hands it at most `slots` calls at a time (more could never run at once
  * anyway: the pool is `slots` for the whole deployment) and picks which ones from its own fair
  * queue. The order between instances stays Bottleneck's.
  */
 import { createFairQueue } from './fair-queue.ts';
-import type { LlmLimiter } from './limiter.ts';
+import type { LlmLimiter, Turn } from './limiter.ts';
 
 interface Waiting {
   weight: number;
-  lane: string;
+  turn: Turn | undefined;
   fn: () => Promise<unknown>;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
@@ -24,7 +24,7 @@ export function withFairAdmission(inner: LlmLimiter, slots: number): LlmLimiter 
       const w = queue.shift();
       if (!w) return;
       admitted++;
-      inner.schedule(w.weight, w.fn, w.lane).then(
+      inner.schedule(w.weight, w.fn, w.turn).then(
         (v) => {
           admitted--;
           admit();
@@ -41,9 +41,9 @@ export function withFairAdmission(inner: LlmLimiter, slots: number): LlmLimiter 
 
   return {
     ...inner,
-    schedule<T>(weight: number, fn: () => Promise<T>, lane = ''): Promise<T> {
+    schedule<T>(weight: number, fn: () => Promise<T>, turn?: Turn): Promise<T> {
       return new Promise<T>((resolve, reject) => {
-        queue.push(lane, { weight, lane, fn, resolve: resolve as (v: unknown) => void, reject });
+        queue.push(turn?.lane ?? '', { weight, turn, fn, resolve: resolve as (v: unknown) => void, reject }, turn?.order);
         admit();
       });
     },

@@ -6,11 +6,10 @@
 
 export interface LlmLimiter {
   /**
-   * Runs fn when a slot (and, with rate limits, budget for `weight` tokens) is free. `lane` is
-   * the caller's partition: lanes take turns for slots, so a backlog in one partition does not
-   * starve the others.
+   * Runs fn when a slot (and, with rate limits, budget for `weight` tokens) is free, in its turn
+   * (fair-queue.ts): partitions take turns, and within one the oldest document goes first.
    */
-  schedule<T>(weight: number, fn: () => Promise<T>, lane?: string): Promise<T>;
+  schedule<T>(weight: number, fn: () => Promise<T>, turn?: Turn): Promise<T>;
   /** Holds every new call for ms: the API told us to back off. */
   hold(ms: number, reason: string): void;
   /** Whether the pool is shared across instances. */
@@ -22,6 +21,14 @@ export interface LlmLimiter {
   stop(): Promise<void>;
   /** The store a global pool lives in (Redis), for the guard that decides what to do while it is away. */
   readonly store?: SharedStore;
+}
+
+/** Where a call stands in line for a slot. */
+export interface Turn {
+  /** The partition its document came from. */
+  lane: string;
+  /** Its document's place in the partition (the offset): lower goes first. */
+  order?: number | undefined;
 }
 
 export interface SharedStore {

@@ -1,6 +1,6 @@
 /**
  * The LLM pool of one instance (no REDIS_URL, and the pool REDIS_OUTAGE=local falls back to):
- * at most LLM_POOL_SLOTS calls on the wire, partitions served in turn (fair-queue.ts), the API's
+ * at most LLM_POOL_SLOTS calls on the wire, calls served in turn (fair-queue.ts), the API's
  * backoff (Retry-After) and, when set, LLM_RPM / LLM_TPM as token buckets (token-bucket.ts).
  *
  * Why not Bottleneck, as the shared pool is: Bottleneck's in-process store passes every submit,
@@ -15,7 +15,7 @@
 import type { Logger } from '../../observability/logger.ts';
 import { createFairQueue } from './fair-queue.ts';
 import { chunkWeight, type Bucket } from './limiter-settings.ts';
-import type { LlmLimiter } from './limiter.ts';
+import type { LlmLimiter, Turn } from './limiter.ts';
 import { createTokenBucket, type TokenBucket } from './token-bucket.ts';
 
 export interface LocalPoolSettings {
@@ -114,13 +114,13 @@ export function createLocalLimiter(s: LocalPoolSettings): LlmLimiter {
   return {
     scope: 'local',
     weighted: tpm !== undefined,
-    schedule<T>(weight: number, fn: () => Promise<T>, lane = ''): Promise<T> {
+    schedule<T>(weight: number, fn: () => Promise<T>, turn?: Turn): Promise<T> {
       if (stopped) return Promise.reject(new Error('the LLM pool is stopped'));
       return new Promise<T>((resolve, reject) => {
-        queue.push(lane, {
+        queue.push(turn?.lane ?? '', {
           fn, resolve: resolve as (v: unknown) => void, reject,
           request: rpm !== undefined, chunks: tpm ? chunkWeight(weight, tpm.bucket.capacity) : [],
-        });
+        }, turn?.order);
         pump();
       });
     },

@@ -76,6 +76,8 @@ export async function produceAll(kafka: KafkaClient, topic: string, docs: RawDoc
 export interface Watcher {
   /** First time the bench saw each key on the watched topics (epoch ms). */
   seen: Map<string, number>;
+  /** Each key's record timestamp (epoch ms): when its producer sent it (for our outputs, when their commit began). */
+  producedAt: Map<string, number>;
   waitFor(n: number, timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -102,10 +104,11 @@ export async function writtenSince(kafka: KafkaClient, ends: Map<string, bigint>
 }
 
 export async function watchOutputs(kafka: KafkaClient, topics: string[], after?: Map<string, bigint>): Promise<Watcher> {
-  const consumer: Consumer = kafka.consumer({ groupId: `bench-watch-${Date.now()}-${Math.random()}`, readUncommitted: false, maxWaitTimeInMs: 5 });
+  const consumer: Consumer = kafka.consumer({ groupId: `bench-watch-${Date.now()}-${Math.random()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
   await consumer.connect();
   for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
   const seen = new Map<string, number>();
+  const producedAt = new Map<string, number>();
   await consumer.run({
     eachBatch: async ({ batch }) => {
       const now = Date.now();
@@ -113,12 +116,16 @@ export async function watchOutputs(kafka: KafkaClient, topics: string[], after?:
       for (const m of batch.messages) {
         if (BigInt(m.offset) < from) continue;
         const k = m.key?.toString() ?? '';
-        if (!seen.has(k)) seen.set(k, now);
+        if (!seen.has(k)) {
+          seen.set(k, now);
+          producedAt.set(k, Number(m.timestamp));
+        }
       }
     },
   });
   return {
     seen,
+    producedAt,
     async waitFor(n, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       while (seen.size < n) {

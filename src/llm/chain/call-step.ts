@@ -5,7 +5,6 @@
  * step result never exists without its cost having been recorded.
  */
 import { randomUUID } from 'node:crypto';
-import { countTokens } from 'gpt-tokenizer';
 import type { z } from 'zod';
 import type { CostEvent, StepName } from '../../contracts/index.ts';
 import { EnricherError, ErrorCodes, toEnricherError } from '../../errors.ts';
@@ -142,6 +141,9 @@ function recordCallMetrics(metrics: Metrics, step: StepName, b: BilledCall, cost
 
 export function createStepCaller(deps: StepCallerDeps): StepCaller {
   const { provider, limiter, pricing, costs, cache, metrics } = deps;
+  // The tokenizer's tables are large: loaded only when token weights matter (LLM_TPM).
+  let tokenizer: Promise<typeof import('gpt-tokenizer')> | undefined;
+  const countTokens = async (text: string) => (await (tokenizer ??= import('gpt-tokenizer'))).countTokens(text);
 
   return async function callStep<T>(call: StepCall<T>, ctx: CallContext): Promise<StepCallResult<T>> {
     const key = cache ? cacheKey(call.step, provider.model, deps.promptVersion, call.messages) : undefined;
@@ -196,7 +198,7 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
       pendingCosts.push(sent);
     };
 
-    const weight = limiter.weighted ? countTokens(`${call.messages.system}\n${call.messages.user}`) + deps.maxOutputTokens : 1;
+    const weight = limiter.weighted ? (await countTokens(`${call.messages.system}\n${call.messages.user}`)) + deps.maxOutputTokens : 1;
     /**
      * The call in a pool slot. A call the API refused alone (a 429 with budget left) waits for
      * its Retry-After outside the pool, its slot free for another call meanwhile, and tries again.

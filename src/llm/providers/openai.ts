@@ -79,10 +79,22 @@ export function createOpenAiProvider(deps: OpenAiProviderDeps): OpenAiProvider {
     );
   }
 
+  // A step's schema and categories are the same for every call: its JSON Schema, which zod
+  // builds by walking the schema (allocating as it goes), is built once per pair.
+  const formats = new WeakMap<object, Map<string, ReturnType<typeof toStructuredOutputSchema>>>();
+  function formatOf(schema: LlmRequest<unknown>['schema'], categories: readonly string[] | undefined) {
+    let byCategories = formats.get(schema);
+    if (!byCategories) formats.set(schema, (byCategories = new Map()));
+    const key = categories ? categories.join('\u0000') : '';
+    let format = byCategories.get(key);
+    if (!format) byCategories.set(key, (format = toStructuredOutputSchema(schema, { categories })));
+    return format;
+  }
+
   async function complete<T>(req: LlmRequest<T>): Promise<LlmResponse<T>> {
     const categories =
       req.input.step === 'classify' && req.input.categories.length > 0 ? req.input.categories : deps.categories;
-    const format = toStructuredOutputSchema(req.schema, { categories: req.step === 'classify' ? categories : undefined });
+    const format = formatOf(req.schema, req.step === 'classify' ? categories : undefined);
     const base: ChatCompletionMessageParam[] = [
       { role: 'system', content: req.messages.system },
       { role: 'user', content: req.messages.user },

@@ -4,15 +4,13 @@
  * anyway: the pool is `slots` for the whole deployment) and picks which ones from its own fair
  * queue. The order between instances stays Bottleneck's.
  */
-import { createFairQueue } from './fair-queue.ts';
+import { createFairQueue, settleAfter, type Waiter } from './fair-queue.ts';
 import type { LlmLimiter, Turn } from './limiter.ts';
 
-interface Waiting {
+interface Waiting extends Waiter {
   weight: number;
   turn: Turn | undefined;
   fn: () => Promise<unknown>;
-  resolve: (v: unknown) => void;
-  reject: (e: unknown) => void;
 }
 
 export function withFairAdmission(inner: LlmLimiter, slots: number): LlmLimiter {
@@ -24,18 +22,10 @@ export function withFairAdmission(inner: LlmLimiter, slots: number): LlmLimiter 
       const w = queue.shift();
       if (!w) return;
       admitted++;
-      inner.schedule(w.weight, w.fn, w.turn).then(
-        (v) => {
-          admitted--;
-          admit();
-          w.resolve(v);
-        },
-        (e: unknown) => {
-          admitted--;
-          admit();
-          w.reject(e);
-        },
-      );
+      settleAfter(inner.schedule(w.weight, w.fn, w.turn), () => {
+        admitted--;
+        admit();
+      }, w);
     }
   }
 

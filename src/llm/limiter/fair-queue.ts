@@ -86,6 +86,26 @@ class Turns {
   }
 }
 
+/** A caller waiting for its call's outcome. */
+export interface Waiter {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+/** Hands the call's outcome to its caller once `free` has given its place back, so the next call starts first. */
+export function settleAfter(call: Promise<unknown>, free: () => void, caller: Waiter): void {
+  call.then(
+    (v) => {
+      free();
+      caller.resolve(v);
+    },
+    (e: unknown) => {
+      free();
+      caller.reject(e);
+    },
+  );
+}
+
 export function createFairQueue<T>(): FairQueue<T> {
   const lines = new Map<string, Line<T>>();
   const turns = new Turns();

@@ -13,7 +13,7 @@
  * the expiration that frees a dead instance's slots), so it stays Bottleneck.
  */
 import type { Logger } from '../../observability/logger.ts';
-import { createFairQueue } from './fair-queue.ts';
+import { createFairQueue, settleAfter, type Waiter } from './fair-queue.ts';
 import { chunkWeight, type Bucket } from './limiter-settings.ts';
 import type { LlmLimiter, Turn } from './limiter.ts';
 import { createTokenBucket, type TokenBucket } from './token-bucket.ts';
@@ -26,10 +26,8 @@ export interface LocalPoolSettings {
   now?: () => number;
 }
 
-interface Job {
+interface Job extends Waiter {
   fn: () => Promise<unknown>;
-  resolve: (v: unknown) => void;
-  reject: (e: unknown) => void;
   /** Rate budget still to take before the call may start: one request, then token chunks. */
   request: boolean;
   chunks: number[];
@@ -97,18 +95,10 @@ export function createLocalLimiter(s: LocalPoolSettings): LlmLimiter {
     } catch (e) {
       call = Promise.reject(e);
     }
-    call.then(
-      (v) => {
-        running--;
-        pump();
-        job.resolve(v);
-      },
-      (e: unknown) => {
-        running--;
-        pump();
-        job.reject(e);
-      },
-    );
+    settleAfter(call, () => {
+      running--;
+      pump();
+    }, job);
   }
 
   return {

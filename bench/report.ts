@@ -48,7 +48,8 @@ export function renderMarkdown(info: RunInfo, results: StoredResult[], chartFile
   for (const r of results) {
     lines.push(`## ${r.title}`, '', '| | |', '|---|---|', ...r.rows.map(([k, v]) => `| ${k} | ${v} |`), '');
     lines.push(`Parameters: ${Object.entries(r.params).map(([k, v]) => `${k} = ${v}`).join(', ')}.`, '');
-    lines.push(`Run ${r.run.date} with \`${r.run.command}\`.`, '');
+    const load = r.load ? `; the machine's 1-minute load average was ${r.load.start.toFixed(2)} at its start and ${r.load.end.toFixed(2)} at its end (2 cores, shared)` : '';
+    lines.push(`Run ${r.run.date} with \`${r.run.command}\`${load}.`, '');
   }
   return lines.join('\n');
 }

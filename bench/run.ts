@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
@@ -55,6 +55,7 @@ const results: ScenarioResult[] = [];
 for (const name of wanted) {
   process.stderr.write(`[bench] ${name}${quick ? ' (quick)' : ''}…\n`);
   const t0 = Date.now();
+  const loadAtStart = loadavg()[0]!;
   let r: ScenarioResult | undefined;
   if (name === 'saturation') r = await saturation({ quick });
   else if (name === 'overhead') r = await overhead({ quick, profileDir });
@@ -68,6 +69,7 @@ for (const name of wanted) {
   } else if (name === 'instant') r = await instant({ quick, profileDir, redisUrl: redisAnswers() ? redisUrl : undefined });
   else if (name === 'heavy-tail') r = await heavyTail({ quick });
   if (r) {
+    r.load = { start: loadAtStart, end: loadavg()[0]! };
     results.push(r);
     process.stderr.write(`[bench] ${name}: ${r.metric.label} = ${r.metric.value.toFixed(3)} (target ${r.metric.lowerIsBetter ? '≤' : '≥'} ${r.metric.target}) in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   }

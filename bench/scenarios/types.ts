@@ -5,6 +5,8 @@ export interface ScenarioResult {
   metric: { label: string; value: number; target: number; lowerIsBetter?: boolean };
   rows: [string, string][];
   params: Record<string, string | number>;
+  /** The machine's 1-minute load average when the scenario started and ended (others share it). */
+  load?: { start: number; end: number };
 }
 
 export interface ScenarioOptions {

@@ -5,11 +5,16 @@
 import type { Kafka as KafkaClient, logCreator } from 'kafkajs';
 import type { Config } from '../config.ts';
 import type { Logger } from '../observability/logger.ts';
+import { createRequire } from 'node:module';
+import { cacheCoordinators } from './coordinator-cache.ts';
 import { kafkajs } from './load-kafkajs.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
 
 const { Kafka, logLevel } = kafkajs;
 export type { KafkaClient };
+
+// KafkaJS's Cluster (the class every client of this process builds) asks for coordinators once a second, not before every request.
+cacheCoordinators(createRequire(import.meta.url)('kafkajs/src/cluster/index.js') as Parameters<typeof cacheCoordinators>[0]);
 
 // KafkaJS warns about its v2 partitioner change on every producer; we use the default
 // partitioner deliberately (murmur2, like the Java client), so the warning is noise.

@@ -75,12 +75,24 @@ for (const name of wanted) {
   }
 }
 
+/** The Kafka release: this checkout's local stack, else the brokers running on this machine (their class path names it). */
 const kafkaDirs = (() => {
   try {
-    return readdirSync(join(root, '.local-stack')).filter((d) => d.startsWith('kafka-')).map((d) => d.slice(6));
+    const local = readdirSync(join(root, '.local-stack')).filter((d) => d.startsWith('kafka-')).map((d) => d.slice(6));
+    if (local.length) return local;
   } catch {
-    return [];
+    // no local stack in this checkout
   }
+  const running = new Set<string>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmd.includes('kafka.Kafka')) for (const m of cmd.matchAll(/kafka-(\d+\.\d+\.\d+)\/libs/g)) running.add(m[1]!);
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return [...running];
 })();
 const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
 const info = {

@@ -10,7 +10,6 @@ import type { CostEvent, StepName } from '../../contracts/index.ts';
 import { EnricherError, ErrorCodes, toEnricherError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import { createCallMetrics } from './call-metrics.ts';
 import type { LlmLimiter, Turn } from '../limiter/limiter.ts';
 import type { Pricing } from '../pricing.ts';
 import type { BilledCall, LlmMessages, LlmProvider, StepInput } from '../providers/provider.ts';
@@ -129,9 +128,19 @@ async function awaitCosts(pending: Promise<void>[], step: StepName, usage: StepU
   }
 }
 
+function recordCallMetrics(metrics: Metrics, step: StepName, b: BilledCall, costUsd: number, cacheSavingUsd: number): void {
+  metrics.llmCalls.inc({ step, outcome: b.ok ? 'ok' : 'unusable' });
+  metrics.llmTokens.inc({ direction: 'input', model: b.model }, b.inputTokens);
+  metrics.llmTokens.inc({ direction: 'cached_input', model: b.model }, b.cachedInputTokens ?? 0);
+  metrics.llmTokens.inc({ direction: 'output', model: b.model }, b.outputTokens);
+  metrics.llmTokens.inc({ direction: 'reasoning', model: b.model }, b.reasoningTokens ?? 0);
+  metrics.llmCostUsd.inc({ model: b.model }, costUsd);
+  metrics.llmCacheSavingUsd.inc({ model: b.model }, cacheSavingUsd);
+  metrics.llmServiceTierCalls.inc({ tier: b.serviceTier ?? 'none', model: b.model });
+}
+
 export function createStepCaller(deps: StepCallerDeps): StepCaller {
   const { provider, limiter, pricing, costs, cache, metrics } = deps;
-  const recordCallMetrics = createCallMetrics(metrics);
   // The tokenizer's tables are large: loaded only when token weights matter (LLM_TPM).
   let tokenizer: Promise<typeof import('gpt-tokenizer')> | undefined;
   const countTokens = async (text: string) => (await (tokenizer ??= import('gpt-tokenizer'))).countTokens(text);
@@ -161,7 +170,7 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
       const reasoningTokens = b.reasoningTokens ?? 0;
       const { costUsd, source, cacheSavingUsd } = pricing.price({ model: b.model, inputTokens: b.inputTokens, cachedInputTokens, outputTokens: b.outputTokens, serviceTier: b.serviceTier });
       usage = addUsage(usage, { calls: 1, cachedCalls: 0, inputTokens: b.inputTokens, cachedInputTokens, outputTokens: b.outputTokens, reasoningTokens, costUsd });
-      recordCallMetrics(call.step, b, costUsd, cacheSavingUsd);
+      recordCallMetrics(metrics, call.step, b, costUsd, cacheSavingUsd);
       const event: CostEvent = {
         call_id: randomUUID(),
         document_id: ctx.documentId,

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Consumer } from 'kafkajs';
+import { Redis } from 'ioredis';
 import { kafkaConnectionEnv, loadConfig, type Config } from '../src/config.ts';
 import { createKafka, type KafkaClient } from '../src/kafka/client.ts';
 import { ensureTopics, topicSpecs } from '../src/kafka/topics.ts';
@@ -77,26 +78,56 @@ export async function produceAll(kafka: KafkaClient, topic: string, docs: RawDoc
 export interface Watcher {
   /** First time the bench saw each key on the watched topics (epoch ms). */
   seen: Map<string, number>;
+  /** Each key's record timestamp (epoch ms): when its producer sent it (for our outputs, when their commit began). */
+  producedAt: Map<string, number>;
   waitFor(n: number, timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function watchOutputs(kafka: KafkaClient, topics: string[]): Promise<Watcher> {
-  const consumer: Consumer = kafka.consumer({ groupId: `bench-watch-${Date.now()}-${Math.random()}`, readUncommitted: false, maxWaitTimeInMs: 5 });
+/** Where each partition of the topics ends now ("topic:partition" → offset): a watcher told these sees only what comes after. */
+export async function topicEnds(kafka: KafkaClient, topics: string[]): Promise<Map<string, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = new Map<string, bigint>();
+    for (const topic of topics) for (const p of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}:${p.partition}`, BigInt(p.high));
+    return ends;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Records written to the topics since `ends` was taken. */
+export async function writtenSince(kafka: KafkaClient, ends: Map<string, bigint>): Promise<number> {
+  const topics = [...new Set([...ends.keys()].map((k) => k.slice(0, k.lastIndexOf(':'))))];
+  let n = 0n;
+  for (const [k, v] of await topicEnds(kafka, topics)) n += v - (ends.get(k) ?? 0n);
+  return Number(n);
+}
+
+export async function watchOutputs(kafka: KafkaClient, topics: string[], after?: Map<string, bigint>): Promise<Watcher> {
+  const consumer: Consumer = kafka.consumer({ groupId: `bench-watch-${Date.now()}-${Math.random()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
   await consumer.connect();
   for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
   const seen = new Map<string, number>();
+  const producedAt = new Map<string, number>();
   await consumer.run({
     eachBatch: async ({ batch }) => {
       const now = Date.now();
+      const from = after?.get(`${batch.topic}:${batch.partition}`) ?? -1n;
       for (const m of batch.messages) {
+        if (BigInt(m.offset) < from) continue;
         const k = m.key?.toString() ?? '';
-        if (!seen.has(k)) seen.set(k, now);
+        if (!seen.has(k)) {
+          seen.set(k, now);
+          producedAt.set(k, Number(m.timestamp));
+        }
       }
     },
   });
   return {
     seen,
+    producedAt,
     async waitFor(n, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       while (seen.size < n) {
@@ -172,9 +203,16 @@ export function startChild(args: string[], env: Record<string, string>, extraNod
   };
 }
 
-/** The local OpenAI-compatible server as its own process; returns its URL and control API. */
-export async function startFakeLlm(latencyMs: number): Promise<{ url: string; child: ChildHandle; stats(): Promise<Record<string, unknown>>; requests(): Promise<{ documentId?: string; durationMs: number; at: number }[]> }> {
-  const child = startChild(['test/support/fake-openai-server.ts', '--port', '0', '--latency', String(latencyMs)], {});
+export interface FakeRequest {
+  documentId?: string;
+  durationMs: number;
+  at: number;
+  status: number;
+}
+
+/** The local OpenAI-compatible server as its own process; `args` adds its options (fake-openai-server.ts). */
+export async function startFakeLlm(latencyMs: number, args: string[] = []): Promise<{ url: string; child: ChildHandle; stats(): Promise<Record<string, unknown>>; requests(): Promise<FakeRequest[]> }> {
+  const child = startChild(['test/support/fake-openai-server.ts', '--port', '0', '--latency', String(latencyMs), ...args], {});
   const rl = createInterface({ input: child.proc.stdout! });
   const url = await new Promise<string>((resolve, reject) => {
     rl.once('line', (line) => resolve((JSON.parse(line) as { url: string }).url));
@@ -184,7 +222,7 @@ export async function startFakeLlm(latencyMs: number): Promise<{ url: string; ch
   return {
     url, child,
     stats: async () => (await fetch(`${base}/_control/stats`)).json() as Promise<Record<string, unknown>>,
-    requests: async () => (await fetch(`${base}/_control/requests`)).json() as Promise<{ documentId?: string; durationMs: number; at: number }[]>,
+    requests: async () => (await fetch(`${base}/_control/requests`)).json() as Promise<FakeRequest[]>,
   };
 }
 
@@ -192,4 +230,21 @@ export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i]!;
+}
+
+/** Deletes every key of the pool id: Bottleneck's b_<id>*, the hold and the cached answers (<id>:*). */
+export async function deleteRedisKeys(redisUrl: string, poolId: string): Promise<void> {
+  const r = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    for (const match of [`b_${poolId}*`, `${poolId}:*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await r.scan(cursor, 'MATCH', match, 'COUNT', 2000);
+        if (keys.length) await r.unlink(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    }
+  } finally {
+    r.disconnect();
+  }
 }

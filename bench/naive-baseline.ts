@@ -8,7 +8,7 @@ import { createStepCaller } from '../src/llm/chain/call-step.ts';
 import { createClassifyStep } from '../src/llm/chain/classify.ts';
 import { createProvider } from '../src/llm/providers/create-provider.ts';
 import { createExtractStep } from '../src/llm/chain/extract.ts';
-import { createLocalLimiter } from '../src/llm/limiter/limiter.ts';
+import { createLocalLimiter } from '../src/llm/limiter/local-pool.ts';
 import { createPricing } from '../src/llm/pricing.ts';
 import { PROMPT_VERSION } from '../src/llm/chain/prompts.ts';
 import { createChainRunner } from '../src/llm/chain/run-chain.ts';

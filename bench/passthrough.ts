@@ -3,6 +3,8 @@
  * messages on the same broker, batch by batch, with no processing at all.
  */
 import type { KafkaClient } from '../src/kafka/client.ts';
+import { ensureTopics } from '../src/kafka/topics.ts';
+import { throughput, watchOutputs } from './lib.ts';
 
 export async function runPassthrough(kafka: KafkaClient, from: string, to: string, groupId: string): Promise<{ stop(): Promise<void> }> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -22,4 +24,24 @@ export async function runPassthrough(kafka: KafkaClient, from: string, to: strin
       await producer.disconnect();
     },
   };
+}
+
+/** The passthrough's msgs/s over the n messages of `from` (3 partitions), on a topic of its own that is deleted after. */
+export async function measurePassthrough(kafka: KafkaClient, from: string, groupId: string, n: number, partitions: number): Promise<number> {
+  const to = `${from}.passthrough`;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, [{ topic: to, numPartitions: partitions, replicationFactor: 1 }]);
+    const w = await watchOutputs(kafka, [to]);
+    const pass = await runPassthrough(kafka, from, to, groupId);
+    await w.waitFor(n, 600_000);
+    const { docsPerSec } = throughput(w.seen);
+    await pass.stop();
+    await w.stop();
+    return docsPerSec;
+  } finally {
+    await admin.deleteTopics({ topics: [to] }).catch(() => undefined);
+    await admin.disconnect();
+  }
 }

@@ -20,7 +20,7 @@ export interface StoredResult extends ScenarioResult {
  * the others, so one scenario can be re-measured alone without losing the rest.
  */
 export function mergeResults(jsonPath: string, info: RunInfo, fresh: ScenarioResult[]): StoredResult[] {
-  const order = ['saturation', 'overhead', 'latency', 'scaleout'];
+  const order = ['saturation', 'overhead', 'latency', 'scaleout', 'replay', 'instant', 'heavy-tail'];
   const old: StoredResult[] = existsSync(jsonPath) ? (JSON.parse(readFileSync(jsonPath, 'utf8')) as StoredResult[]) : [];
   const byName = new Map(old.map((r) => [r.name, r]));
   for (const r of fresh) byName.set(r.name, { ...r, run: info });
@@ -30,6 +30,8 @@ export function mergeResults(jsonPath: string, info: RunInfo, fresh: ScenarioRes
 }
 
 const met = (r: ScenarioResult) => (r.metric.lowerIsBetter ? r.metric.value <= r.metric.target : r.metric.value >= r.metric.target);
+/** A scenario without a target of its own shows its value against a reference, and no verdict. */
+const verdict = (r: ScenarioResult) => (r.metric.informational ? '— (no target)' : met(r) ? 'yes' : '**no**');
 
 export function renderMarkdown(info: RunInfo, results: StoredResult[], chartFile: string | undefined): string {
   const lines = [
@@ -41,14 +43,15 @@ export function renderMarkdown(info: RunInfo, results: StoredResult[], chartFile
     '',
     '| scenario | measure | result | target | met |',
     '|---|---|---|---|---|',
-    ...results.map((r) => `| ${r.title} | ${r.metric.label} | ${r.metric.value.toFixed(3)} | ${r.metric.lowerIsBetter ? '≤' : '≥'} ${r.metric.target} | ${met(r) ? 'yes' : '**no**'} |`),
+    ...results.map((r) => `| ${r.title} | ${r.metric.label} | ${r.metric.value.toFixed(3)} | ${r.metric.informational ? '—' : `${r.metric.lowerIsBetter ? '≤' : '≥'} ${r.metric.target}`} | ${verdict(r)} |`),
     '',
   ];
   if (chartFile) lines.push(`![ratios against targets](${chartFile})`, '');
   for (const r of results) {
     lines.push(`## ${r.title}`, '', '| | |', '|---|---|', ...r.rows.map(([k, v]) => `| ${k} | ${v} |`), '');
     lines.push(`Parameters: ${Object.entries(r.params).map(([k, v]) => `${k} = ${v}`).join(', ')}.`, '');
-    lines.push(`Run ${r.run.date} with \`${r.run.command}\`.`, '');
+    const load = r.load ? `; the machine's 1-minute load average was ${r.load.start.toFixed(2)} at its start and ${r.load.end.toFixed(2)} at its end (2 cores, shared)` : '';
+    lines.push(`Run ${r.run.date} with \`${r.run.command}\`${load}.`, '');
   }
   return lines.join('\n');
 }
@@ -64,7 +67,7 @@ export function renderSvg(results: ScenarioResult[]): string {
     const share = r.metric.lowerIsBetter ? r.metric.target / Math.max(r.metric.value, 1e-9) : r.metric.value / r.metric.target;
     const len = Math.min(2, share) * scale;
     const y = 40 + i * rowH;
-    const color = met(r) ? '#2e7d32' : '#c62828';
+    const color = r.metric.informational ? '#757575' : met(r) ? '#2e7d32' : '#c62828';
     return `<text x="10" y="${y + 18}" font-size="13">${r.title.replace(/&/g, '&amp;')}</text>` +
       `<rect x="${x0}" y="${y + 4}" width="${len.toFixed(1)}" height="20" fill="${color}"/>` +
       `<text x="${x0 + len + 6}" y="${y + 19}" font-size="12">${r.metric.value.toFixed(3)} (${r.metric.lowerIsBetter ? '≤' : '≥'} ${r.metric.target})</text>`;

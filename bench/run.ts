@@ -1,12 +1,12 @@
 /**
- * `npm run bench [-- --scenario saturation|overhead|latency|scaleout|all] [--quick] [--out FILE]`
+ * `npm run bench [-- --scenario saturation|overhead|latency|scaleout|replay|instant|heavy-tail|all] [--quick] [--profile] [--out FILE]`
  * Starts what it needs (the local Kafka stack when no broker answers; the local
  * OpenAI-compatible server per scenario), runs the scenarios one after another, and writes
  * bench/RESULTS.md and bench/results.svg (a --quick run writes bench/out/ instead).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
@@ -17,9 +17,12 @@ import { latency } from './scenarios/latency.ts';
 import { overhead } from './scenarios/overhead.ts';
 import { saturation } from './scenarios/saturation.ts';
 import { scaleout } from './scenarios/scaleout.ts';
+import { instant } from './scenarios/instant.ts';
+import { replay } from './scenarios/replay.ts';
+import { heavyTail } from './scenarios/heavy-tail.ts';
 import type { ScenarioResult } from './scenarios/types.ts';
 
-const ALL = ['saturation', 'overhead', 'latency', 'scaleout'] as const;
+const ALL = ['saturation', 'overhead', 'latency', 'scaleout', 'replay', 'instant', 'heavy-tail'] as const;
 const { values } = parseArgs({
   options: {
     scenario: { type: 'string', multiple: true },
@@ -52,6 +55,7 @@ const results: ScenarioResult[] = [];
 for (const name of wanted) {
   process.stderr.write(`[bench] ${name}${quick ? ' (quick)' : ''}…\n`);
   const t0 = Date.now();
+  const loadAtStart = loadavg()[0]!;
   let r: ScenarioResult | undefined;
   if (name === 'saturation') r = await saturation({ quick });
   else if (name === 'overhead') r = await overhead({ quick, profileDir });
@@ -59,19 +63,36 @@ for (const name of wanted) {
   else if (name === 'scaleout') {
     if (!redisAnswers()) process.stderr.write(`[bench] scaleout skipped: no Redis at ${redisUrl}\n`);
     else r = await scaleout({ quick, redisUrl });
-  }
+  } else if (name === 'replay') {
+    if (!redisAnswers()) process.stderr.write(`[bench] replay skipped: no Redis at ${redisUrl}\n`);
+    else r = await replay({ quick, redisUrl, profileDir });
+  } else if (name === 'instant') r = await instant({ quick, profileDir, redisUrl: redisAnswers() ? redisUrl : undefined });
+  else if (name === 'heavy-tail') r = await heavyTail({ quick });
   if (r) {
+    r.load = { start: loadAtStart, end: loadavg()[0]! };
     results.push(r);
     process.stderr.write(`[bench] ${name}: ${r.metric.label} = ${r.metric.value.toFixed(3)} (target ${r.metric.lowerIsBetter ? '≤' : '≥'} ${r.metric.target}) in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   }
 }
 
+/** The Kafka release: this checkout's local stack, else the brokers running on this machine (their class path names it). */
 const kafkaDirs = (() => {
   try {
-    return readdirSync(join(root, '.local-stack')).filter((d) => d.startsWith('kafka-')).map((d) => d.slice(6));
+    const local = readdirSync(join(root, '.local-stack')).filter((d) => d.startsWith('kafka-')).map((d) => d.slice(6));
+    if (local.length) return local;
   } catch {
-    return [];
+    // no local stack in this checkout
   }
+  const running = new Set<string>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmd.includes('kafka.Kafka')) for (const m of cmd.matchAll(/kafka-(\d+\.\d+\.\d+)\/libs/g)) running.add(m[1]!);
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return [...running];
 })();
 const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
 const info = {

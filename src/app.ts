@@ -133,7 +133,7 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
   const callStep = createStepCaller({
     provider, limiter: budget.guard.gateLimiter(limiter), pricing, costs, cache, promptVersion,
     maxOutputTokens: config.llm.maxOutputTokens, instanceId: config.kafka.instanceId, logger, metrics,
-    beforeCall: (ctx) => budget.guard.beforeCall(ctx),
+    beforeCall: (ctx) => budget.guard.beforeCall(ctx), callRetries: config.llm.callRetries,
   });
   const chain = createChainRunner({
     extract: createExtractStep(callStep),

@@ -67,6 +67,11 @@ export interface EnricherErrorOptions {
   scope?: ErrorScope;
   /** Seconds the server asked us to wait (Retry-After), when it said so. */
   retryAfterMs?: number;
+  /**
+   * The API refused this call alone (a 429 whose headers say the budget is left): the call may
+   * come back after retryAfterMs without its pool slot meanwhile, and the pool is not held.
+   */
+  backOffAlone?: boolean;
   status?: number;
   /** What the failed operation was billed: its calls were paid for even though it failed. */
   billed?: BilledUsage;
@@ -95,6 +100,7 @@ export class EnricherError extends Error {
   readonly retriable: boolean;
   readonly scope: ErrorScope;
   readonly retryAfterMs: number | undefined;
+  readonly backOffAlone: boolean;
   readonly status: number | undefined;
   billed: BilledUsage | undefined;
 
@@ -106,6 +112,7 @@ export class EnricherError extends Error {
     this.retriable = opts.retriable;
     this.scope = opts.scope ?? 'document';
     this.retryAfterMs = opts.retryAfterMs;
+    this.backOffAlone = opts.backOffAlone ?? false;
     this.status = opts.status;
     this.billed = opts.billed;
   }

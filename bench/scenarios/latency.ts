@@ -3,7 +3,9 @@
  * produce to its committed output, minus the time its calls spent at the LLM server. What is
  * left is ours: Kafka, queueing for a pool slot, the chain's own work, the commit.
  */
-import { benchEnv, createTopics, documents, percentile, sleep, startChild, startFakeLlm, watchOutputs } from '../lib.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { benchEnv, root, createTopics, documents, percentile, sleep, startChild, startFakeLlm, watchOutputs } from '../lib.ts';
 import type { ScenarioOptions, ScenarioResult } from './types.ts';
 
 export async function latency(o: ScenarioOptions): Promise<ScenarioResult> {
@@ -13,6 +15,9 @@ export async function latency(o: ScenarioOptions): Promise<ScenarioResult> {
   const rate = bound * 0.5;
   const seconds = o.quick ? 8 : 60;
   const n = Math.round(rate * seconds);
+  // A fresh process compiles each code path on its first documents (tens of ms, the SDK, zod,
+  // the first transactions): these go first, at the same rate, and are not counted.
+  const warmUp = o.quick ? 3 : 25;
   const llm = await startFakeLlm(latencyMs);
   const env = benchEnv('latency', {
     LLM_PROVIDER: 'openai', OPENAI_API_KEY: 'bench', OPENAI_BASE_URL: llm.url, LLM_POOL_SLOTS: String(slots),
@@ -27,16 +32,17 @@ export async function latency(o: ScenarioOptions): Promise<ScenarioResult> {
     const producer = t.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     const docs = documents(n, 'lat');
+    const sent = [...documents(warmUp, 'lat-warm-up'), ...docs];
     const sentAt = new Map<string, number>();
     const start = Date.now();
-    for (let i = 0; i < docs.length; i++) {
+    for (let i = 0; i < sent.length; i++) {
       const due = start + (i * 1000) / rate;
       if (due > Date.now()) await sleep(due - Date.now());
-      const d = docs[i]!;
+      const d = sent[i]!;
       sentAt.set(d.id, Date.now());
       await producer.send({ topic: t.config.topics.raw, acks: -1, messages: [{ key: d.id, value: JSON.stringify(d) }] });
     }
-    await w.waitFor(n, 300_000);
+    await w.waitFor(sent.length, 300_000);
     await producer.disconnect();
     await child.stop();
     await w.stop();
@@ -49,19 +55,31 @@ export async function latency(o: ScenarioOptions): Promise<ScenarioResult> {
       calls.set(r.documentId, [...(calls.get(r.documentId) ?? []), r]);
     }
     // Where the added time goes: before the first call (Kafka intake, fetch), between calls
-    // (waiting for a pool slot, the chain's own work, SDK and HTTP), after the last call
-    // (output, transaction commit, and the bench's read_committed fetch).
-    const parts = { intake: [] as number[], between: [] as number[], commit: [] as number[] };
+    // (waiting for a pool slot, the chain's own work, SDK and HTTP, the cost event's ack), after
+    // the last call until the output is sent (its record timestamp: the last cost event, the
+    // gate, the commit starting), and from then until it is readable (the rest of the
+    // transaction, its markers, the bench's read_committed fetch).
+    const parts = { intake: [] as number[], between: [] as number[], toCommit: [] as number[], commit: [] as number[] };
+    const perDoc: Record<string, number | string>[] = [];
     for (const d of docs) {
       const cs = (calls.get(d.id) ?? []).sort((a, b) => a.at - b.at);
       if (cs.length === 0) continue;
-      parts.intake.push(cs[0]!.at - sentAt.get(d.id)!);
+      const intake = cs[0]!.at - sentAt.get(d.id)!;
       let gaps = 0;
       for (let i = 1; i < cs.length; i++) gaps += cs[i]!.at - (cs[i - 1]!.at + cs[i - 1]!.durationMs);
-      parts.between.push(gaps);
       const last = cs[cs.length - 1]!;
-      parts.commit.push(w.seen.get(d.id)! - (last.at + last.durationMs));
+      const produced = w.producedAt.get(d.id)!;
+      const toCommit = produced - (last.at + last.durationMs);
+      const commit = w.seen.get(d.id)! - produced;
+      parts.intake.push(intake);
+      parts.between.push(gaps);
+      parts.toCommit.push(toCommit);
+      parts.commit.push(commit);
+      perDoc.push({ id: d.id, sentAt: sentAt.get(d.id)!, intake, between: gaps, toCommit, commit, added: intake + gaps + toCommit + commit });
     }
+    // Every document's parts, for a look at the tail: bench/out/latency-documents.json.
+    mkdirSync(join(root, 'bench/out'), { recursive: true });
+    writeFileSync(join(root, 'bench/out/latency-documents.json'), JSON.stringify(perDoc));
     for (const a of Object.values(parts)) a.sort((x, y) => x - y);
     const pp = (a: number[]) => `${percentile(a, 50).toFixed(0)} / ${percentile(a, 99).toFixed(0)} ms`;
     const added = docs.map((d) => w.seen.get(d.id)! - sentAt.get(d.id)! - (llmTime.get(d.id) ?? 0)).sort((a, b) => a - b);
@@ -76,10 +94,11 @@ export async function latency(o: ScenarioOptions): Promise<ScenarioResult> {
         ['added latency p50 / p95 / p99', `${p(50).toFixed(0)} / ${p(95).toFixed(0)} / ${p(99).toFixed(0)} ms`],
         ['of which before the first call, p50 / p99', pp(parts.intake)],
         ['of which between the calls, p50 / p99', pp(parts.between)],
-        ['of which after the last call (commit + read), p50 / p99', pp(parts.commit)],
+        ['of which after the last call until its output is sent (cost event, gate, the commit starting), p50 / p99', pp(parts.toCommit)],
+        ['of which from the output sent to readable (the transaction, its markers, the reader), p50 / p99', pp(parts.commit)],
         ['end-to-end p50 / p99 (incl. 3 × LLM)', `${percentile(endToEnd, 50).toFixed(0)} / ${percentile(endToEnd, 99).toFixed(0)} ms`],
       ],
-      params: { documents: n, 'LLM latency ms': latencyMs, 'pool slots': slots, partitions: 1, FLUSH_INTERVAL: '0 (commit as soon as a prefix is done)' },
+      params: { documents: `${n} (after ${warmUp} not counted, while the process warms up)`, 'LLM latency ms': latencyMs, 'pool slots': slots, partitions: 1, FLUSH_INTERVAL: '0 (commit as soon as a prefix is done)' },
     };
   } finally {
     await t.cleanup();

@@ -67,12 +67,15 @@ export function createPartitionOwnership(deps: {
 }): PartitionOwnership {
   const { committer, log } = deps;
   const partitions = new Map<string, PartitionState>();
+  /** The states in `partitions`, for isCurrent: asked several times per document, without building a key. */
+  const current = new Set<PartitionState>();
   const pkey = (topic: string, partition: number) => `${topic}:${partition}`;
 
   async function drop(s: PartitionState, why: string): Promise<void> {
     const k = pkey(s.topic, s.partition);
     if (partitions.get(k) !== s) return;
     partitions.delete(k);
+    current.delete(s);
     s.retryPause.release();
     log.info({ topic: s.topic, partition: s.partition, dropped: s.tracker.size, why }, 'partition state dropped');
     await committer.release(s.topic, s.partition).catch(() => undefined);
@@ -89,6 +92,7 @@ export function createPartitionOwnership(deps: {
           retryPause: createRetryPause({ isStopping: deps.isStopping }),
         };
         partitions.set(k, s);
+        current.add(s);
       }
       return s;
     },
@@ -108,7 +112,7 @@ export function createPartitionOwnership(deps: {
       }
     },
 
-    isCurrent: (s) => partitions.get(pkey(s.topic, s.partition)) === s,
+    isCurrent: (s) => current.has(s),
     all: () => [...partitions.values()],
     get size() {
       return partitions.size;

@@ -10,7 +10,7 @@
  * Everything resumes at the next UTC day, or as soon as the budget is raised or removed.
  */
 import type { CallContext } from '../llm/chain/call-step.ts';
-import type { LlmLimiter } from '../llm/limiter/limiter.ts';
+import type { LlmLimiter, Turn } from '../llm/limiter/limiter.ts';
 import type { CostEvent } from '../contracts/index.ts';
 import type { IntakeControl } from './intake-control.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -18,6 +18,8 @@ import type { MutableRuntimeSettings } from '../settings/runtime-settings.ts';
 import { estimateSpend, isExceeded, msUntilNextUtcDay, reachedLevels } from '../costs/budget-levels.ts';
 import { utcDay } from '../costs/daily-totals.ts';
 import { picoToUsd, usdToPico, type Pico } from '../costs/money.ts';
+
+const DAY_MS = 86_400_000;
 
 export interface SpendSource {
   spend(day: string, instanceId: string): { total: Pico; instance: Pico };
@@ -65,6 +67,15 @@ export function createBudgetGuard(deps: {
   let released: Promise<void> = Promise.resolve();
   let dayTimer: NodeJS.Timeout | undefined;
   let stopped = false;
+  /** The UTC day last asked for, with its bounds: every call asks, and toISOString per call showed in profiles. */
+  let known = { from: 0, to: 0, day: '' };
+
+  function dayAt(ms: number): string {
+    if (ms >= known.from && ms < known.to) return known.day;
+    const from = ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS);
+    known = { from, to: from + DAY_MS, day: utcDay(new Date(from)) };
+    return known.day;
+  }
 
   function spendOf(day: string): Pico {
     const agg = spendSource.spend(day, instanceId);
@@ -72,7 +83,7 @@ export function createBudgetGuard(deps: {
   }
 
   function current(): { spend: Pico; status: BudgetStatus } {
-    const day = utcDay(now());
+    const day = dayAt(now().getTime());
     const budgetUsd = settings.dailyBudgetUsd();
     const spend = spendOf(day);
     return { spend, status: { day, spendUsd: picoToUsd(spend), budgetUsd, exceeded: isExceeded(spend, budgetUsd), heldCalls: held } };
@@ -80,6 +91,8 @@ export function createBudgetGuard(deps: {
 
   function evaluate(): void {
     if (stopped) return;
+    // Without a budget nothing can be reached; only a hold from before must still be let go.
+    if (!exceeded && settings.dailyBudgetUsd() === undefined) return;
     const { spend, status: s } = current();
     const fields = { day: s.day, spendUsd: s.spendUsd, budgetUsd: s.budgetUsd };
     if (!warned.has(s.day) && reachedLevels(spend, s.budgetUsd).includes('warning')) {
@@ -99,9 +112,13 @@ export function createBudgetGuard(deps: {
     }
   }
 
-  async function hold(ctx: CallContext | undefined): Promise<void> {
+  /** Undefined when a call may start now (no promise to wait on: this runs for every call); else what to wait on. */
+  function hold(ctx: CallContext | undefined): Promise<void> | undefined {
     evaluate();
-    if (!exceeded) return;
+    return exceeded ? waitWhileExceeded(ctx) : undefined;
+  }
+
+  async function waitWhileExceeded(ctx: CallContext | undefined): Promise<void> {
     held++;
     if (ctx) logger.warn({ documentId: ctx.documentId, attempt: ctx.attempt, ...current().status }, 'LLM call held: daily budget reached');
     try {
@@ -122,12 +139,13 @@ export function createBudgetGuard(deps: {
 
   return {
     recordOwn(event) {
-      const day = utcDay(event.timestamp);
+      const at = Date.parse(event.timestamp);
+      const day = Number.isNaN(at) ? utcDay(event.timestamp) : dayAt(at);
       own.set(day, (own.get(day) ?? 0n) + usdToPico(event.cost_usd));
       if (own.size > 3) for (const d of [...own.keys()].sort().slice(0, own.size - 3)) own.delete(d);
       evaluate();
     },
-    beforeCall: (ctx) => hold(ctx),
+    beforeCall: (ctx) => hold(ctx) ?? Promise.resolve(),
     gateLimiter(limiter) {
       return {
         scope: limiter.scope,
@@ -136,10 +154,11 @@ export function createBudgetGuard(deps: {
         // may have run out while it queued): a spent budget gives its slot back instead of
         // sitting on it, so a shared pool's slots never expire under a held call and the day's
         // reset cannot release more than the pool's worth of calls at once.
-        schedule: async <T>(weight: number, fn: () => Promise<T>): Promise<T> => {
+        schedule: async <T>(weight: number, fn: () => Promise<T>, turn?: Turn): Promise<T> => {
           for (;;) {
-            await hold(undefined);
-            const outcome = await limiter.schedule(weight, async () => (exceeded ? { held: true as const } : { held: false as const, value: await fn() }));
+            const wait = hold(undefined);
+            if (wait) await wait;
+            const outcome = await limiter.schedule(weight, async () => (exceeded ? { held: true as const } : { held: false as const, value: await fn() }), turn);
             if (!outcome.held) return outcome.value;
           }
         },

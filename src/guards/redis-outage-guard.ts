@@ -16,7 +16,7 @@
  * that was only waiting for a slot is taken back from the shared limiter and queued again here.
  */
 import { EnricherError, ErrorCodes } from '../errors.ts';
-import type { LlmLimiter, SharedStore } from '../llm/limiter/limiter.ts';
+import type { LlmLimiter, SharedStore, Turn } from '../llm/limiter/limiter.ts';
 import { classifyRedisError } from '../llm/limiter/redis-errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { IntakeControl } from './intake-control.ts';
@@ -128,7 +128,7 @@ export function createRedisOutageGuard(deps: {
       code: ErrorCodes.REDIS_UNAVAILABLE, stage: 'extract', retriable: false, scope: 'service',
     });
 
-  async function viaShared<T>(weight: number, fn: () => Promise<T>): Promise<{ value: T } | typeof SKIP> {
+  async function viaShared<T>(weight: number, fn: () => Promise<T>, turn: Turn | undefined): Promise<{ value: T } | typeof SKIP> {
     const started = { value: false };
     let withdrawn = false;
     const job = shared.schedule(weight, async (): Promise<{ value: T } | typeof SKIP> => {
@@ -140,7 +140,7 @@ export function createRedisOutageGuard(deps: {
       } finally {
         sharedOnWire--;
       }
-    });
+    }, turn);
     type Settled = { v: { value: T } | typeof SKIP } | { e: unknown };
     const settle = (): Promise<Settled> => job.then((v) => ({ v }), (e: unknown) => ({ e }));
     const first = await Promise.race([settle(), lost.promise.then((): 'lost' => 'lost')]);
@@ -159,7 +159,7 @@ export function createRedisOutageGuard(deps: {
     throw settled.e;
   }
 
-  function viaLocal<T>(weight: number, fn: () => Promise<T>): Promise<{ value: T } | typeof SKIP> {
+  function viaLocal<T>(weight: number, fn: () => Promise<T>, turn: Turn | undefined): Promise<{ value: T } | typeof SKIP> {
     return fallback!.schedule(weight, async (): Promise<{ value: T } | typeof SKIP> => {
       // Redis came back while this call waited for a local slot: it goes to the shared pool.
       if (!down || returning) return SKIP;
@@ -169,18 +169,18 @@ export function createRedisOutageGuard(deps: {
       } finally {
         localOnWire--;
       }
-    });
+    }, turn);
   }
 
   const limiter: LlmLimiter = {
     scope: shared.scope,
     weighted: shared.weighted,
-    async schedule<T>(weight: number, fn: () => Promise<T>): Promise<T> {
+    async schedule<T>(weight: number, fn: () => Promise<T>, turn?: Turn): Promise<T> {
       for (;;) {
         let r: { value: T } | typeof SKIP;
-        if (!down) r = await viaShared(weight, fn);
+        if (!down) r = await viaShared(weight, fn, turn);
         else if (stopped) throw stoppedError(); // shutting down: the document is handed back, not failed
-        else if (fallback && !returning) r = await viaLocal(weight, fn);
+        else if (fallback && !returning) r = await viaLocal(weight, fn, turn);
         else {
           await up.promise;
           continue;

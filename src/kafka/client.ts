@@ -10,6 +10,7 @@ import type { SetupError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { GuardedKafka } from './access-guard.ts';
 import { kafkajs } from './load-kafkajs.ts';
+import { javaCompatiblePartitioner } from './partitioner.ts';
 import { kafkaPrincipal, kafkaSaslOptions, kafkaTlsOptions, REAUTHENTICATION_THRESHOLD_MS, type SecurityDeps } from './security.ts';
 
 const { logLevel } = kafkajs;
@@ -60,7 +61,7 @@ export function createKafka(config: Pick<Config, 'kafka'>, logger: Logger, clien
     if (/Group authorization failed/i.test(String(error ?? ''))) refused = { kind: 'group', at: Date.now() };
     else if (/Transactional Id authorization failed/i.test(String(error ?? ''))) refused = { kind: 'transactional id', at: Date.now() };
   };
-  return new GuardedKafka(
+  const kafka = new GuardedKafka(
     {
       clientId: config.kafka.clientId + clientSuffix,
       brokers: [...config.kafka.brokers],
@@ -81,4 +82,8 @@ export function createKafka(config: Pick<Config, 'kafka'>, logger: Logger, clien
       ...(options.onAccessDenied ? { onDenied: options.onAccessDenied } : {}),
     },
   );
+  // Every producer partitions as KafkaJS's default does, with the cheaper hash (partitioner.ts).
+  const producer = kafka.producer.bind(kafka);
+  kafka.producer = (producerOptions) => producer({ createPartitioner: javaCompatiblePartitioner, ...producerOptions });
+  return kafka;
 }

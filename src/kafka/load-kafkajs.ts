@@ -5,12 +5,14 @@
  * goes into Node's module cache before that. The fix is bound to one KafkaJS release and one
  * file of it: if either changed, the fix would silently stop applying, so the process refuses
  * to start instead. A process that loaded KafkaJS earlier by another path would keep the faulty
- * filter, and is refused too.
+ * filter, and is refused too. The coordinator cache (coordinator-cache.ts) is applied here too,
+ * behind the same check, so that every change to KafkaJS's internals sits in one place.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as KafkaJs from 'kafkajs';
+import { cacheCoordinators } from './coordinator-cache.ts';
 import { filterAbortedRecords } from './read-committed-filter.ts';
 
 const require = createRequire(import.meta.url);
@@ -23,6 +25,8 @@ export interface FixTarget {
   filterPath: string;
   /** The module that requires it (KafkaJS's Batch). */
   batchPath: string;
+  /** KafkaJS's Cluster, whose coordinator lookups are cached (coordinator-cache.ts). */
+  clusterPath: string;
 }
 
 function resolves(path: string): boolean {
@@ -42,6 +46,7 @@ function resolves(path: string): boolean {
 export function fixTarget(root: string): FixTarget {
   const filterPath = join(root, 'src/consumer/filterAbortedMessages.js');
   const batchPath = join(root, 'src/consumer/batch.js');
+  const clusterPath = join(root, 'src/cluster/index.js');
   let version = 'of unknown version';
   try {
     version = String((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: unknown }).version);
@@ -52,13 +57,14 @@ export function fixTarget(root: string): FixTarget {
   if (version !== FIXED_KAFKAJS_VERSION) problems.push(`the fix was written for KafkaJS ${FIXED_KAFKAJS_VERSION}`);
   if (!resolves(filterPath)) problems.push(`${filterPath} does not resolve`);
   else if (!resolves(batchPath) || !readFileSync(batchPath, 'utf8').includes("require('./filterAbortedMessages')")) problems.push(`${batchPath} does not require it`);
+  if (!resolves(clusterPath)) problems.push(`${clusterPath} (whose coordinator lookups we cache) does not resolve`);
   if (problems.length > 0) {
     throw new Error(
       `refusing to start: KafkaJS ${version} is installed at ${root}, and our read_committed fix replaces ${filterPath}, but ${problems.join(' and ')}. ` +
         'Without the fix a read_committed consumer can see records of aborted transactions. Re-check the fix against this KafkaJS (docs/kafkajs-read-committed-bug.md) before changing the pinned version.',
     );
   }
-  return { filterPath, batchPath };
+  return { filterPath, batchPath, clusterPath };
 }
 
 /**
@@ -81,7 +87,11 @@ function load(target: FixTarget): typeof KafkaJs {
     (m as NodeJS.Module & { [INSTALLED]?: true })[INSTALLED] = true;
     require.cache[target.filterPath] = m;
   }
-  return require('kafkajs') as typeof KafkaJs;
+  const loaded = require('kafkajs') as typeof KafkaJs;
+  // Behind the same version check as the filter: KafkaJS's Cluster (the class every client of
+  // this process builds) asks for coordinators once a second, not before every request.
+  cacheCoordinators(require(target.clusterPath) as Parameters<typeof cacheCoordinators>[0]);
+  return loaded;
 }
 
 export const kafkajs = load(fixTarget(dirname(require.resolve('kafkajs/package.json'))));

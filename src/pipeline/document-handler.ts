@@ -8,6 +8,7 @@ import type { IHeaders } from 'kafkajs';
 import type { Config } from '../config.ts';
 import { Headers, RawDocument, RetryEnvelope, type ChainProgress } from '../contracts/index.ts';
 import type { ChainRunner } from '../llm/chain/run-chain.ts';
+import type { Turn } from '../llm/limiter/limiter.ts';
 import { EnricherError, ErrorCodes, toEnricherError } from '../errors.ts';
 import { routeFailure } from './failure-routing.ts';
 import { qualityGate } from './gate.ts';
@@ -67,8 +68,12 @@ interface Attempt {
   dlqRecord: Pick<SourceRecord, 'key' | 'value' | 'headers'>;
   headers: IHeaders;
   runId: string | undefined;
+  /** Its turn for pool slots: where it was read from (for a retry, the retry topic's partition and offset). */
+  turn: Turn;
   abandoned: (() => boolean) | undefined;
 }
+
+const turnOf = (r: SourceRecord): Turn => ({ lane: `${r.topic}/${r.partition}`, order: Number(r.offset) });
 
 export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandler {
   const { config, logger, metrics } = deps;
@@ -117,7 +122,7 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
   }
 
   async function runChain(a: Attempt): Promise<HandleResult> {
-    const outcome = await deps.chain(a.doc, { documentId: a.doc.id, attempt: a.attempt, runId: a.runId, abandoned: a.abandoned }, a.progress);
+    const outcome = await deps.chain(a.doc, { documentId: a.doc.id, attempt: a.attempt, runId: a.runId, turn: a.turn, abandoned: a.abandoned }, a.progress);
     // Not a failure of the document or of the API: no routing, no outage statistics.
     if (a.abandoned?.()) {
       logger.debug({ documentId: a.doc.id, attempt: a.attempt }, 'abandoned: its partition was taken by another instance');
@@ -188,7 +193,7 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
       }
       return attemptChain({
         doc, attempt: 1, progress: {}, origin, firstFailedAt: undefined, dlqRecord: record, headers: record.headers,
-        runId: headerString(record.headers, Headers.runId), abandoned,
+        runId: headerString(record.headers, Headers.runId), turn: turnOf(record), abandoned,
       });
     },
 
@@ -204,7 +209,7 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
       const dlqRecord = { key: Buffer.from(env.document.id), value: dlqValue(env.document), headers: record.headers };
       return attemptChain({
         doc: env.document, attempt: env.attempt, progress: env.progress, origin: env.original,
-        firstFailedAt: env.first_failed_at, dlqRecord, headers: record.headers, runId: env.run_id, abandoned,
+        firstFailedAt: env.first_failed_at, dlqRecord, headers: record.headers, runId: env.run_id, turn: turnOf(record), abandoned,
       });
     },
   };

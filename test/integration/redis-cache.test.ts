@@ -70,6 +70,29 @@ describe('Redis result cache', () => {
     expect(await c.get(key)).toBeUndefined();
   });
 
+  it('asks Redis for the lookups of one turn in one MGET, each answered with its own entry', async () => {
+    const pool = uniquePoolId('cache');
+    pools.push(pool);
+    const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+    let reads = 0;
+    const watched = {
+      mget: ((keys: string[]) => {
+        reads++;
+        return redis.mget(keys);
+      }) as Redis['mget'],
+      set: redis.set.bind(redis), quit: redis.quit.bind(redis), disconnect: redis.disconnect.bind(redis),
+    };
+    const c = createRedisCache({ redis: watched, prefix: `${pool}:`, ttlMs: 60_000, logger: silentLogger() });
+    caches.push(c);
+    const keys = Array.from({ length: 10 }, (_, i) => cacheKey('extract', 'gpt-4o-mini', 'v1', { system: 's', user: `u${i}` }));
+    for (let i = 0; i < 10; i += 2) await c.set(keys[i]!, { output: { n: i }, model: 'm' });
+    const got = await Promise.all(keys.map((k) => c.get(k)));
+    expect(reads).toBe(1);
+    expect(got.map((g) => (g?.output as { n: number } | undefined)?.n)).toEqual([0, undefined, 2, undefined, 4, undefined, 6, undefined, 8, undefined]);
+    expect(await c.get(keys[4]!)).toEqual({ output: { n: 4 }, model: 'm' });
+    expect(reads).toBe(2);
+  });
+
   it('turns a Redis outage into misses, quickly, without throwing', async () => {
     // Nothing listens on port 1: every command fails.
     const redis = new Redis('redis://127.0.0.1:1', { commandTimeout: 300, maxRetriesPerRequest: 1, retryStrategy: () => 200 });

@@ -137,5 +137,6 @@ describe('shared LLM pool on Redis', () => {
     limiters = limiters.filter((x) => x !== l);
     const clients = await withRedis((r) => r.client('LIST') as Promise<string>);
     expect(clients).not.toContain(`name=llm-pool:${pool}`);
+    expect(clients).not.toContain(`name=llm-pool-holds:${pool}`);
   });
 });

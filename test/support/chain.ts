@@ -13,7 +13,7 @@ import { createExtractStep } from '../../src/llm/chain/extract.ts';
 import { PROMPT_VERSION } from '../../src/llm/chain/prompts.ts';
 import { createChainRunner, type ChainOutcome, type ChainResult } from '../../src/llm/chain/run-chain.ts';
 import { createSummarizeStep } from '../../src/llm/chain/summarize.ts';
-import { createLocalLimiter } from '../../src/llm/limiter/limiter.ts';
+import { createLocalLimiter } from '../../src/llm/limiter/local-pool.ts';
 import { PRICE_TABLE, createPricing } from '../../src/llm/pricing.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';

@@ -5,6 +5,9 @@
  *   npx node test/support/fake-openai-server.ts --port 0 --latency 100 [--jitter 20]
  *     [--failure-rate 0.1 --failure-status 503 --seed 7] [--api-key KEY] [--model OVERRIDE]
  *     [--known-models a,b] [--rpm 500 --tpm 100000] [--prompt-cache] [--service-tier flex]
+ *     [--latency-median 800 --latency-p99 8000] (lognormal latency instead of --latency/--jitter)
+ *     [--throttle-share 0.05 --throttle-retry-after 1-3 --throttle-burst 3 [--throttle-budget-spent]]
+ *     (429s in bursts; fake-openai-latency.ts)
  *   → prints {"url":"http://127.0.0.1:PORT/v1"} and serves until SIGTERM.
  *
  * Billing (fake-openai-billing.ts): usage carries prompt_tokens_details.cached_tokens (from a
@@ -22,12 +25,13 @@ import { createPromptReader, STEPS, type ChatMessage, type FakeStep } from './pr
 import { createPromptCache, isReasoningModel, reportedTier, tokenLogprobs, type PromptCache, type PromptCacheOptions } from './fake-openai-billing.ts';
 import { mulberry32 } from './random.ts';
 import { sleep } from './time.ts';
+import { createThrottle, lognormalSampler, type LognormalLatency, type ThrottleBursts } from './fake-openai-latency.ts';
 import { completionTokens, createRecorder, promptTokens, type FakeStats, type Outcome, type RateLimitBudget, type RequestRecord } from './fake-openai-stats.ts';
 
 export type { FakeStats, Outcome, RateLimitBudget, RequestRecord };
 
 export type FaultAction =
-  | { status: 429; retryAfterSeconds?: number; retryAfterMs?: number; message?: string }
+  | { status: 429; retryAfterSeconds?: number; retryAfterMs?: number; message?: string; headers?: Record<string, string> }
   | { status: 400 | 401 | 403 | 404 | 408 | 409 | 413 | 422 | 500 | 502 | 503; message?: string; retryAfterSeconds?: number }
   | { timeout: true }
   | { malformed: true }
@@ -66,6 +70,10 @@ export interface FakeConfig {
   reasoningTokens?: number | undefined;
   /** false: ignore `logprobs: true`, as some compatible servers do. Default true. */
   logprobs?: boolean | undefined;
+  /** A lognormal latency per request instead of latencyMs ± jitterMs. */
+  latencyModel?: LognormalLatency | undefined;
+  /** 429s in bursts, answered at once (fake-openai-latency.ts). */
+  throttle?: ThrottleBursts | undefined;
 }
 
 export interface FakeOptions extends Partial<FakeConfig> {
@@ -103,6 +111,7 @@ export async function startFakeOpenAiServer(opts: FakeOptions = {}): Promise<Fak
     latencyMs: opts.latencyMs ?? 0, jitterMs: opts.jitterMs ?? 0, failureRate: opts.failureRate ?? 0, failureStatus: opts.failureStatus ?? 503,
     modelOverride: opts.modelOverride, knownModels: opts.knownModels, apiKey: opts.apiKey, rateLimit: opts.rateLimit, extraHeaders: opts.extraHeaders ?? {},
     promptCache: opts.promptCache, serviceTier: opts.serviceTier, answerModels: opts.answerModels, reasoningTokens: opts.reasoningTokens, logprobs: opts.logprobs,
+    latencyModel: opts.latencyModel, throttle: opts.throttle,
   };
   let random = mulberry32(opts.seed ?? Math.floor(Math.random() * 2 ** 31));
   let rules: Array<FaultRule & { left: number }> = [];
@@ -110,6 +119,9 @@ export async function startFakeOpenAiServer(opts: FakeOptions = {}): Promise<Fak
   const reader = createPromptReader();
   let promptCache: PromptCache | undefined = config.promptCache ? createPromptCache(config.promptCache) : undefined;
   let answered = 0;
+  // Drawn from `random` as it is now: a new seed applies to them too.
+  let sampleLatency = config.latencyModel ? lognormalSampler(config.latencyModel, () => random()) : undefined;
+  let throttle = config.throttle ? createThrottle(config.throttle, () => random()) : undefined;
   const addFault = (rule: FaultRule) => void rules.push({ ...rule, left: rule.times ?? Infinity });
   for (const r of opts.faults ?? []) addFault(r);
 
@@ -180,8 +192,13 @@ export async function startFakeOpenAiServer(opts: FakeOptions = {}): Promise<Fak
         sendError(res, 400, `Unsupported parameter: 'logprobs' is not supported with this model.`);
         return finish(400, 'badRequest');
       }
+      const refused = throttle?.next();
+      if (refused) {
+        sendError(res, 429, 'The server is handling too many requests right now. Please retry after a brief wait.', refused.headers);
+        return finish(429, 'rateLimited');
+      }
       const jitter = config.jitterMs > 0 ? (random() * 2 - 1) * config.jitterMs : 0;
-      await sleepUnlessGone(Math.max(0, config.latencyMs + jitter), () => clientGone);
+      await sleepUnlessGone(sampleLatency ? sampleLatency() : Math.max(0, config.latencyMs + jitter), () => clientGone);
       let action: FaultAction | undefined;
       for (const rule of rules) {
         if (rule.left <= 0 || !matches(rule, rec)) continue;
@@ -199,6 +216,7 @@ export async function startFakeOpenAiServer(opts: FakeOptions = {}): Promise<Fak
         const headers: Record<string, string> = {};
         if ('retryAfterSeconds' in action && action.retryAfterSeconds !== undefined) headers['retry-after'] = String(action.retryAfterSeconds);
         if ('retryAfterMs' in action && action.retryAfterMs !== undefined) headers['retry-after-ms'] = String(action.retryAfterMs);
+        if ('headers' in action && action.headers) Object.assign(headers, action.headers);
         sendError(res, action.status, action.message ?? defaultMessage(action.status, rec.model), headers);
         return finish(action.status, action.status === 429 ? 'rateLimited' : 'fault');
       }
@@ -283,6 +301,8 @@ export async function startFakeOpenAiServer(opts: FakeOptions = {}): Promise<Fak
       Object.assign(config, rest);
       if (seed !== undefined) random = mulberry32(seed);
       if ('promptCache' in rest) promptCache = config.promptCache ? createPromptCache(config.promptCache) : undefined;
+      if ('latencyModel' in rest) sampleLatency = config.latencyModel ? lognormalSampler(config.latencyModel, () => random()) : undefined;
+      if ('throttle' in rest) throttle = config.throttle ? createThrottle(config.throttle, () => random()) : undefined;
     },
     stats: () => recorder.stats(),
     requests: () => recorder.records(),
@@ -380,11 +400,18 @@ async function main(argv: string[]): Promise<void> {
   const num = (name: string) => { const v = arg(name); return v === undefined ? undefined : Number(v); };
   const rpm = num('rpm');
   const tpm = num('tpm');
+  const median = num('latency-median');
+  const share = num('throttle-share');
+  const [raLo, raHi] = (arg('throttle-retry-after') ?? '1-3').split('-').map(Number);
   const server = await startFakeOpenAiServer({
     port: num('port') ?? 0, latencyMs: num('latency') ?? 0, jitterMs: num('jitter') ?? 0, failureRate: num('failure-rate') ?? 0,
     failureStatus: num('failure-status') ?? 503, apiKey: arg('api-key'), modelOverride: arg('model'), knownModels: arg('known-models')?.split(','),
     ...(argv.includes('--prompt-cache') ? { promptCache: {} } : {}), serviceTier: arg('service-tier'),
     ...(num('seed') !== undefined ? { seed: num('seed') } : {}),
+    ...(median !== undefined ? { latencyModel: { medianMs: median, p99Ms: num('latency-p99') ?? median * 10 } } : {}),
+    ...(share !== undefined
+      ? { throttle: { share, retryAfterSeconds: [raLo ?? 1, raHi ?? raLo ?? 3] as [number, number], burst: num('throttle-burst') ?? 1, budgetLeft: !argv.includes('--throttle-budget-spent') } }
+      : {}),
     ...(rpm !== undefined || tpm !== undefined ? { rateLimit: { ...(rpm !== undefined ? { requests: rpm } : {}), ...(tpm !== undefined ? { tokens: tpm } : {}) } } : {}),
   });
   process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);

@@ -51,12 +51,14 @@ describe('the fix refuses to start', () => {
 
   const fakes = mkdtempSync(join(tmpdir(), 'kafkajs-fix-'));
   afterAll(() => rmSync(fakes, { recursive: true, force: true }));
-  /** A KafkaJS installation with the given version and consumer files. */
-  function fakeKafkaJs(name: string, version: string, files: Record<string, string>): string {
+  /** A KafkaJS installation with the given version and consumer files (and, unless told, its Cluster). */
+  function fakeKafkaJs(name: string, version: string, files: Record<string, string>, cluster = true): string {
     const root = join(fakes, name);
     mkdirSync(join(root, 'src/consumer'), { recursive: true });
+    mkdirSync(join(root, 'src/cluster'), { recursive: true });
     writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'kafkajs', version }));
     for (const [f, text] of Object.entries(files)) writeFileSync(join(root, 'src/consumer', f), text);
+    if (cluster) writeFileSync(join(root, 'src/cluster/index.js'), 'module.exports = class Cluster {}\n');
     return root;
   }
   const batchSource = "const filterAbortedMessages = require('./filterAbortedMessages')\n";
@@ -77,10 +79,16 @@ describe('the fix refuses to start', () => {
     expect(() => fixTarget(root)).toThrow(`${join(root, 'src/consumer/batch.js')} does not require it`);
   });
 
+  it('when KafkaJS\'s Cluster, whose coordinator lookups are cached, has moved', () => {
+    const root = fakeKafkaJs('no-cluster', FIXED_KAFKAJS_VERSION, { 'filterAbortedMessages.js': 'module.exports = () => []\n', 'batch.js': batchSource }, false);
+    expect(() => fixTarget(root)).toThrow(`${join(root, 'src/cluster/index.js')} (whose coordinator lookups we cache) does not resolve`);
+  });
+
   it('but accepts the KafkaJS installed here', () => {
     expect(fixTarget(installed)).toEqual({
       filterPath: join(installed, 'src/consumer/filterAbortedMessages.js'),
       batchPath: join(installed, 'src/consumer/batch.js'),
+      clusterPath: join(installed, 'src/cluster/index.js'),
     });
   });
 });

@@ -1,13 +1,14 @@
 /**
- * The pool composition (slot → hold → RPM → TPM → hold → call) on local Bottleneck limiters.
- * The Redis flavour is the same code with clustered limiters and a Redis hold store; it is
- * covered by test/integration/redis-limiter.test.ts and the scale-out tests.
+ * The shared pool's composition (slot → hold → RPM → TPM → hold → call), here on unclustered
+ * Bottleneck limiters. On Redis it is the same code with clustered limiters and a Redis hold
+ * store: test/integration/redis-limiter.test.ts, pool-conformance.test.ts and the scale-out
+ * tests. The pool of one instance is local-pool.ts (pool-conformance.test.ts).
  */
 import Bottleneck from 'bottleneck';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LlmLimiter } from '../../src/llm/limiter/limiter.ts';
 import { createLocalHoldStore, type HoldStore } from '../../src/llm/limiter/hold-store.ts';
-import { bucketOptions, createLocalPoolLimiter, createPoolLimiter } from '../../src/llm/limiter/pool-limiter.ts';
+import { bucketOptions, createPoolLimiter } from '../../src/llm/limiter/pool-limiter.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { sleep } from '../support/time.ts';
 
@@ -119,15 +120,5 @@ describe('pool limiter', () => {
   it('returns the answer of a call that outlived its slot expiration instead of failing it', async () => {
     const l = pool({ expirationMs: 50 });
     await expect(l.schedule(1, async () => { await sleep(150); return 'late but paid for'; })).resolves.toBe('late but paid for');
-  });
-
-  it('createLocalPoolLimiter is local and counts running calls', async () => {
-    const l = createLocalPoolLimiter({ slots: 2, rpm: { capacity: 10, amount: 1, intervalMs: 1000 }, expirationMs: 10_000, logger: silentLogger() });
-    limiters.push(l);
-    expect(l.scope).toBe('local');
-    let seen = 0;
-    await Promise.all([1, 2, 3].map(() => l.schedule(1, async () => { seen = Math.max(seen, await l.running()); await sleep(20); })));
-    expect(seen).toBeLessThanOrEqual(2);
-    expect(seen).toBeGreaterThanOrEqual(1);
   });
 });

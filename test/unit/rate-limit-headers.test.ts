@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_RATE_LIMIT_HOLD_MS,
   parseResetDurationMs,
+  budgetLeft,
   parseRetryAfterMs,
   rateLimitSignalFrom,
 } from '../../src/llm/providers/rate-limit-headers.ts';
@@ -68,6 +69,17 @@ describe('rateLimitSignalFrom', () => {
   it('holds for a 429 as long as Retry-After says', () => {
     expect(rateLimitSignalFrom(429, h({ 'retry-after': '1' }))).toEqual({ holdMs: 1000, reason: 'http 429' });
     expect(rateLimitSignalFrom(429, h({ 'retry-after-ms': '40' }))?.holdMs).toBe(40);
+  });
+  it('leaves the pool alone for a 429 whose headers say the budget is left: that call backs off alone', () => {
+    const left = { 'retry-after': '2', 'x-ratelimit-remaining-requests': '900', 'x-ratelimit-remaining-tokens': '90000' };
+    expect(rateLimitSignalFrom(429, h(left))).toBeUndefined();
+    expect(budgetLeft(h(left))).toBe(true);
+    expect(budgetLeft(h({ 'x-ratelimit-remaining-requests': '12' }))).toBe(true);
+    // Spent on either, or nothing said: the account's budget, so the whole pool holds.
+    expect(budgetLeft(h({ ...left, 'x-ratelimit-remaining-tokens': '0' }))).toBe(false);
+    expect(rateLimitSignalFrom(429, h({ ...left, 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '3s' }))).toEqual({ holdMs: 3000, reason: 'remaining tokens 0' });
+    expect(budgetLeft(h({ 'retry-after': '2' }))).toBe(false);
+    expect(budgetLeft(h({ 'x-ratelimit-remaining-requests': 'soon' }))).toBe(false);
   });
   it('holds 1 s for a 429 without Retry-After', () => {
     expect(rateLimitSignalFrom(429, h({}))?.holdMs).toBe(DEFAULT_RATE_LIMIT_HOLD_MS);

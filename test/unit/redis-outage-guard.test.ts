@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCodes, type EnricherError } from '../../src/errors.ts';
 import { createIntakeControl } from '../../src/guards/intake-control.ts';
 import { createRedisOutageGuard } from '../../src/guards/redis-outage-guard.ts';
-import { createLocalLimiter, type LlmLimiter, type SharedStore } from '../../src/llm/limiter/limiter.ts';
+import type { LlmLimiter, SharedStore } from '../../src/llm/limiter/limiter.ts';
+import { createLocalLimiter } from '../../src/llm/limiter/local-pool.ts';
 import { createLogger, silentLogger } from '../../src/observability/logger.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

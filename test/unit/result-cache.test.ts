@@ -82,6 +82,11 @@ describe('cacheKey', () => {
     expect(base).toMatch(/^llm-cache:extract:gpt-4o-mini:v1:[0-9a-f]{64}$/);
   });
 
+  it('is the same key as before (sha256 of system, NUL, user), so a cache filled by an earlier release still hits', () => {
+    const key = cacheKey('extract', 'gpt-4o-mini', 'v1', { system: 'You extract entities.', user: 'Title: Café\n\nText: naïve résumé' });
+    expect(key).toBe('llm-cache:extract:gpt-4o-mini:v1:e341eeb9e1981dbd1a0d8073db407807871f22cc7da74444bfffc42bdf415588');
+  });
+
   it('changes with the step, the model and the prompt version', () => {
     const keys = new Set([
       base,

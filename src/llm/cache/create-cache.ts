@@ -19,8 +19,10 @@ export function createCache(config: Pick<Config, 'llm'>, logger: Logger, redisOp
   if (!llm.redisUrl) return createMemoryCache(llm.cacheSize);
   if (llm.cacheTtlMs <= 0) return undefined;
   const log = logger.child({ component: 'result-cache', redis: redactRedisUrl(llm.redisUrl) });
-  // Short command timeout and one retry: a slow Redis must cost a call, not stall it.
-  const redis = createRedisClient(llm.redisUrl, `llm-cache:${llm.poolId}`, { ...redisOptions, commandTimeout: 1_000, maxRetriesPerRequest: 1 });
+  // Short command timeout and one retry: a slow Redis must cost a call, not stall it. Commands
+  // sent in the same tick go out in one write: a replay asks for three answers per document for
+  // dozens of documents at once, and one socket write per GET was its largest cost.
+  const redis = createRedisClient(llm.redisUrl, `llm-cache:${llm.poolId}`, { ...redisOptions, commandTimeout: 1_000, maxRetriesPerRequest: 1, enableAutoPipelining: true });
   let lastError = 0;
   redis.on('error', (err: Error) => {
     // ioredis reconnects by itself; without a listener it would print every attempt.

@@ -5,13 +5,12 @@
  * step result never exists without its cost having been recorded.
  */
 import { randomUUID } from 'node:crypto';
-import { countTokens } from 'gpt-tokenizer';
 import type { z } from 'zod';
 import type { CostEvent, StepName } from '../../contracts/index.ts';
 import { EnricherError, ErrorCodes, toEnricherError, type BilledUsage } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import type { LlmLimiter } from '../limiter/limiter.ts';
+import type { LlmLimiter, Turn } from '../limiter/limiter.ts';
 import type { Pricing } from '../pricing.ts';
 import type { BilledCall, LlmMessages, LlmProvider, StepInput } from '../providers/provider.ts';
 import type { ResultCache } from '../cache/result-cache.ts';
@@ -22,6 +21,8 @@ export interface CallContext {
   /** 1 for the first delivery, 2 for the first retry, and so on. */
   attempt: number;
   runId?: string | undefined;
+  /** The document's turn for pool slots: its partition, and its place in it. */
+  turn?: Turn | undefined;
   signal?: AbortSignal | undefined;
   /**
    * True once nobody wants this document's result any more (its partition went to another
@@ -93,7 +94,13 @@ export interface StepCallerDeps {
   metrics: Metrics;
   /** Awaited before every real call (not before cache hits): the budget guard holds calls here. */
   beforeCall?: ((ctx: CallContext) => Promise<void>) | undefined;
+  /** Tries again of a call the API refused alone (LLM_CALL_RETRIES, as the SDK's own retries). Default 2. */
+  callRetries?: number | undefined;
 }
+
+/** The SDK's own ceiling on a Retry-After it honours between tries. */
+const MAX_BACKOFF_MS = 60_000;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export type StepCaller = <T>(call: StepCall<T>, ctx: CallContext) => Promise<StepCallResult<T>>;
 
@@ -121,6 +128,9 @@ function recordCallMetrics(metrics: Metrics, step: StepName, b: BilledCall, cost
 
 export function createStepCaller(deps: StepCallerDeps): StepCaller {
   const { provider, limiter, pricing, costs, cache, metrics } = deps;
+  // The tokenizer's tables are large: loaded only when token weights matter (LLM_TPM).
+  let tokenizer: Promise<typeof import('gpt-tokenizer')> | undefined;
+  const countTokens = async (text: string) => (await (tokenizer ??= import('gpt-tokenizer'))).countTokens(text);
 
   return async function callStep<T>(call: StepCall<T>, ctx: CallContext): Promise<StepCallResult<T>> {
     const key = cache ? cacheKey(call.step, provider.model, deps.promptVersion, call.messages) : undefined;
@@ -175,9 +185,25 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
       pendingCosts.push(sent);
     };
 
-    const weight = limiter.weighted ? countTokens(`${call.messages.system}\n${call.messages.user}`) + deps.maxOutputTokens : 1;
+    const weight = limiter.weighted ? (await countTokens(`${call.messages.system}\n${call.messages.user}`)) + deps.maxOutputTokens : 1;
+    /**
+     * The call in a pool slot. A call the API refused alone (a 429 with budget left) waits for
+     * its Retry-After outside the pool, its slot free for another call meanwhile, and tries again.
+     */
+    const inPool = async <R>(run: () => Promise<R>): Promise<R> => {
+      for (let retries = 0; ; retries++) {
+        try {
+          return await limiter.schedule(weight, run, ctx.turn);
+        } catch (e) {
+          if (!(e instanceof EnricherError && e.backOffAlone) || retries >= (deps.callRetries ?? 2)) throw e;
+          const waitMs = Math.min(e.retryAfterMs ?? 1_000, MAX_BACKOFF_MS);
+          deps.logger.debug({ documentId: ctx.documentId, step: call.step, waitMs, retry: retries + 1 }, 'LLM call refused alone (429, budget left): trying again after its Retry-After, outside the pool');
+          await sleep(waitMs);
+        }
+      }
+    };
     try {
-      const res = await limiter.schedule(weight, () => {
+      const res = await inPool(() => {
         // Checked again with the slot in hand: the wait for it can be long.
         throwIfAbandoned(ctx, call.step);
         return provider.complete({

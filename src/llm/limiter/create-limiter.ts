@@ -2,15 +2,15 @@
  * Picks the LLM limiter from config (its settings' arithmetic is in limiter-settings.ts):
  *
  *   REDIS_URL set       → one pool for the whole deployment (Bottleneck clustered on Redis)
- *   LLM_RPM / LLM_TPM   → without Redis, the same rate limits, per instance
- *   neither             → the plain local pool (LLM_POOL_SLOTS calls per instance)
+ *   no REDIS_URL        → the pool of this instance (local-pool.ts: LLM_POOL_SLOTS calls, and
+ *                         LLM_RPM / LLM_TPM per instance when set)
  */
 import type { RedisOptions } from 'ioredis';
 import type { Config } from '../../config.ts';
 import type { Logger } from '../../observability/logger.ts';
-import { createLocalLimiter, type LlmLimiter } from './limiter.ts';
+import type { LlmLimiter } from './limiter.ts';
 import { bucketFor, bucketSteadyPerMinute, slotExpirationMs } from './limiter-settings.ts';
-import { createLocalPoolLimiter } from './pool-limiter.ts';
+import { createLocalLimiter } from './local-pool.ts';
 import { createRedisLimiter } from './redis-limiter.ts';
 import { redisConnectionOptions } from '../redis-client.ts';
 
@@ -42,6 +42,5 @@ export function createLimiter(config: Pick<Config, 'llm'>, logger: Logger, redis
 /** The pool of this instance alone: the one without Redis, and the one REDIS_OUTAGE=local falls back to. */
 export function createInstanceLimiter(config: Pick<Config, 'llm'>, logger: Logger): LlmLimiter {
   const s = poolSettings(config.llm);
-  if (s.rpm || s.tpm) return createLocalPoolLimiter({ ...s, logger: logger.child({ component: 'llm-limiter' }) });
-  return createLocalLimiter({ slots: s.slots, logger });
+  return createLocalLimiter({ slots: s.slots, rpm: s.rpm, tpm: s.tpm, logger: logger.child({ component: 'llm-limiter' }) });
 }

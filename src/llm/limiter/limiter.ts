@@ -1,13 +1,15 @@
 /**
- * The LLM pool: every call takes a slot. Locally it is Bottleneck's maxConcurrent, the same
- * contract as Airflow's 5-slot `llm_api` pool, but for this process only.
+ * The LLM pool port: every call takes a slot, the same contract as Airflow's 5-slot `llm_api`
+ * pool. Two pools hold it (test/integration/pool-conformance.test.ts runs the same cases on
+ * both): local-pool.ts for one instance, redis-limiter.ts (Bottleneck on Redis) for all.
  */
-import { localBottleneck } from './local-bottleneck.ts';
-import type { Logger } from '../../observability/logger.ts';
 
 export interface LlmLimiter {
-  /** Runs fn when a slot (and, with rate limits, budget for `weight` tokens) is free. */
-  schedule<T>(weight: number, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs fn when a slot (and, with rate limits, budget for `weight` tokens) is free, in its turn
+   * (fair-queue.ts): partitions take turns, and within one the oldest document goes first.
+   */
+  schedule<T>(weight: number, fn: () => Promise<T>, turn?: Turn): Promise<T>;
   /** Holds every new call for ms: the API told us to back off. */
   hold(ms: number, reason: string): void;
   /** Whether the pool is shared across instances. */
@@ -21,6 +23,14 @@ export interface LlmLimiter {
   readonly store?: SharedStore;
 }
 
+/** Where a call stands in line for a slot. */
+export interface Turn {
+  /** The partition its document came from. */
+  lane: string;
+  /** Its document's place in the partition (the offset): lower goes first. */
+  order?: number | undefined;
+}
+
 export interface SharedStore {
   /** Where it is, for logs and /readyz (no credentials). */
   readonly where: string;
@@ -28,35 +38,4 @@ export interface SharedStore {
   probe(): Promise<void>;
   /** Calls listener with the reason each time the connection is lost or a command fails for lack of it. */
   onLost(listener: (reason: string) => void): void;
-}
-
-export function createLocalLimiter(deps: { slots: number; logger: Logger }): LlmLimiter {
-  const bottleneck = localBottleneck({ maxConcurrent: deps.slots });
-  let heldUntil = 0;
-  return {
-    scope: 'local',
-    weighted: false,
-    async schedule(_weight, fn) {
-      return bottleneck.schedule(async () => {
-        // A hold that began after this job was queued still applies: wait it out in the slot,
-        // so that the number of calls on the wire never exceeds the pool.
-        const wait = heldUntil - Date.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        return fn();
-      });
-    },
-    hold(ms, reason) {
-      const until = Date.now() + ms;
-      if (until > heldUntil) {
-        heldUntil = until;
-        deps.logger.warn({ holdMs: ms, reason }, 'LLM pool held: the API asked us to back off');
-      }
-    },
-    async running() {
-      return bottleneck.running();
-    },
-    async stop() {
-      await bottleneck.stop({ dropWaitingJobs: false });
-    },
-  };
 }

@@ -1,6 +1,6 @@
 /**
- * The LLM pool with rate limits and a backoff, composed from Bottleneck limiters that may be
- * local (one instance) or clustered on Redis (the deployment; see redis-limiter.ts).
+ * The LLM pool with rate limits and a backoff, composed from Bottleneck limiters clustered on
+ * Redis (the deployment's pool; see redis-limiter.ts). One instance's pool is local-pool.ts.
  *
  * Composition, in this order, per call:
  *   1. a slot of the pool (maxConcurrent = LLM_POOL_SLOTS, weight 1, with an expiration);
@@ -18,10 +18,9 @@
  * API's 429 / x-ratelimit-remaining = 0 covers what slips through.
  */
 import Bottleneck from 'bottleneck';
-import { localBottleneck } from './local-bottleneck.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { chunkWeight, RATE_WAIT_ALLOWANCE_MS, type Bucket } from './limiter-settings.ts';
-import { createLocalHoldStore, type HoldStore, type SharedHold } from './hold-store.ts';
+import type { HoldStore, SharedHold } from './hold-store.ts';
 import type { LlmLimiter } from './limiter.ts';
 
 export function bucketOptions(b: Bucket): Bottleneck.ConstructorOptions {
@@ -161,17 +160,4 @@ export interface PoolSettings {
   tpm?: Bucket | undefined;
   expirationMs: number;
   logger: Logger;
-}
-
-/** LLM_RPM / LLM_TPM on one instance: the same composition on local Bottleneck limiters. */
-export function createLocalPoolLimiter(s: PoolSettings): LlmLimiter {
-  const slots = localBottleneck({ maxConcurrent: s.slots });
-  const rpm = s.rpm ? localBottleneck(bucketOptions(s.rpm)) : undefined;
-  const tpm = s.tpm ? { limiter: localBottleneck(bucketOptions(s.tpm)), bucket: s.tpm } : undefined;
-  return createPoolLimiter({
-    scope: 'local', slots, rpm, tpm, holds: createLocalHoldStore(), expirationMs: s.expirationMs, logger: s.logger,
-    async close() {
-      for (const l of [slots, rpm, tpm?.limiter]) await l?.disconnect();
-    },
-  });
 }

@@ -17,6 +17,7 @@ import type { LlmLimiter } from './limiter.ts';
 import { ensurePoolKeys, recoverLostKeys, type ScriptConnection } from './pool-keys.ts';
 import { bucketOptions, createPoolLimiter, throttled, type PoolSettings } from './pool-limiter.ts';
 import { classifyRedisError } from './redis-errors.ts';
+import { withFairAdmission } from './fair-admission.ts';
 
 /** A command Redis has not answered in this long counts as an outage (a hung server or a partition sends no close). */
 const COMMAND_TIMEOUT_MS = 10_000;
@@ -45,6 +46,10 @@ export function createRedisLimiter(s: PoolSettings & { redisUrl: string; poolId:
   };
   const redis = createRedisClient(s.redisUrl, `llm-pool:${s.poolId}`, { ...s.redisOptions, commandTimeout: COMMAND_TIMEOUT_MS });
   redis.on('close', () => lost('the connection to Redis closed'));
+  // Listens to the hold's channel (hold-store.ts): a call asks Redis about a hold only when told
+  // one changed, or every few ms. Its errors are the main connection's too: logged there.
+  const holdEvents = createRedisClient(s.redisUrl, `llm-pool-holds:${s.poolId}`);
+  holdEvents.on('error', () => undefined);
   const connection = new Bottleneck.IORedisConnection({ client: redis });
   const onError = (what: string) => (err: unknown) => {
     if (classifyRedisError(err) === 'unavailable') lost((err as Error).message);
@@ -88,21 +93,23 @@ export function createRedisLimiter(s: PoolSettings & { redisUrl: string; poolId:
   );
 
   const pool = createPoolLimiter({
-    scope: 'global', slots, rpm, tpm, holds: createRedisHoldStore(redis, `${s.poolId}:hold-until`), expirationMs: s.expirationMs, logger: log,
+    scope: 'global', slots, rpm, tpm, holds: createRedisHoldStore(redis, `${s.poolId}:hold-until`, holdEvents), expirationMs: s.expirationMs, logger: log,
     async close() {
       closing = true;
+      holdEvents.disconnect();
       // QUIT to a Redis that is away would wait for the command timeout: just drop the sockets.
       if (redis.status === 'ready') await connection.disconnect(true).catch(() => connection.disconnect(false));
       else await connection.disconnect(false);
     },
   });
-  return {
+  return withFairAdmission({
     ...pool,
     async stop() {
       // Bottleneck's stop waits on Redis: with Redis away it could only time out.
       if (redis.status === 'ready') return pool.stop();
       log.warn({ status: redis.status }, 'Redis is away: closing the shared LLM pool without waiting for it');
       closing = true;
+      holdEvents.disconnect();
       await connection.disconnect(false);
     },
     store: {
@@ -116,7 +123,7 @@ export function createRedisLimiter(s: PoolSettings & { redisUrl: string; poolId:
       },
       onLost: (l) => void lostListeners.push(l),
     },
-  };
+  }, s.slots);
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

@@ -1,7 +1,6 @@
 /** Picks the provider from config: OpenAI (or any compatible server) with a key, else offline. */
 import type { Config } from '../../config.ts';
 import type { Logger } from '../../observability/logger.ts';
-import { createOfflineProvider } from '../offline/offline-provider.ts';
 import { createOpenAiProvider } from './openai.ts';
 import type { LlmProvider, RateLimitSignal } from './provider.ts';
 
@@ -24,6 +23,9 @@ export function createProvider(config: Pick<Config, 'llm'>, logger: Logger, onRa
       ...(onRateLimit ? { onRateLimit } : {}),
     });
   }
-  const offline = createOfflineProvider({ model: llm.model });
-  return { name: offline.name, model: offline.model, tokenProbabilities: false, complete: (req) => offline.complete(req), probe: async () => undefined };
+  // Loaded on its first call: its NLP lexicons (and the tokenizer's tables) cost seconds of
+  // start-up and tens of MiB of heap, which a processor on the API never needs.
+  let offline: Promise<LlmProvider> | undefined;
+  const load = () => (offline ??= import('../offline/offline-provider.ts').then((m) => m.createOfflineProvider({ model: llm.model })));
+  return { name: 'offline', model: llm.model, tokenProbabilities: false, complete: async (req) => (await load()).complete(req), probe: async () => undefined };
 }

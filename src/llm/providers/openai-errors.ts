@@ -1,11 +1,13 @@
 /**
  * From what the OpenAI SDK throws to the one error model. The SDK has already retried what it
  * could (408, 409, 429, 5xx, connection errors) by the time an error reaches here, so
- * `retriable` speaks for the next attempt through the retry topics, not for another loop here.
+ * `retriable` speaks for the next attempt through the retry topics, not for another loop here;
+ * except a 429 that refused this call alone (backOffAlone), which the SDK was told not to retry
+ * in its slot: the step caller retries it outside the pool (call-step.ts).
  */
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import { EnricherError, ErrorCodes, type Stage } from '../../errors.ts';
-import { parseRetryAfterMs } from './rate-limit-headers.ts';
+import { budgetLeft, parseRetryAfterMs } from './rate-limit-headers.ts';
 
 export interface ErrorContext {
   stage: Stage;
@@ -74,6 +76,7 @@ function fromStatus(err: APIError, status: number, ctx: ErrorContext): EnricherE
       status,
       cause: err,
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      ...(err.headers && budgetLeft(err.headers) ? { backOffAlone: true } : {}),
     });
   }
   if (status === 408) {

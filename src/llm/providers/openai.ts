@@ -16,7 +16,7 @@ import { toStructuredOutputSchema } from './json-schema.ts';
 import { isReasoningModel } from './model-capabilities.ts';
 import { mapOpenAiError, refused } from './openai-errors.ts';
 import type { LlmProvider, LlmRequest, LlmResponse, RateLimitSignal } from './provider.ts';
-import { rateLimitSignalFrom } from './rate-limit-headers.ts';
+import { budgetLeft, rateLimitSignalFrom } from './rate-limit-headers.ts';
 import { fieldProbability } from './token-probability.ts';
 
 export interface OpenAiProviderDeps {
@@ -79,10 +79,22 @@ export function createOpenAiProvider(deps: OpenAiProviderDeps): OpenAiProvider {
     );
   }
 
+  // A step's schema and categories are the same for every call: its JSON Schema, which zod
+  // builds by walking the schema (allocating as it goes), is built once per pair.
+  const formats = new WeakMap<object, Map<string, ReturnType<typeof toStructuredOutputSchema>>>();
+  function formatOf(schema: LlmRequest<unknown>['schema'], categories: readonly string[] | undefined) {
+    let byCategories = formats.get(schema);
+    if (!byCategories) formats.set(schema, (byCategories = new Map()));
+    const key = categories ? categories.join('\u0000') : '';
+    let format = byCategories.get(key);
+    if (!format) byCategories.set(key, (format = toStructuredOutputSchema(schema, { categories })));
+    return format;
+  }
+
   async function complete<T>(req: LlmRequest<T>): Promise<LlmResponse<T>> {
     const categories =
       req.input.step === 'classify' && req.input.categories.length > 0 ? req.input.categories : deps.categories;
-    const format = toStructuredOutputSchema(req.schema, { categories: req.step === 'classify' ? categories : undefined });
+    const format = formatOf(req.schema, req.step === 'classify' ? categories : undefined);
     const base: ChatCompletionMessageParam[] = [
       { role: 'system', content: req.messages.system },
       { role: 'user', content: req.messages.user },
@@ -196,10 +208,17 @@ function judge<T>(req: LlmRequest<T>, choice: ChatCompletion.Choice | undefined)
   return { ok: false, invalid: `does not match the schema: ${issues}` };
 }
 
-/** A fetch that reports rate-limit signals and logs every non-2xx answer, retried or not. */
+/**
+ * A fetch that reports rate-limit signals and logs every non-2xx answer, retried or not. A 429
+ * that refused this call alone (budgetLeft) is handed back to the step caller at once
+ * (x-should-retry: false, which the SDK obeys) instead of being retried by the SDK after its
+ * Retry-After while holding a pool slot: the step caller waits outside the pool.
+ */
 function observingFetch(log: Logger, onRateLimit: ((s: RateLimitSignal) => void) | undefined) {
   return async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const res = await fetch(input, init);
+    const answer = await fetch(input, init);
+    const alone = answer.status === 429 && budgetLeft(answer.headers);
+    const res = alone ? withHeader(answer, 'x-should-retry', 'false') : answer;
     const signal = rateLimitSignalFrom(res.status, res.headers);
     if (signal && onRateLimit) {
       try {
@@ -217,10 +236,17 @@ function observingFetch(log: Logger, onRateLimit: ((s: RateLimitSignal) => void)
           step: headers.get(STEP_HEADER) ?? undefined,
           retryCount: Number(headers.get('x-stainless-retry-count') ?? 0),
           holdMs: signal?.holdMs,
+          ...(alone ? { backOffAlone: true, retryAfter: res.headers.get('retry-after') } : {}),
         },
         'llm http error response',
       );
     }
     return res;
   };
+}
+
+function withHeader(res: Response, name: string, value: string): Response {
+  const headers = new Headers(res.headers);
+  headers.set(name, value);
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
 }

@@ -57,9 +57,29 @@ export function parseResetDurationMs(text: string | null | undefined): number | 
 }
 
 /**
- * The signal one HTTP response carries, if any: a 429 (hold for its Retry-After, else 1 s), or
- * a remaining-requests / remaining-tokens budget of zero (hold until its reset). When several
- * apply, the longest hold wins.
+ * Whether a response's rate-limit headers say the account's budget is left: at least one
+ * x-ratelimit-remaining-requests / -tokens header, and every one present above zero. A 429 that
+ * says so refused this call for another reason (the provider's capacity, a burst): the call
+ * backs off alone, as its Retry-After asks, and the pool goes on. One 429 holding every slot
+ * for 1–3 s would stall the pool for seconds at a time when 5 % of calls are refused: other
+ * calls would have gone through.
+ */
+export function budgetLeft(headers: HeaderReader): boolean {
+  let seen = 0;
+  for (const kind of ['requests', 'tokens'] as const) {
+    const v = headers.get(`x-ratelimit-remaining-${kind}`)?.trim();
+    if (v === undefined || v === '') continue;
+    if (!(Number(v) > 0)) return false;
+    seen++;
+  }
+  return seen > 0;
+}
+
+/**
+ * The signal one HTTP response carries for the whole pool, if any: a 429 (hold for its
+ * Retry-After, else 1 s) unless its headers say the budget is left (budgetLeft: that call alone
+ * backs off), or a remaining-requests / remaining-tokens budget of zero (hold until its reset).
+ * When several apply, the longest hold wins.
  */
 export function rateLimitSignalFrom(
   status: number,
@@ -67,7 +87,7 @@ export function rateLimitSignalFrom(
   now: number = Date.now(),
 ): RateLimitSignal | undefined {
   const found: RateLimitSignal[] = [];
-  if (status === 429) {
+  if (status === 429 && !budgetLeft(headers)) {
     const retryAfter = parseRetryAfterMs(headers, now);
     found.push({ holdMs: retryAfter ?? DEFAULT_RATE_LIMIT_HOLD_MS, reason: 'http 429' });
   }

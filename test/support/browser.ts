@@ -21,9 +21,12 @@ export async function signIn(page: Page, url: string, user: string, password: st
   await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('button[type=submit]')]);
 }
 
-const SHOTS = new URL('../../docs/screenshots/', import.meta.url);
+// Every run keeps its screenshots as artifacts in test-results/ (ignored by git), so `npm test`
+// leaves the checkout clean; `npm run screenshots` (UPDATE_SCREENSHOTS=1) refreshes the copies in
+// docs/screenshots that the README shows, on purpose and in a commit of their own.
+const SHOTS = new URL(process.env.UPDATE_SCREENSHOTS === '1' ? '../../docs/screenshots/' : '../../test-results/screenshots/', import.meta.url);
 
-/** A screenshot kept as an artifact (docs/screenshots/<name>.png, linked from the README). */
+/** A screenshot kept as an artifact (test-results/screenshots/<name>.png; docs/screenshots with UPDATE_SCREENSHOTS=1). */
 export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: new URL(`${name}.png`, SHOTS).pathname, fullPage: opts.fullPage ?? true });

@@ -14,6 +14,7 @@ import { createConfigTopicReader } from '../settings/config-reader.ts';
 import type { Boot } from './boot.ts';
 import { exitOnSetupError } from './preflight.ts';
 import { stopOnSignals } from './signals.ts';
+import { sleep } from '../util/sleep.ts';
 
 export interface RunningAggregator {
   readonly aggregator: CostAggregator;
@@ -111,7 +112,7 @@ export async function startDemoAggregator(config: Config, logger: Logger): Promi
       const deadline = Date.now() + timeoutMs;
       while (runCalls(await current(), runId) < calls) {
         if (Date.now() > deadline) return false;
-        await new Promise((r) => setTimeout(r, running ? 100 : 1000));
+        await sleep(running ? 100 : 1000);
       }
       return true;
     },

@@ -23,6 +23,7 @@ import { startDemoAggregator } from './aggregate.ts';
 import { costsReport } from './costs.ts';
 import type { Boot } from './boot.ts';
 import { createProgressLine, type ProgressOutput } from './progress-line.ts';
+import { sleep } from '../util/sleep.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const SAMPLE_CORPUS = `${root}data/sample-corpus.jsonl`;
@@ -90,7 +91,7 @@ async function processCorpus(config: Config, logger: Logger, file: string, ids: 
     const deadline = Date.now() + 10 * 60_000;
     while (routed.size < ids.size && Date.now() < deadline) {
       progress.show(routedLine());
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     await app.raw.flush();
     const seconds = (Date.now() - t0) / 1000;

@@ -16,6 +16,7 @@ import type { Capacity } from './capacity.ts';
 import type { CommitPath } from './commit-path.ts';
 import type { KeyLanes } from './key-lanes.ts';
 import type { PartitionOwnership, PartitionState } from './partition-ownership.ts';
+import { sleep } from '../util/sleep.ts';
 
 export interface Dispatch {
   eachBatch(payload: EachBatchPayload): Promise<void>;
@@ -27,7 +28,7 @@ async function whileHeartbeating<T>(work: Promise<T>, heartbeat: () => Promise<v
   let done = false;
   const beat = (async () => {
     while (!done) {
-      await new Promise((r) => setTimeout(r, intervalMs));
+      await sleep(intervalMs);
       if (!done) await heartbeat().catch(() => undefined);
     }
   })();

@@ -26,6 +26,7 @@ import { createConsumerLifecycle } from './consumer-lifecycle.ts';
 import { createDispatch } from './dispatch.ts';
 import { createKeyLanes } from './key-lanes.ts';
 import { committedOffsetReader, createPartitionOwnership } from './partition-ownership.ts';
+import { sleep } from '../util/sleep.ts';
 
 export interface ProcessorOptions {
   sessionTimeoutMs: number;
@@ -143,7 +144,7 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
       const deadline = Date.now() + options.shutdownTimeoutMs;
       // Finish what is in flight, within the shutdown timeout; what is not finished is handed
       // back uncommitted and the next owner processes it.
-      while (capacity.used > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while (capacity.used > 0 && Date.now() < deadline) await sleep(50);
       if (flushTimer) clearInterval(flushTimer);
       await commits.flush().catch(() => undefined);
       for (const s of partitions.all()) if (s.committing) await s.committing.catch(() => undefined);

@@ -20,6 +20,7 @@ import type { LlmLimiter, SharedStore, Turn } from '../llm/limiter/limiter.ts';
 import { classifyRedisError } from '../llm/limiter/redis-errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { IntakeControl } from './intake-control.ts';
+import { sleep } from '../util/sleep.ts';
 
 export type RedisOutageMode = 'pause' | 'local';
 
@@ -36,7 +37,6 @@ export interface RedisOutageGuard {
 }
 
 const SKIP = Symbol('skip');
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function deferred() {
   let resolve!: () => void;

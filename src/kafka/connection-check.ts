@@ -15,6 +15,7 @@ import { createKafka, type KafkaClientOptions } from './client.ts';
 import { errorChain } from './error-kinds.ts';
 import { OAuthTokenError } from './oauth-token.ts';
 import { kafkaPrincipal } from './security.ts';
+import { sleep } from '../util/sleep.ts';
 
 export type ConnectionVerdict =
   | { kind: 'setup'; error: SetupError }
@@ -105,7 +106,7 @@ export async function checkKafkaConnection(config: Pick<Config, 'kafka'>, logger
       if (verdict.kind === 'setup') throw verdict.error;
       if (verdict.kind === 'unreachable') return;
       if (attempt >= 3) throw verdict.error;
-      await new Promise((r) => setTimeout(r, 500 * attempt));
+      await sleep(500 * attempt);
     } finally {
       await admin.disconnect().catch(() => undefined);
     }

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import type { KafkaClient } from './client.ts';
 import type { Logger } from '../observability/logger.ts';
+import { sleep } from '../util/sleep.ts';
 
 export interface FollowedRecord {
   partition: number;
@@ -130,7 +131,7 @@ export async function topicOffsets(kafka: KafkaClient, topic: string, timeoutMs 
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
 }
 

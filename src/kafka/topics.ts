@@ -2,6 +2,7 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
 import type { Config } from '../config.ts';
 import { formatDuration } from '../util/duration.ts';
+import { sleep } from '../util/sleep.ts';
 
 export function retryTopicName(prefix: string, delayMs: number): string {
   return `${prefix}.${formatDuration(delayMs)}`;
@@ -82,6 +83,6 @@ export async function waitForLeadership(admin: Admin, topics: string[], timeoutM
       if (Date.now() > deadline) throw e;
     }
     if (Date.now() > deadline) throw new Error(`topics have no leaders after ${timeoutMs} ms: ${topics.join(', ')}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }

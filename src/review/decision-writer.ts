@@ -22,6 +22,7 @@ import { topicOffsets } from '../kafka/topic-reader.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { PreparedDecision } from './decision-outputs.ts';
 import type { DecisionCheck } from './review-state.ts';
+import { sleep } from '../util/sleep.ts';
 
 export type WriteResult =
   | { status: 'written'; decision: ReviewDecision }
@@ -150,7 +151,7 @@ export function createDecisionWriter(deps: DecisionWriterDeps): DecisionWriter {
         lastError = (e as Error).message;
         logger.warn({ partition: p, attempt, err: lastError, documents: batch.map((d) => d.decision.document_id).slice(0, 20) }, 'decision write failed; taking the decisions partition back and checking again');
         await drop(s);
-        await new Promise((r) => setTimeout(r, 100 * attempt));
+        await sleep(100 * attempt);
       }
     }
     for (const d of batch) {

@@ -21,6 +21,7 @@ import { sampleCorpus, toMessage } from '../support/docs.ts';
 import type { TestKafka } from '../support/kafka.ts';
 import { testLogger } from '../support/logger.ts';
 import { jsonValue, openConsoleFixture, PASSWORDS, produceReviewItems, reviewItem, type ConsoleFixture, type OutputCollector } from '../support/review.ts';
+import { sleep } from '../support/time.ts';
 
 let fixture: ConsoleFixture;
 let config: Config;
@@ -49,10 +50,10 @@ async function processCorpus(): Promise<void> {
   });
   await app.start();
   const deadline = Date.now() + 90_000;
-  while (routed.size < docs.length + 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while (routed.size < docs.length + 2 && Date.now() < deadline) await sleep(100);
   await app.raw.flush();
   await app.stop();
-  await new Promise((r) => setTimeout(r, 1500)); // the aggregator's last flush
+  await sleep(1500); // the aggregator's last flush
   await aggregator.stop();
   corpusReviewIds = [...routed].filter(([, r]) => r === 'review').map(([id]) => id);
   // Ten documents nobody processes yet: the overview shows them as lag.
@@ -182,7 +183,7 @@ describe('review console in a real browser', () => {
     expect(await b.textContent('#flash')).toMatch(/^Already decided by alice at \d{4}-\d\d-\d\dT[\d:.]+Z: accepted\.$/);
 
     await outputs.waitFor(() => once(config.topics.reviewDecisions, 'race-1').length === 1);
-    await new Promise((r) => setTimeout(r, 1500)); // room for a second output, were there one
+    await sleep(1500); // room for a second output, were there one
     expect(once(config.topics.enriched, 'race-1')).toHaveLength(1);
     expect(jsonValue<EnrichedDocument>(once(config.topics.enriched, 'race-1')[0]!).review?.reviewer).toBe('alice');
     await a.context().close();

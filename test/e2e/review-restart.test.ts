@@ -13,6 +13,7 @@ import { connectTestKafka, testEnv, type TestKafka } from '../support/kafka.ts';
 import { spawnCli, type Child } from '../support/processes.ts';
 import { freePort } from '../support/ports.ts';
 import { collectOutputs, countKeys, PASSWORDS, produceReviewItems, reviewEnv, reviewItem, writeUsersFile, type OutputCollector } from '../support/review.ts';
+import { sleep } from '../support/time.ts';
 
 const N = 12;
 let env: Record<string, string>;
@@ -31,7 +32,7 @@ async function startChild(): Promise<void> {
     if (ok) return;
     if (child.proc.exitCode !== null) throw new Error(`the console exited (${child.proc.exitCode}); see ${child.logFile}`);
     if (Date.now() > deadline) throw new Error(`the console did not become ready; see ${child.logFile}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 
@@ -86,7 +87,7 @@ describe('review console killed with SIGKILL between and during decisions', () =
       } else if (clicks === 6 || clicks === 9) {
         // Killed with the decision on its way: right away, or a moment later.
         await page.keyboard.press('a');
-        if (clicks === 9) await new Promise((r) => setTimeout(r, 40));
+        if (clicks === 9) await sleep(40);
         await kill();
       } else {
         await Promise.all([page.waitForURL((u) => u.search.includes('done=')), page.keyboard.press('a')]);
@@ -100,7 +101,7 @@ describe('review console killed with SIGKILL between and during decisions', () =
     const ids = Array.from({ length: N }, (_, i) => `restart-${i}`);
     const mine = (topic: string) => outputs.on(topic).filter((r) => r.key?.startsWith('restart-'));
     await outputs.waitFor(() => mine(config.topics.enriched).length >= N && mine(config.topics.reviewDecisions).length >= N, 60_000);
-    await new Promise((r) => setTimeout(r, 2000)); // room for a duplicate, were there one
+    await sleep(2000); // room for a duplicate, were there one
     expect(new Set(mine(config.topics.enriched).map((r) => r.key))).toEqual(new Set(ids));
     expect([...countKeys(mine(config.topics.enriched)).values()].every((n) => n === 1)).toBe(true);
     expect([...countKeys(mine(config.topics.reviewDecisions)).values()].every((n) => n === 1)).toBe(true);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
 import { signIn } from '../support/browser.ts';
 import { openConsoleFixture, PASSWORDS, produceReviewItems, reviewItem, type ConsoleFixture, type OutputCollector } from '../support/review.ts';
+import { sleep } from '../support/time.ts';
 
 let fixture: ConsoleFixture;
 let config: Config;
@@ -90,7 +91,7 @@ describe('review console access', () => {
     // The same request with the token from the page goes through: the refusals above were for the token alone.
     expect((await post({ kind: 'accept', version: version!, _csrf: csrf })).status()).toBe(303);
     await outputs.waitFor((c) => c.on(config.topics.enriched).some((r) => r.key === 'sec-1'));
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
     expect(outputs.on(config.topics.enriched).filter((r) => r.key === 'sec-1')).toHaveLength(1);
     await context.close();
   });

@@ -17,6 +17,7 @@ import { createMetrics } from '../../src/observability/metrics.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { connectTestKafka, randomName, readTopics, testConfig, type TestKafka } from '../support/kafka.ts';
 import { testLogger } from '../support/logger.ts';
+import { sleep } from '../support/time.ts';
 
 const N = 20;
 const SLOW_INDEX = 5; // in flight while the first commit (of 0..4) is attempted
@@ -67,7 +68,7 @@ async function run(fault: Fault, dueLater: { keys: string[]; ms: number } = { ke
   processor = createPartitionedProcessor({
     name: 'uc', kafka, groupId, topics: [input], committer,
     handle: async (r) => {
-      if (r.key?.toString() === `d-${SLOW_INDEX}`) await new Promise((res) => setTimeout(res, 2500));
+      if (r.key?.toString() === `d-${SLOW_INDEX}`) await sleep(2500);
       return { kind: 'done', route: 'enriched', documentId: r.key?.toString(), messages: [echo(r, 'us')] };
     },
     waitOutServiceError: async () => undefined,

@@ -10,6 +10,7 @@ import type { PipelineAlert } from '../../src/contracts/index.ts';
 import { doc, startHarness, type Harness } from '../support/harness.ts';
 import { jsonValue, readTopics } from '../support/kafka.ts';
 import { spawnCli } from '../support/processes.ts';
+import { sleep } from '../support/time.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -17,7 +18,6 @@ afterEach(async () => {
   h = undefined;
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const DOCS = 60;
 
 describe('DLQ storm guard', () => {

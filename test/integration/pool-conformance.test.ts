@@ -16,8 +16,8 @@ import { createRedisLimiter } from '../../src/llm/limiter/redis-limiter.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { createRuntimeSettings } from '../../src/settings/runtime-settings.ts';
 import { deletePoolKeys, TEST_REDIS_URL, uniquePoolId } from '../support/redis.ts';
+import { sleep } from '../support/time.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface PoolOptions {
   slots: number;
   rpm?: Bucket;

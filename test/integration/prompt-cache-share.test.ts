@@ -18,6 +18,7 @@ import type { PromptCacheOptions } from '../support/fake-openai-billing.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { readTopics } from '../support/kafka.ts';
 import { testLogger } from '../support/logger.ts';
+import { sleep } from '../support/time.ts';
 
 let h: Harness | undefined;
 let aggregator: CostAggregator | undefined;
@@ -43,7 +44,7 @@ async function runCorpus(promptCache: PromptCacheOptions) {
   const deadline = Date.now() + 30_000;
   while (a.totals().reduce((n, t) => n + t.calls, 0) < billed.length) {
     if (Date.now() > deadline) throw new Error('the aggregator did not count every call');
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   await a.flush();
   const daily: DailyCost[] = await loadDailyCosts(h.tk.kafka, config.topics.costsDaily, 'probe', silentLogger());

@@ -9,8 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisHoldStore } from '../../src/llm/limiter/hold-store.ts';
 import { createRedisClient } from '../../src/llm/redis-client.ts';
 import { TEST_REDIS_URL, uniquePoolId, withRedis } from '../support/redis.ts';
+import { sleep } from '../support/time.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let clients: Redis[] = [];
 let keys: string[] = [];
 afterEach(async () => {

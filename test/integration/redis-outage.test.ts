@@ -22,8 +22,8 @@ import { corpusDocs, toMessage } from '../support/docs.ts';
 import { connectTestKafka, readTopics, testEnv, waitForGroupMembers, type TestKafka } from '../support/kafka.ts';
 import { spawnCli, type Child } from '../support/processes.ts';
 import { ownRedis, type OwnRedis } from '../support/redis-server.ts';
+import { sleep } from '../support/time.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const DOCS = 600;
 const SLOTS = 5;
 const OUTAGE_MS = 20_000;

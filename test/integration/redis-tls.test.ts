@@ -21,6 +21,7 @@ import { freePort } from '../support/ports.ts';
 import { spawnCli } from '../support/processes.ts';
 import { uniquePoolId } from '../support/redis.ts';
 import { CA_FILE, ensureSecureStack, SERVER_CERT, SERVER_KEY } from '../support/secure-kafka.ts';
+import { sleep } from '../support/time.ts';
 
 const PASSWORD = `redis-pw-${Math.random().toString(36).slice(2)}`;
 let port = 0;
@@ -42,7 +43,7 @@ beforeAll(async () => {
       await checkRedisConnection(`rediss://enricher:${PASSWORD}@localhost:${port}`, { tls: { ca: [readFileSync(CA_FILE, 'utf8')] } }, 1000);
       break;
     } catch {
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   }
 });

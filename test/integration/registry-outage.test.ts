@@ -20,6 +20,7 @@ import { connectTestKafka, readTopics, testConfig, type TestKafka } from '../sup
 import { waitUntil } from '../support/time.ts';
 import { testLogger } from '../support/logger.ts';
 import { freshClient, localRegistry, registerAsProducer } from '../support/registry.ts';
+import { sleep } from '../support/time.ts';
 
 // A port of this test's own: stopping it disturbs no other test.
 const own = localRegistry(18082);
@@ -70,7 +71,7 @@ describe('schema registry outage', () => {
     const during = corpusDocs(4, 'during');
     await send(during, v2Id!);
     await waitUntil(() => app!.intake.reasons().includes('registry'), 120_000, 'intake paused for the registry');
-    await new Promise((r) => setTimeout(r, 3000));
+    await sleep(3000);
     expect(during.filter((d) => routed.has(d.id))).toEqual([]);
     expect(app.raw.stats().routes.dlq).toBe(0);
 

@@ -16,6 +16,7 @@ import { createStateSync, type StateSync } from '../../src/review/state-sync.ts'
 import { connectTestKafka, testConfig, type TestKafka } from '../support/kafka.ts';
 import { testLogger } from '../support/logger.ts';
 import { collectOutputs, countKeys, jsonValue, produceReviewItems, reviewItem, type OutputCollector } from '../support/review.ts';
+import { sleep } from '../support/time.ts';
 
 interface Instance {
   name: string;
@@ -50,7 +51,7 @@ describe('review decisions across console instances (real broker)', () => {
   /** Waits for `test`, then a little longer: a duplicate, were there one, would have the time to arrive. */
   const settled = async (test: () => boolean) => {
     await outputs.waitFor(test, 60_000);
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
   };
 
   beforeAll(async () => {

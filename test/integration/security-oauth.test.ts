@@ -12,6 +12,7 @@ import { randomName, readTopics } from '../support/kafka.ts';
 import { spawnCli, type Child } from '../support/processes.ts';
 import { asUser, ensureSecureStack, prepareSecureTest, secureTestEnv } from '../support/secure-kafka.ts';
 import { startTokenEndpoint, type TokenEndpoint } from '../support/token-endpoint.ts';
+import { sleep } from '../support/time.ts';
 
 const children: Child[] = [];
 const cleanups: (() => Promise<void>)[] = [];
@@ -58,7 +59,7 @@ describe('OAUTHBEARER with a client-credentials token endpoint', () => {
     const outputs = [config.topics.enriched, config.topics.review, config.topics.dlq];
     await readTopics(admin.kafka, outputs, { until: (r) => r.length >= before.length, timeoutMs: 120_000 });
     // Past the first token's end (it was fetched after t0): what is routed now went over re-authenticated connections.
-    await new Promise((r) => setTimeout(r, Math.max(0, t0 + (LIFETIME_S + 2) * 1000 - Date.now())));
+    await sleep(Math.max(0, t0 + (LIFETIME_S + 2) * 1000 - Date.now()));
     await producer.send({ topic: config.topics.raw, messages: after.map(toMessage) });
     await producer.disconnect();
     const all = await readTopics(admin.kafka, outputs, { until: (r) => r.length >= before.length + after.length, timeoutMs: 120_000 });

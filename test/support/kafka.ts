@@ -175,6 +175,6 @@ export async function waitForGroupMembers(admin: Admin, groupId: string, n: numb
     const g = groups[0];
     if (g && g.state === 'Stable' && g.members.length === n && g.members.every((m) => m.memberAssignment.length > 0)) return;
     if (Date.now() > deadline) throw new Error(`group never had ${n} stable members (last: ${g?.state}, ${g?.members.length})`);
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
 }

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
+import { sleep } from './time.ts';
 
 export interface OwnRedis {
   port: number;
@@ -44,7 +45,7 @@ export function ownRedis(port: number): OwnRedis {
         if (failed) throw new Error(`could not start redis-server: ${failed.message}`);
         if (p.exitCode !== null) throw new Error(`redis-server on port ${port} exited with ${p.exitCode}`);
         if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer within 10 s`);
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
       }
     },
     async stop() {

@@ -17,6 +17,7 @@ import { sampleCorpus } from './docs.ts';
 import { connectTestKafka, jsonValue, readTopics, testConfig, type ReadRecord, type TestKafka } from './kafka.ts';
 import { testLogger } from './logger.ts';
 import { mulberry32 } from './random.ts';
+import { sleep } from './time.ts';
 
 export const PASSWORDS = { alice: 'alice-password-123', bob: 'bob-password-4567', victor: 'victor-viewer-890' } as const;
 
@@ -161,7 +162,7 @@ export async function collectOutputs(kafka: KafkaClient, config: Config): Promis
       const deadline = Date.now() + timeoutMs;
       while (!test(c)) {
         if (Date.now() > deadline) throw new Error(`outputs did not arrive in ${timeoutMs} ms (have ${c.records.length} records)`);
-        await new Promise((r) => setTimeout(r, 25));
+        await sleep(25);
       }
     },
     stop: () => consumer.disconnect(),

@@ -18,6 +18,7 @@ import { kafkajs } from '../../src/kafka/load-kafkajs.ts';
 import { brokerReachable } from '../../src/kafka/local-broker.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { testEnv } from './kafka.ts';
+import { sleep } from './time.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -106,7 +107,7 @@ export async function grantForTest(
       });
       const have = new Set(resources.flatMap((r) => r.acls.map((a) => `${r.resourceType}|${r.resourceName}|${r.resourcePatternType}|${a.operation}`)));
       if (want.every((w) => have.has(w))) break;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   } finally {
     await admin.disconnect();

@@ -1,8 +1,8 @@
 /** Waiting in tests: a plain sleep, a bounded poll that names what it waited for, event-loop turns. */
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+import { sleep } from '../../src/util/sleep.ts';
+
+export { sleep };
 
 /** Polls `cond` every intervalMs until it holds; after timeoutMs, throws naming what was awaited. */
 export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string | (() => string), intervalMs = 50): Promise<void> {

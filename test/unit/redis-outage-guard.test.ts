@@ -9,8 +9,8 @@ import { createRedisOutageGuard } from '../../src/guards/redis-outage-guard.ts';
 import type { LlmLimiter, SharedStore } from '../../src/llm/limiter/limiter.ts';
 import { createLocalLimiter } from '../../src/llm/limiter/local-pool.ts';
 import { createLogger, silentLogger } from '../../src/observability/logger.ts';
+import { sleep } from '../support/time.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A shared pool whose slots are granted only while `granting`, with a store whose health the test sets. */
 function fakeShared() {

@@ -14,6 +14,7 @@ import { silentLogger } from '../../src/observability/logger.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { createDocumentHandler } from '../../src/pipeline/document-handler.ts';
 import { createRuntimeSettings } from '../../src/settings/runtime-settings.ts';
+import { sleep } from '../support/time.ts';
 
 const config = loadConfig({});
 const record = (value: Buffer) => ({ topic: 'documents.raw', partition: 0, offset: '41', timestamp: '1767225600000', key: Buffer.from('doc-1'), value, headers: {} });
@@ -111,7 +112,7 @@ describe('the registry guard', () => {
     const waiting = [guard.waitOutServiceError(registryUnavailable('down'), 'a'), guard.waitOutServiceError(registryUnavailable('down'), 'b')];
     expect(intake.reasons()).toEqual(['registry']);
     expect(intake.isPaused(['budget', 'service-error'])).toBe(false); // the retry consumer goes on
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     expect(verify.mock.calls.length).toBeGreaterThan(1);
     up = true;
     await Promise.all(waiting);

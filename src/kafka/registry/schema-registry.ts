@@ -24,6 +24,7 @@ import { payloadError, registryUnavailable, writerSchemaError } from './registry
 import { createAgent, createRegistryRequest, displayUrl, RegistryHttpError, type RegistryRequest } from './registry-http.ts';
 import type { SubjectSpec } from './subjects.ts';
 import { createWriterAjv } from './writer-ajv.ts';
+import { sleep } from '../../util/sleep.ts';
 
 interface JsonSchemaInstance {
   toBuffer(payload: object): Buffer;
@@ -86,7 +87,7 @@ export function createRegistrySerde(config: Pick<Config, 'schemaRegistry'>, logg
           throw new Error(`schema registry at ${url}: cannot register subject "${spec.subject}": ${(e as Error).message}`, { cause: e });
         }
         log.warn({ subject: spec.subject, attempt: i, err: (e as Error).message }, 'schema registry not answering; trying again');
-        await new Promise((res) => setTimeout(res, 500 * 2 ** i));
+        await sleep(500 * 2 ** i);
       }
     }
   }

@@ -15,6 +15,7 @@ import type { Pricing } from '../pricing.ts';
 import type { BilledCall, LlmMessages, LlmProvider, StepInput } from '../providers/provider.ts';
 import type { ResultCache } from '../cache/result-cache.ts';
 import { cacheKey } from '../cache/result-cache.ts';
+import { sleep } from '../../util/sleep.ts';
 
 export interface CallContext {
   documentId: string;
@@ -100,7 +101,6 @@ export interface StepCallerDeps {
 
 /** The SDK's own ceiling on a Retry-After it honours between tries. */
 const MAX_BACKOFF_MS = 60_000;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export type StepCaller = <T>(call: StepCall<T>, ctx: CallContext) => Promise<StepCallResult<T>>;
 

@@ -22,6 +22,7 @@ import type { Logger } from '../../observability/logger.ts';
 import { chunkWeight, RATE_WAIT_ALLOWANCE_MS, type Bucket } from './limiter-settings.ts';
 import type { HoldStore, SharedHold } from './hold-store.ts';
 import type { LlmLimiter } from './limiter.ts';
+import { sleep } from '../../util/sleep.ts';
 
 export function bucketOptions(b: Bucket): Bottleneck.ConstructorOptions {
   return { reservoir: b.capacity, reservoirIncreaseAmount: b.amount, reservoirIncreaseInterval: b.intervalMs, reservoirIncreaseMaximum: b.capacity };
@@ -41,7 +42,6 @@ export interface PoolParts {
 
 const HELD = Symbol('held');
 const noop = async (): Promise<void> => undefined;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const isExpiry = (e: unknown) => e instanceof Bottleneck.BottleneckError && /timed out/.test(e.message);
 
 /** Logs a failure (an error, or the fields to log) at most once per period: a Redis outage must not flood the log. */

@@ -91,7 +91,7 @@ describe('shared LLM pool on Redis', () => {
       import { silentLogger } from './src/observability/logger.ts';
       const l = createRedisLimiter({ redisUrl: ${JSON.stringify(TEST_REDIS_URL)}, poolId: ${JSON.stringify(pool)}, slots: 2, expirationMs: 3000, logger: silentLogger() });
       for (let i = 0; i < 2; i++) l.schedule(1, () => new Promise(() => {}));
-      while ((await l.running()) < 2) await sleep(50);
+      while ((await l.running()) < 2) await new Promise((r) => setTimeout(r, 50));
       process.stdout.write('taken\\n');
       setInterval(() => {}, 1000);`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });

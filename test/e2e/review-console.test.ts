@@ -172,9 +172,18 @@ describe('review console in a real browser', () => {
 
   it('two reviewers deciding the same item: one output, and the second is told who decided it and when', async () => {
     const [a, b] = [await newPage(), await newPage()];
+    // Bob's event stream opens only after Alice has decided: the widest form of the gap between a
+    // page's render and its stream (a decision there once went unseen, and this test timed out).
+    let openBobsStream!: () => void;
+    const bobsStreamHeld = new Promise<void>((r) => (openBobsStream = r));
+    await b.route('**/events', async (route) => {
+      await bobsStreamHeld;
+      await route.continue();
+    });
     await signIn(a, url, 'alice', PASSWORDS.alice, '/items/race-1');
     await signIn(b, url, 'bob', PASSWORDS.bob, '/items/race-1');
     await Promise.all([a.waitForURL((u) => !u.pathname.startsWith('/items/race-1')), a.keyboard.press('a')]);
+    openBobsStream();
     // Bob's page learns of it live; his click is refused all the same.
     await b.waitForSelector('#item-status #decided');
     expect(await b.textContent('#item-status')).toMatch(/^Already decided by alice at /);

@@ -31,7 +31,21 @@
   const live = (onChange) => {
     if (!('EventSource' in window)) return;
     const es = new EventSource('/events');
-    es.addEventListener('change', onChange);
+    // The stream opens after the page was rendered: a change in between (another reviewer's
+    // decision, say) is only seen by comparing the version the stream starts at with the page's.
+    // The same catches up after a reconnect.
+    const seen = (e) => {
+      const changed = e.data !== document.body.dataset.version;
+      document.body.dataset.version = e.data;
+      return changed;
+    };
+    es.addEventListener('hello', (e) => {
+      if (seen(e)) onChange();
+    });
+    es.addEventListener('change', (e) => {
+      seen(e);
+      onChange();
+    });
     window.addEventListener('pagehide', () => es.close());
   };
 

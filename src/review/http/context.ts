@@ -35,7 +35,7 @@ declare module 'fastify' {
 
 export function pageContext(ctx: ConsoleContext, req: FastifyRequest): PageContext {
   const id = req.identity!;
-  return { user: id.user, role: id.role, csrf: ctx.codec.csrfToken(id.sid), canSignOut: id.via === 'password' };
+  return { user: id.user, role: id.role, csrf: ctx.codec.csrfToken(id.sid), canSignOut: id.via === 'password', stateVersion: ctx.state.version() };
 }
 
 export function sendHtml(reply: FastifyReply, body: string, status = 200): FastifyReply {

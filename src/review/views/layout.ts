@@ -7,6 +7,12 @@ export interface PageContext {
   csrf: string;
   /** Whether a sign-out button makes sense (password sessions). */
   canSignOut: boolean;
+  /**
+   * The review state's version the page was rendered at. A change that lands between the render
+   * and the page's event stream opening would otherwise never reach it: the stream's first event
+   * carries the version then, and the page catches up when the two differ.
+   */
+  stateVersion: number;
 }
 
 export interface Flash {
@@ -43,7 +49,7 @@ export function layout(ctx: PageContext | undefined, opts: { title: string; page
 <link rel="stylesheet" href="/assets/console.css">
 <script src="/assets/console.js" defer></script>
 </head>
-<body data-page="${opts.page}" data-role="${ctx?.role ?? ''}"${data}>
+<body data-page="${opts.page}" data-role="${ctx?.role ?? ''}" data-version="${String(ctx?.stateVersion ?? '')}"${data}>
 <a class="skip" href="#main">Skip to content</a>
 <header class="top"><span class="brand">llm-enricher · review</span>${nav}</header>
 <main id="main" tabindex="-1">

@@ -7,10 +7,28 @@
 import Bottleneck from 'bottleneck';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LlmLimiter } from '../../src/llm/limiter/limiter.ts';
-import { createLocalHoldStore, type HoldStore } from '../../src/llm/limiter/hold-store.ts';
+import type { HoldStore } from '../../src/llm/limiter/hold-store.ts';
 import { bucketOptions, createPoolLimiter } from '../../src/llm/limiter/pool-limiter.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { sleep } from '../support/time.ts';
+
+/** The hold store of one process: Redis's key and its TTL, as a variable and a clock. */
+function createLocalHoldStore(now: () => number = Date.now): HoldStore {
+  let until = 0;
+  let why = '';
+  return {
+    async current() {
+      const left = until - now();
+      return left > 0 ? { remainingMs: left, reason: why } : undefined;
+    },
+    async extend(ms, reason) {
+      if (now() + ms <= until) return false;
+      until = now() + ms;
+      why = reason;
+      return true;
+    },
+  };
+}
 
 const limiters: LlmLimiter[] = [];
 afterEach(async () => {

@@ -1,6 +1,7 @@
 /**
- * Where the backoff an API asked for (Retry-After) is kept: one variable for one instance, or
- * one Redis key for the whole deployment, so that a 429 told to one instance holds them all.
+ * Where the shared pool keeps the backoff an API asked for (Retry-After): one Redis key for the
+ * whole deployment, so that a 429 told to one instance holds them all. (The pool of one
+ * instance, local-pool.ts, keeps its hold in a variable of its own.)
  */
 import type { Redis } from 'ioredis';
 
@@ -9,28 +10,11 @@ export interface SharedHold {
   reason: string;
 }
 
-/** Where the backoff an API asked for is kept: one variable, or one Redis key for all. */
+/** Where the backoff an API asked for is kept (an interface, so the pool's composition can be tested without Redis). */
 export interface HoldStore {
   current(): Promise<SharedHold | undefined>;
   /** Makes the hold last at least ms from now; true when this lengthened it. */
   extend(ms: number, reason: string): Promise<boolean>;
-}
-
-export function createLocalHoldStore(now: () => number = Date.now): HoldStore {
-  let until = 0;
-  let why = '';
-  return {
-    async current() {
-      const left = until - now();
-      return left > 0 ? { remainingMs: left, reason: why } : undefined;
-    },
-    async extend(ms, reason) {
-      if (now() + ms <= until) return false;
-      until = now() + ms;
-      why = reason;
-      return true;
-    },
-  };
 }
 
 // The key's TTL is the hold: Redis's clock decides, so instances with skewed clocks agree. The

@@ -11,6 +11,7 @@ import { EnricherError, ErrorCodes, toEnricherError, type BilledUsage } from '..
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { LlmLimiter, Turn } from '../limiter/limiter.ts';
+import { SDK_MAX_RETRY_WAIT_MS } from '../limiter/limiter-settings.ts';
 import type { Pricing } from '../pricing.ts';
 import type { BilledCall, LlmMessages, LlmProvider, StepInput } from '../providers/provider.ts';
 import type { ResultCache } from '../cache/result-cache.ts';
@@ -98,9 +99,6 @@ export interface StepCallerDeps {
   /** Tries again of a call the API refused alone (LLM_CALL_RETRIES, as the SDK's own retries). Default 2. */
   callRetries?: number | undefined;
 }
-
-/** The SDK's own ceiling on a Retry-After it honours between tries. */
-const MAX_BACKOFF_MS = 60_000;
 
 export type StepCaller = <T>(call: StepCall<T>, ctx: CallContext) => Promise<StepCallResult<T>>;
 
@@ -196,7 +194,7 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
           return await limiter.schedule(weight, run, ctx.turn);
         } catch (e) {
           if (!(e instanceof EnricherError && e.backOffAlone) || retries >= (deps.callRetries ?? 2)) throw e;
-          const waitMs = Math.min(e.retryAfterMs ?? 1_000, MAX_BACKOFF_MS);
+          const waitMs = Math.min(e.retryAfterMs ?? 1_000, SDK_MAX_RETRY_WAIT_MS);
           deps.logger.debug({ documentId: ctx.documentId, step: call.step, waitMs, retry: retries + 1 }, 'LLM call refused alone (429, budget left): trying again after its Retry-After, outside the pool');
           await sleep(waitMs);
         }

@@ -69,8 +69,8 @@ export function chunkWeight(weight: number, capacity: number): number[] {
   return out;
 }
 
-/** The SDK honours a Retry-After of up to 60 s between its own retries. */
-const SDK_MAX_RETRY_WAIT_MS = 60_000;
+/** The SDK honours a Retry-After of up to 60 s between its own retries (and the step caller as much between its own). */
+export const SDK_MAX_RETRY_WAIT_MS = 60_000;
 /** How long a slot may wait for rate budget before it gives the slot back and queues again. */
 export const RATE_WAIT_ALLOWANCE_MS = 120_000;
 

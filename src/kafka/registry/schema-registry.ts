@@ -25,6 +25,7 @@ import { createAgent, createRegistryRequest, displayUrl, RegistryHttpError, type
 import type { SubjectSpec } from './subjects.ts';
 import { createWriterAjv } from './writer-ajv.ts';
 import { sleep } from '../../util/sleep.ts';
+import { withTimeout } from '../../util/with-timeout.ts';
 
 interface JsonSchemaInstance {
   toBuffer(payload: object): Buffer;
@@ -96,7 +97,9 @@ export function createRegistrySerde(config: Pick<Config, 'schemaRegistry'>, logg
     const cached = library.cache.getSchema(schemaId);
     if (!cached) {
       try {
-        await library.getSchema(schemaId);
+        // A registry that takes the connection and never answers (hung, overloaded) must count
+        // as unavailable, as a refused connection does: the library's HTTP client has no timeout.
+        await withTimeout(library.getSchema(schemaId), timeoutMs, () => registryUnavailable(`fetching schema id ${schemaId}: no answer within ${timeoutMs} ms`));
       } catch (e) {
         throw writerSchemaError(schemaId, e);
       }

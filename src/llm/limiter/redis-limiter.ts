@@ -18,6 +18,7 @@ import { ensurePoolKeys, recoverLostKeys, type ScriptConnection } from './pool-k
 import { bucketOptions, createPoolLimiter, throttled, type PoolSettings } from './pool-limiter.ts';
 import { classifyRedisError } from './redis-errors.ts';
 import { withFairAdmission } from './fair-admission.ts';
+import { withTimeout } from '../../util/with-timeout.ts';
 
 /** A command Redis has not answered in this long counts as an outage (a hung server or a partition sends no close). */
 const COMMAND_TIMEOUT_MS = 10_000;
@@ -117,22 +118,13 @@ export function createRedisLimiter(s: PoolSettings & { redisUrl: string; poolId:
       async probe() {
         // Not queued behind a reconnect: a probe must say "no" at once while Redis is away.
         if (redis.status !== 'ready') throw new Error(`Redis connection is ${redis.status}`);
-        await withTimeout(redis.ping(), PROBE_TIMEOUT_MS, 'PING');
-        const recreated = await withTimeout(ensurePoolKeys(redis, limiters), PROBE_TIMEOUT_MS, 're-creating the pool keys');
+        await withTimeout(redis.ping(), PROBE_TIMEOUT_MS, () => new Error(`PING: no answer from Redis in ${PROBE_TIMEOUT_MS} ms`));
+        const recreated = await withTimeout(ensurePoolKeys(redis, limiters), PROBE_TIMEOUT_MS, () => new Error(`re-creating the pool keys: no answer from Redis in ${PROBE_TIMEOUT_MS} ms`));
         if (recreated.length) log.warn({ limiters: recreated, slots: s.slots }, "re-created the shared LLM pool's keys in Redis with this instance's settings");
       },
       onLost: (l) => void lostListeners.push(l),
     },
   }, s.slots);
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer from Redis in ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function withoutReservoir(o: Bottleneck.ConstructorOptions): Bottleneck.ConstructorOptions {

@@ -32,6 +32,15 @@ export async function startHttpEndpoints(deps: { port: number; metrics: Metrics;
       }
     })();
   });
-  await new Promise<void>((resolve) => server.listen(deps.port, resolve));
+  // A port taken by another process is a setting to fix, not a stack trace (an 'error' event
+  // nobody listens to would crash the process with one).
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      reject(new Error(e.code === 'EADDRINUSE'
+        ? `METRICS_PORT ${deps.port} is already in use by another process: choose a free port (or 0 for no HTTP endpoints)`
+        : `METRICS_PORT ${deps.port}: cannot listen (${e.message})`));
+    });
+    server.listen(deps.port, resolve);
+  });
   return server;
 }

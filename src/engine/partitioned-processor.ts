@@ -129,8 +129,9 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
     async start() {
       admin = deps.kafka.admin();
       await admin.connect();
-      await consumer.start();
+      // Subscribed before the consumer starts, so that no pause or resume during its start is missed.
       unsubscribeIntake = intake.subscribe((paused) => (paused ? consumer.pause() : consumer.resume()), pauseOn);
+      await consumer.start();
       flushTimer = setInterval(() => {
         void commits.flush().catch((e) => log.error({ err: e }, 'flush failed'));
         watchdog.tick();

@@ -19,7 +19,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { startFakeOpenAiServer, type FakeOpenAiServer } from '../support/fake-openai-server.ts';
 import { corpusDocs, toMessage } from '../support/docs.ts';
-import { connectTestKafka, readTopics, testEnv, waitForGroupMembers, type TestKafka } from '../support/kafka.ts';
+import { connectTestKafka, readTopics, sendMessages, testEnv, waitForGroupMembers, type TestKafka } from '../support/kafka.ts';
 import { spawnCli, type Child } from '../support/processes.ts';
 import { ownRedis, type OwnRedis } from '../support/redis-server.ts';
 import { sleep } from '../support/time.ts';
@@ -202,5 +202,42 @@ describe('a Redis outage (stopped 20 s, restarted empty) with two processors and
     expect(new Set(keys).size).toBe(keys.length); // nothing twice
     expect(out.length).toBeLessThan(docs.length); // the rest waits in Kafka, uncommitted
     expect(exits.map((e) => e.code)).toEqual([0, 0]);
+  }, 180_000);
+});
+
+describe('Redis lost while a processor starts (REDIS_OUTAGE=pause)', () => {
+  it('waits paused instead of exiting, then routes every document once Redis is back', async () => {
+    const ports = [await freePort()];
+    server = await startFakeOpenAiServer({ latencyMs: 5 });
+    redis = ownRedis(16384);
+    await redis.start();
+    const env = testEnv({
+      TOPIC_PARTITIONS: '2', LLM_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: server.url,
+      REDIS_URL: redis.url, REDIS_OUTAGE: 'pause', KAFKA_SESSION_TIMEOUT: '10s', KAFKA_HEARTBEAT_INTERVAL: '1s',
+      SHUTDOWN_TIMEOUT: '5s', LOG_LEVEL: 'info', METRICS_PORT: String(ports[0]),
+    });
+    const config = loadConfig(env);
+    tk = await connectTestKafka(config);
+    await tk.createTopics(config);
+    const child = spawnCli(['start'], { ...env, INSTANCE_ID: 'start-outage' }, 'redis-lost-at-start');
+    children = [child];
+    const said = (msg: string) => { try { return logLines(child).some((l) => l.msg === msg); } catch { return false; } };
+    // Redis goes the moment the shared pool is set up: the rest of the start runs without it.
+    await until(() => said('LLM pool shared through Redis') || child.proc.exitCode !== null, 60_000, 'the processor never set up its pool');
+    await redis.stop();
+    // The start goes on paused: the consumers join their groups with intake held for Redis.
+    await until(async () => child.proc.exitCode !== null || (said('joined group') && (await probe(ports[0]!).catch(() => undefined))?.ready.body.includes('redis since') === true), 60_000, 'the processor neither joined its group paused nor exited');
+    await sleep(5_000);
+    expect(child.proc.exitCode, 'the processor exited while Redis was away during its start').toBeNull();
+    const docs = corpusDocs(60, 'ro-start');
+    await sendMessages(tk.kafka, config.topics.raw, docs.map(toMessage));
+    await sleep(3_000);
+    expect(server.stats().totalRequests).toBe(0); // paused: not one call without the global pool
+    await redis.start();
+    const out = await readTopics(tk.kafka, [config.topics.enriched, config.topics.review, config.topics.dlq], { minCount: docs.length, quietMs: 2_000, timeoutMs: 60_000 });
+    expect(out.filter((r) => r.topic === config.topics.dlq)).toHaveLength(0);
+    expect(new Set(out.map((r) => r.key)).size).toBe(docs.length);
+    expect(out).toHaveLength(docs.length);
+    expect((await child.kill('SIGTERM')).code).toBe(0);
   }, 180_000);
 });

@@ -160,6 +160,7 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
   const handler = createDocumentHandler({
     config, chain, settings, provider: provider.name, promptVersion, logger, metrics,
     onChainOutcome: (ok, error) => outage.record(ok, error),
+    outageDeclared: () => outage.declared,
     deadLetters: storm,
     encode,
     ...(registry ? { decodeRaw: (bytes: Buffer | null) => registry.decodeRaw(bytes) } : {}),
@@ -200,7 +201,8 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
     ...(o.onFatal ? { onFatal: o.onFatal } : {}),
   });
   // Retries have their own group, so that replaying documents.raw (a reset of the main
-  // group's offsets) leaves pending retries alone, and an outage pause leaves retries flowing.
+  // group's offsets) leaves pending retries alone. A declared LLM outage pauses them too: a
+  // retry made then would only spend the document's attempts (outage-guard.ts).
   const retryGroupId = `${config.kafka.groupId}.retry`;
   const retry = createPartitionedProcessor({
     name: 'retry',
@@ -211,7 +213,7 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
     waitOutServiceError: (e, id) => guard.waitOutServiceError(e, id),
     committer: createTransactionalCommitter({ kafka, groupId: retryGroupId, logger }),
     intake,
-    pauseOn: ['budget', 'service-error', 'redis', 'dlq-storm'],
+    pauseOn: ['budget', 'service-error', 'redis', 'dlq-storm', 'outage'],
     dueAt: (m) => {
       const due = Number(headerString(m.headers as Record<string, unknown>, Headers.dueAt));
       return Number.isFinite(due) && due > 0 ? due : undefined;

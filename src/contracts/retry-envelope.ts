@@ -7,8 +7,13 @@ export const RetryEnvelope = z
   .object({
     document: RawDocument,
     progress: ChainProgress,
-    /** The attempt this delivery is: 2 for the first retry. */
-    attempt: z.number().int().min(2),
+    /**
+     * The attempt this delivery is: 2 for the first retry. A failure during a declared LLM outage
+     * is not counted, so a document that failed its first delivery then comes back as attempt 1.
+     */
+    attempt: z.number().int().min(1),
+    /** How often the document was put back without spending an attempt because an LLM outage was declared. */
+    outage_deferrals: z.number().int().nonnegative().optional(),
     first_failed_at: z.iso.datetime(),
     due_at: z.iso.datetime(),
     last_error: z.object({ code: z.string(), message: z.string(), stage: z.string() }),

@@ -44,6 +44,8 @@ export interface DocumentHandlerDeps {
   metrics: Metrics;
   /** Told about every chain outcome, for the outage guard. */
   onChainOutcome?: (ok: boolean, error?: EnricherError) => void;
+  /** Whether an LLM outage is declared now: a transient failure then spends no attempt. */
+  outageDeclared?: () => boolean;
   /** The DLQ storm guard: may hold a dead letter, and counts every finished document. */
   deadLetters?: DeadLetterWatch;
   /** Encodes every value we write (default: plain JSON; with a schema registry, the wire format). */
@@ -71,6 +73,8 @@ interface Attempt {
   /** Its turn for pool slots: where it was read from (for a retry, the retry topic's partition and offset). */
   turn: Turn;
   abandoned: (() => boolean) | undefined;
+  /** Times put back without spending an attempt during a declared outage. */
+  outageDeferrals: number;
 }
 
 const turnOf = (r: SourceRecord): Turn => ({ lane: `${r.topic}/${r.partition}`, order: Number(r.offset) });
@@ -147,7 +151,8 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
     }
 
     const err = outcome.error;
-    const route = routeFailure(err, a.attempt, config.retry);
+    const duringOutage = err.retriable && (deps.outageDeclared?.() ?? false);
+    const route = routeFailure(err, a.attempt, config.retry, duringOutage);
     if (route.action === 'pause-service') return { kind: 'service-error', documentId: a.doc.id, error: err };
     if (route.action === 'dlq') {
       const final = route.reason === 'exhausted'
@@ -165,10 +170,14 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
       last_error: { code: err.code, message: err.message.slice(0, 2000), stage: err.stage },
       original: { topic: a.origin.topic, partition: a.origin.partition, offset: a.origin.offset, timestamp: a.origin.timestamp },
       ...(a.runId ? { run_id: a.runId } : {}),
+      ...(a.outageDeferrals + (duringOutage ? 1 : 0) > 0 ? { outage_deferrals: a.outageDeferrals + (duringOutage ? 1 : 0) } : {}),
     };
     const topic = retryTopicName(t.retryPrefix, route.delayMs);
     metrics.retries.inc({ code: err.code });
-    logger.warn({ documentId: a.doc.id, code: err.code, stage: err.stage, attempt: a.attempt, nextAttempt: route.nextAttempt, delayMs: route.delayMs, topic }, 'transient failure: scheduled a retry');
+    logger.warn(
+      { documentId: a.doc.id, code: err.code, stage: err.stage, attempt: a.attempt, nextAttempt: route.nextAttempt, delayMs: route.delayMs, topic, ...(duringOutage ? { duringOutage } : {}) },
+      duringOutage ? 'failed during a declared LLM outage: scheduled a retry, the attempt not counted' : 'transient failure: scheduled a retry',
+    );
     return { kind: 'done', route: 'retry', documentId: a.doc.id, messages: [retryMessage(topic, envelope, a.headers, encode)] };
   }
 
@@ -193,7 +202,7 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
       }
       return attemptChain({
         doc, attempt: 1, progress: {}, origin, firstFailedAt: undefined, dlqRecord: record, headers: record.headers,
-        runId: headerString(record.headers, Headers.runId), turn: turnOf(record), abandoned,
+        runId: headerString(record.headers, Headers.runId), turn: turnOf(record), abandoned, outageDeferrals: 0,
       });
     },
 
@@ -210,6 +219,7 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
       return attemptChain({
         doc: env.document, attempt: env.attempt, progress: env.progress, origin: env.original,
         firstFailedAt: env.first_failed_at, dlqRecord, headers: record.headers, runId: env.run_id, turn: turnOf(record), abandoned,
+        outageDeferrals: env.outage_deferrals ?? 0,
       });
     },
   };

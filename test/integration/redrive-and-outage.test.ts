@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Headers } from '../../src/contracts/index.ts';
 import { redrive } from '../../src/operations/redrive.ts';
 import { doc, startHarness, type Harness } from '../support/harness.ts';
-import { outputTopics, readTopics } from '../support/kafka.ts';
+import { jsonValue, outputTopics, readTopics } from '../support/kafka.ts';
+import { retryTopics } from '../../src/kafka/topics.ts';
 import { testLogger } from '../support/logger.ts';
 import { sleep, waitUntil } from '../support/time.ts';
 
@@ -64,4 +65,30 @@ describe('outage guard', () => {
     expect(settled.map((r) => r.key).sort()).toEqual(docs.map((d) => d.id).sort());
     expect(settled.every((r) => r.topic === h!.config.topics.enriched)).toBe(true);
   });
+
+  it('an outage longer than every retry tier dead-letters nothing: attempts made during it do not count', async () => {
+    // Tiers of 1+2+4 s against an outage of 25 s: without the guard's hold on retries, every
+    // document that failed before the trip would run out of attempts inside the outage.
+    h = await startHarness(
+      { TOPIC_PARTITIONS: '2', OUTAGE_WINDOW: '10', OUTAGE_FAILURE_RATIO: '0.5', MAX_IN_FLIGHT: '8', LLM_CALL_RETRIES: '0', RETRY_DELAYS: '1s,2s,4s' },
+      { failureRate: 1, failureStatus: 503 },
+    );
+    const docs = Array.from({ length: 120 }, (_, i) => doc(`long-outage-${i}`));
+    await h.produce(docs);
+    await waitUntil(() => h!.app.intake.reasons().includes('outage'), 20_000, 'the outage pause');
+    await sleep(25_000);
+    h.server.configure({ failureRate: 0 });
+    const want = new Set(docs.map((d) => d.id));
+    await readTopics(h.tk.kafka, outputTopics(h.config), { until: (r) => new Set(r.map((x) => x.key)).size >= want.size, timeoutMs: 120_000 });
+    const settled = await readTopics(h.tk.kafka, outputTopics(h.config), { minCount: docs.length, quietMs: 1500 });
+    const dlq = settled.filter((r) => r.topic === h!.config.topics.dlq);
+    expect(dlq.map((r) => r.key)).toEqual([]);
+    expect(settled.map((r) => r.key).sort()).toEqual([...want].sort());
+    // Documents really went round the tiers during the outage without spending attempts.
+    const retries = await readTopics(h.tk.kafka, retryTopics(h.config).map((r) => r.topic), { quietMs: 1000 });
+    const deferred = retries.map((r) => jsonValue<{ attempt: number; outage_deferrals?: number }>(r)).filter((e) => (e.outage_deferrals ?? 0) > 0);
+    expect(deferred.length).toBeGreaterThan(0);
+    expect(Math.max(...retries.map((r) => jsonValue<{ attempt: number }>(r).attempt))).toBeLessThanOrEqual(4);
+    console.log(`[long-outage] ${docs.length} documents, ${retries.length} retry records, ${deferred.length} put back during the outage (most deferrals of one: ${Math.max(...deferred.map((e) => e.outage_deferrals!))}), ${h.server.stats().totalRequests} calls`);
+  }, 180_000);
 });

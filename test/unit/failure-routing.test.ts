@@ -68,4 +68,20 @@ describe('routeFailure', () => {
   it('does not let Retry-After revive an exhausted document', () => {
     expect(routeFailure(transient(15_000), 4, policy)).toEqual({ action: 'dlq', reason: 'exhausted' });
   });
+
+  it('during a declared outage, puts a transient failure back on the tier it came from without counting the attempt', () => {
+    expect(routeFailure(transient(), 1, policy, true)).toEqual({ action: 'retry', tier: 0, delayMs: 10_000, nextAttempt: 1 });
+    expect(routeFailure(transient(), 2, policy, true)).toEqual({ action: 'retry', tier: 0, delayMs: 10_000, nextAttempt: 2 });
+    expect(routeFailure(transient(), 3, policy, true)).toEqual({ action: 'retry', tier: 1, delayMs: 20_000, nextAttempt: 3 });
+    // The last attempt, which outside an outage is dead-lettered, waits for the outage's end.
+    expect(routeFailure(transient(), 4, policy)).toEqual({ action: 'dlq', reason: 'exhausted' });
+    expect(routeFailure(transient(), 4, policy, true)).toEqual({ action: 'retry', tier: 2, delayMs: 40_000, nextAttempt: 4 });
+    expect(routeFailure(transient(30_000), 2, policy, true)).toEqual({ action: 'retry', tier: 2, delayMs: 40_000, nextAttempt: 2 });
+  });
+
+  it('during a declared outage, still dead-letters a permanent error and pauses for a service error', () => {
+    expect(routeFailure(permanent, 1, policy, true)).toEqual({ action: 'dlq', reason: 'permanent' });
+    const auth = new EnricherError('401', { code: ErrorCodes.LLM_AUTH, stage: 'extract', retriable: false, scope: 'service' });
+    expect(routeFailure(auth, 2, policy, true)).toEqual({ action: 'pause-service' });
+  });
 });

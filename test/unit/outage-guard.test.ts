@@ -100,18 +100,40 @@ describe('OutageGuard', () => {
     expect(onChange).toHaveBeenLastCalledWith('outage', false);
   });
 
-  it('ignores records while open, then needs a new full window after the trip', async () => {
+  it('ignores records while open; half-open, trips again as soon as the failures pass the ratio', async () => {
     const { guard, fail, succeed } = setup({ baseCooldownMs: 1000 });
     fail(4);
     expect(guard.open).toBe(true);
-    // The window was cleared at the trip; these fill it while open and are not judged yet.
-    succeed(1);
+    // What was in flight at the trip reports while open: the cool-down decides, not these.
+    succeed(3);
     fail(2);
     expect(guard.open).toBe(true);
     await vi.advanceTimersByTimeAsync(1000);
     expect(guard.open).toBe(false);
-    fail(1); // [S F F F]: judged now
+    expect(guard.declared).toBe(true); // half-open: not over until the API is seen healthy
+    fail(2); // 2 of a window of 4: not yet over the ratio
+    expect(guard.open).toBe(false);
+    fail(1); // 3: over the ratio whatever comes next, so judged now
     expect(guard.open).toBe(true);
+    guard.stop();
+  });
+
+  it('declares an outage from the trip until half-open sees enough successes, not only while paused', async () => {
+    const { guard, fail, succeed } = setup({ window: 10, failureRatio: 0.5, baseCooldownMs: 1000 });
+    succeed(4);
+    fail(5);
+    expect(guard.declared).toBe(false);
+    fail(1); // 6 of 10
+    expect(guard.declared).toBe(true);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(guard.open).toBe(false);
+    expect(guard.declared).toBe(true);
+    fail(5); // 5 of 10 tolerated...
+    succeed(4);
+    expect(guard.declared).toBe(true);
+    succeed(1); // ...and 5 successes: the window can no longer trip, so the outage is over
+    expect(guard.declared).toBe(false);
+    expect(guard.open).toBe(false);
     guard.stop();
   });
 

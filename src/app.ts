@@ -128,7 +128,7 @@ export function createApp(config: Config, logger: Logger, o: AppOverrides = {}):
       o.onCostEvent?.(e);
     },
   });
-  const cache = o.cache ?? createCache(config, logger, redisOptions);
+  const cache = o.cache ?? createCache(config, logger, redisOptions, (n) => metrics.llmCacheUnwritten.inc(n));
   const promptVersion = o.promptVersion ?? PROMPT_VERSION;
   const callStep = createStepCaller({
     provider, limiter: budget.guard.gateLimiter(limiter), pricing, costs, cache, promptVersion,

@@ -9,13 +9,21 @@ import type { Config } from '../config.ts';
 import { createKafka, type KafkaClient } from '../kafka/client.ts';
 import {
   applyReplay, describeTarget, messagesToReplay, parseReplayTarget, planReplay, refusal,
-  ReplayRefusedError, ReplayUsageError, type ReplayOptions,
+  ReplayRefusedError, ReplayUsageError, type ReplayOptions, type ReplayPlan,
 } from '../operations/replay.ts';
+import { checkReplayCache } from '../operations/replay-cache-check.ts';
+import { createCache } from '../llm/cache/create-cache.ts';
+import { PROMPT_VERSION } from '../llm/chain/prompts.ts';
+import { createRegistrySerde } from '../kafka/registry/schema-registry.ts';
+import { decodePlainRaw } from '../kafka/serde.ts';
+import { RawDocument } from '../contracts/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import { quietBoot, type Boot } from './boot.ts';
 
 export interface ReplayCommandOptions extends ReplayOptions {
   yes?: boolean | undefined;
+  /** commander's --no-cache-check: skip asking the result cache what the replay will cost. */
+  cacheCheck?: boolean | undefined;
 }
 
 /** What the CLI runs; tests call it too. Resolves to the exit code: 0 done or planned, 1 refused, 2 usage. */
@@ -52,6 +60,7 @@ export async function replayCommand(
       out.write(`  partition ${p.partition}: ${p.current ?? 'none'} → ${p.next}  (holds ${p.low}..${p.high})${p.note ? `  [${p.note}]` : ''}\n`);
     }
     out.write(`${messagesToReplay(plan)} message(s) will be processed again. ${cacheNote(config)}\n`);
+    if (opts.cacheCheck !== false && sharedCache(config)) out.write(`${await askCache(config, logger, kafka, plan)}\n`);
     if (!opts.yes) {
       out.write('nothing changed: run again with --yes to reset the offsets.\n');
       return 0;
@@ -73,6 +82,28 @@ export async function replayCommand(
   }
 }
 
+const sharedCache = (config: Config) => config.llm.cacheSize > 0 && config.llm.cacheTtlMs > 0 && config.llm.redisUrl !== undefined;
+
+/** The replay's cost, from the shared result cache: how many documents it answers in full. */
+async function askCache(config: Config, logger: Logger, kafka: KafkaClient, plan: ReplayPlan): Promise<string> {
+  const cache = createCache(config, logger);
+  if (!cache) return '';
+  const registry = config.schemaRegistry.url ? createRegistrySerde(config, logger) : undefined;
+  try {
+    const r = await checkReplayCache({
+      kafka, config, plan, cache, promptVersion: PROMPT_VERSION, logger,
+      decodeRaw: registry ? (b) => registry.decodeRaw(b) : async (b) => decodePlainRaw(b, RawDocument),
+    });
+    const unreadable = r.unreadable ? `; ${r.unreadable} unreadable (the DLQ again, no call)` : '';
+    return `Result cache (model ${config.llm.model}, prompt version ${PROMPT_VERSION}): ${r.answered} of ${r.documents} document(s) answered in full, calling nothing; ` +
+      `${r.willCall} not cached in full will call the LLM (${r.calls} step call(s) at least)${unreadable}.`;
+  } catch (e) {
+    return `Result cache: could not check what the replay will cost (${(e as Error).message}); --no-cache-check skips this.`;
+  } finally {
+    await cache.close?.();
+  }
+}
+
 function cacheNote(config: Config): string {
   if (config.llm.cacheSize <= 0) return 'The result cache is off (LLM_CACHE_SIZE=0): every call is paid again.';
   if (config.llm.redisUrl) return 'Answers in the Redis result cache are reused: unchanged documents cost nothing unless the prompt version or the model changed.';
@@ -87,6 +118,7 @@ export function registerReplayCommand(program: Command, boot: Boot): void {
     .option('--to-datetime <iso>', 'from the first message at or after this time (ISO-8601 with a zone, e.g. 2026-03-01T12:00:00Z)')
     .option('--to-offset <n>', 'from this offset on every partition (clamped to what each partition holds)')
     .option('--yes', 'apply the plan (without it, nothing changes)')
+    .option('--no-cache-check', 'do not ask the shared result cache (REDIS_URL) how many documents the replay will pay for')
     .action(async (opts: ReplayCommandOptions) => {
       const { config, logger } = quietBoot(boot);
       const code = await replayCommand(config, logger, opts, { write: (s) => process.stdout.write(s), error: (s) => process.stderr.write(s) });

@@ -12,6 +12,7 @@ export function createMetrics() {
     documents: c('enricher_documents_total', 'Documents finished, by route', ['route']),
     llmCalls: c('enricher_llm_calls_total', 'Real LLM API calls, by step and outcome', ['step', 'outcome']),
     llmCacheHits: c('enricher_llm_cache_hits_total', 'Chain steps answered from the result cache', ['step']),
+    llmCacheUnwritten: c('enricher_llm_cache_unwritten_total', 'Answers the Redis result cache gave up writing (Redis away too long, or the backlog full): a replay of their documents calls the LLM again'),
     llmTokens: c(
       'enricher_llm_tokens_total',
       'Billed tokens by direction: input, cached_input (the part of input read from the prompt cache), output, reasoning (the part of output spent reasoning)',

@@ -10,6 +10,8 @@ import { createRedisCache } from '../../src/llm/cache/redis-cache.ts';
 import { cacheKey, type ResultCache } from '../../src/llm/cache/result-cache.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { testConfig } from '../support/kafka.ts';
+import { ownRedis } from '../support/redis-server.ts';
+import { waitUntil } from '../support/time.ts';
 import { deletePoolKeys, poolKeys, TEST_REDIS_URL, uniquePoolId, withRedis } from '../support/redis.ts';
 
 let caches: ResultCache[] = [];
@@ -104,7 +106,9 @@ describe('Redis result cache', () => {
     await expect(c.set(key, answer)).resolves.toBeUndefined();
     // After the first error it leaves Redis alone for a moment: the next lookups cost nothing.
     const t1 = Date.now();
-    for (let i = 0; i < 20; i++) expect(await c.get(key)).toBeUndefined();
+    const other = cacheKey('extract', 'gpt-4o-mini', 'v1', { system: 's', user: 'another document' });
+    for (let i = 0; i < 20; i++) expect(await c.get(other)).toBeUndefined();
+    expect(await c.get(key)).toEqual(answer); // kept for a later write, and read from there meanwhile
     expect(Date.now() - t1).toBeLessThan(50);
     expect(t1 - t0).toBeLessThan(2_000);
   });
@@ -112,5 +116,52 @@ describe('Redis result cache', () => {
   it('is the memory LRU without REDIS_URL, and off with LLM_CACHE_SIZE=0', () => {
     expect(createCache(testConfig({ LLM_CACHE_SIZE: '10' }), silentLogger())?.kind).toBe('memory');
     expect(createCache(testConfig({ LLM_CACHE_SIZE: '0', REDIS_URL: TEST_REDIS_URL }), silentLogger())).toBeUndefined();
+  });
+
+  it('writes the answers it could not write while Redis was away once it answers again, with their TTL', async () => {
+    const own = ownRedis(16385);
+    await own.start();
+    try {
+      const redis = new Redis(own.url, { commandTimeout: 300, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+      redis.on('error', () => undefined);
+      let givenUp = 0;
+      const c = createRedisCache({ redis, prefix: 'late:', ttlMs: 60_000, logger: silentLogger(), backoffMs: 500, onUnwritten: (n) => (givenUp += n) });
+      caches.push(c);
+      const keys = Array.from({ length: 30 }, (_, i) => cacheKey('summarize', 'gpt-4o-mini', 'v1', { system: 's', user: `doc ${i}` }));
+      await own.stop();
+      for (const [i, k] of keys.entries()) await c.set(k, { output: { n: i }, model: 'm' });
+      expect(c.backlog().pending).toBe(30);
+      // The process itself still reads what it keeps for later.
+      expect(await c.get(keys[3]!)).toEqual({ output: { n: 3 }, model: 'm' });
+      await own.start(); // empty, as after a restart
+      await waitUntil(() => c.backlog().pending === 0, 15_000, 'the backlog to be written');
+      const direct = new Redis(own.url);
+      try {
+        const stored = await direct.mget(keys.map((k) => `late:${k}`));
+        expect(stored.every((t) => t !== null)).toBe(true);
+        const ttl = await direct.pttl(`late:${keys[0]}`);
+        expect(ttl).toBeGreaterThan(40_000);
+        expect(ttl).toBeLessThanOrEqual(60_000);
+      } finally {
+        direct.disconnect();
+      }
+      expect(givenUp).toBe(0);
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('gives up on the oldest answers beyond its backlog, and counts them', async () => {
+    const redis = new Redis('redis://127.0.0.1:1', { commandTimeout: 200, maxRetriesPerRequest: 1, retryStrategy: () => 200 });
+    redis.on('error', () => undefined);
+    let givenUp = 0;
+    const c = createRedisCache({ redis, prefix: 'down:', ttlMs: 60_000, logger: silentLogger(), backoffMs: 60_000, maxPending: 5, onUnwritten: (n) => (givenUp += n) });
+    for (let i = 0; i < 8; i++) await c.set(`k${i}`, { output: { i }, model: 'm' });
+    expect(c.backlog()).toEqual({ pending: 5, unwritten: 3 });
+    expect(givenUp).toBe(3);
+    expect(await c.get('k0')).toBeUndefined();
+    expect(await c.get('k7')).toEqual({ output: { i: 7 }, model: 'm' });
+    await c.close!();
+    expect(c.backlog().unwritten).toBe(8); // what was still waiting at the stop, never written
   });
 });

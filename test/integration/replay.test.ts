@@ -15,6 +15,7 @@ import { jsonValue, readTopics, type ReadRecord } from '../support/kafka.ts';
 import { testLogger } from '../support/logger.ts';
 import { spawnCli } from '../support/processes.ts';
 import { sleep } from '../support/time.ts';
+import { withRedis } from '../support/redis.ts';
 
 describe('replay arguments', () => {
   it('takes exactly one of --to-earliest, --to-datetime, --to-offset', () => {
@@ -93,6 +94,7 @@ describe('replay', () => {
     expect(planned.output).toMatch(/partition 0: \d+ → 0/);
     expect(planned.output).toMatch(/partition 1: \d+ → 0/);
     expect(planned.output).toMatch(/8 message\(s\) will be processed again/);
+    expect(planned.output).toMatch(/Result cache \(model gpt-4o-mini, prompt version [^)]+\): 8 of 8 document\(s\) answered in full, calling nothing; 0 not cached in full will call the LLM \(0 step call\(s\) at least\)/);
     expect(planned.output).toMatch(/nothing changed: run again with --yes/);
     expect(await tk.admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [config.topics.raw] })).toEqual(before);
 
@@ -120,6 +122,13 @@ describe('replay', () => {
     const cachedUsage = second.filter((r) => r.topic !== config.topics.dlq).map((r) => jsonValue<EnrichedDocument>(r).usage).filter((u) => u.calls === 0);
     expect(cachedUsage).toHaveLength(docs.length); // the replayed copies: answered by the cache…
     for (const u of cachedUsage) expect(u).toMatchObject({ calls: 0, cached_calls: 3, cost_usd: 0 }); // …and marked as such
+
+    // An answer the cache lost (a write given up on, an eviction): the replay's plan says which calls it will pay.
+    const summaries = await withRedis((r) => r.keys(`${f.pool}:llm-cache:summarize:*`));
+    expect(summaries).toHaveLength(docs.length);
+    await withRedis((r) => r.del(summaries[0]!));
+    const short = await cli(['replay', '--to-earliest'], env);
+    expect(short.output).toMatch(/: 7 of 8 document\(s\) answered in full, calling nothing; 1 not cached in full will call the LLM \(2 step call\(s\) at least\)/);
 
     // 6. A new prompt version: the cache does not answer for the old prompts; the calls are made again.
     expect(await replayCommand(config, testLogger(), { toEarliest: true, yes: true }, { write: () => undefined, error: () => undefined }, tk.kafka)).toBe(0);

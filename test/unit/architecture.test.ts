@@ -19,7 +19,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'guards': ['costs', 'llm', 'settings', 'kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
   'costs': ['llm', 'kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
   'settings': ['kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
-  'operations': ['kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
+  'operations': ['llm', 'kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
   'llm': ['config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
   'kafka': ['config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
   'config.ts': ['config', 'errors.ts', 'util'],

@@ -13,7 +13,12 @@ import { createRedisCache } from './redis-cache.ts';
 import { createMemoryCache, type ResultCache } from './result-cache.ts';
 
 /** `redisOptions`: TLS for a rediss:// REDIS_URL (redisConnectionOptions), built once by the caller. */
-export function createCache(config: Pick<Config, 'llm'>, logger: Logger, redisOptions: RedisOptions = redisConnectionOptions(config.llm)): ResultCache | undefined {
+export function createCache(
+  config: Pick<Config, 'llm'>,
+  logger: Logger,
+  redisOptions: RedisOptions = redisConnectionOptions(config.llm),
+  onUnwritten?: (count: number) => void,
+): ResultCache | undefined {
   const llm = config.llm;
   if (llm.cacheSize <= 0) return undefined;
   if (!llm.redisUrl) return createMemoryCache(llm.cacheSize);
@@ -31,5 +36,5 @@ export function createCache(config: Pick<Config, 'llm'>, logger: Logger, redisOp
     log.warn({ err: err.message }, 'result cache: Redis connection error');
   });
   log.info({ ttlMs: llm.cacheTtlMs, prefix: `${llm.poolId}:` }, 'result cache in Redis, shared by every instance');
-  return createRedisCache({ redis, prefix: `${llm.poolId}:`, ttlMs: llm.cacheTtlMs, logger: log });
+  return createRedisCache({ redis, prefix: `${llm.poolId}:`, ttlMs: llm.cacheTtlMs, logger: log, ...(onUnwritten ? { onUnwritten } : {}) });
 }

@@ -12,8 +12,8 @@ export interface OwnRedis {
   url: string;
   /** Starts it (again): empty. */
   start(): Promise<void>;
-  /** SIGTERM, as an operator stops it; resolves once the process is gone. */
-  stop(): Promise<void>;
+  /** SIGTERM, as an operator stops it (or SIGKILL, as a crash); resolves once the process is gone. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 async function answers(port: number): Promise<boolean> {
@@ -48,12 +48,12 @@ export function ownRedis(port: number): OwnRedis {
         await sleep(50);
       }
     },
-    async stop() {
+    async stop(signal = 'SIGTERM') {
       const p = proc;
       proc = undefined;
       if (!p || p.exitCode !== null || p.signalCode !== null) return;
       const gone = new Promise<void>((r) => p.once('exit', () => r()));
-      p.kill('SIGTERM');
+      p.kill(signal);
       await gone;
     },
   };

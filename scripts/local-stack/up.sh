@@ -13,6 +13,12 @@ STACK_DIR=${LOCAL_STACK_DIR:-$root/.local-stack}
 HOST=127.0.0.1
 PORT=${LOCAL_KAFKA_PORT:-9092}
 CONTROLLER_PORT=${LOCAL_KAFKA_CONTROLLER_PORT:-9093}
+# A second listener, advertised at the port of a test's fault-injecting proxy
+# (test/support/kafka-fault-proxy.ts): a client that bootstraps at the proxy is then told to
+# reach the broker at the proxy again, so every one of its connections can be cut. 9094 and
+# 9095 by default; next to PORT, so that a second broker on another port does not collide.
+PROXIED_PORT=${LOCAL_KAFKA_PROXIED_PORT:-$((PORT + 2))}
+PROXY_PORT=${LOCAL_KAFKA_PROXY_PORT:-$((PORT + 3))}
 READY_TIMEOUT=${LOCAL_KAFKA_READY_TIMEOUT:-90}
 
 kafka_home="$STACK_DIR/kafka-$KAFKA_VERSION"
@@ -64,10 +70,10 @@ cat > "$conf" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$HOST:$CONTROLLER_PORT
-listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$PORT
+listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT,PROXIED://$HOST:$PROXIED_PORT
+advertised.listeners=PLAINTEXT://$HOST:$PORT,PROXIED://$HOST:$PROXY_PORT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,PROXIED:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 $(kafka_common_props "$data")
 PROPS

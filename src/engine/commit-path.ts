@@ -48,11 +48,17 @@ export function createCommitPath(deps: {
    * - anything else: another owner fenced us and committed meanwhile, so part of our work is
    *   theirs. Keeping any of it could commit a document twice, so the state is dropped and
    *   the partition re-read from C. Returns false then.
+   * The fence and the read can take long (a broker coming back, a group rebalancing): a
+   * partition taken from us meanwhile is not ours to judge or commit. Returns false then too.
    */
   async function settleUnknownCommit(s: PartitionState): Promise<boolean> {
     const attempt = s.unknownCommit!;
     await committer.prepare(s.topic, s.partition);
     const committedNow = await deps.committedOffset(s.topic, s.partition);
+    if (!partitions.isCurrent(s)) {
+      log.info({ topic: s.topic, partition: s.partition }, 'partition lost while an unknown commit was settled: its new owner decides');
+      return false;
+    }
     s.unknownCommit = undefined;
     if (committedNow === s.committedUpTo) return true;
     if (committedNow === attempt.nextOffset) {
@@ -71,6 +77,10 @@ export function createCommitPath(deps: {
     let c: Committable | undefined;
     try {
       if (s.unknownCommit && !(await settleUnknownCommit(s))) return;
+      // Checked with nothing awaited before the commit starts: the work of a partition taken
+      // from us (revoked, fenced, handed over) must never be committed, least of all after a
+      // wait during which its new owner read the committed offset.
+      if (!partitions.isCurrent(s)) return;
       c = s.tracker.peekCommittable(deps.flushMaxMessages * 4);
       if (!c) return;
       await committer.commit(s.topic, s.partition, c.messages, c.nextOffset);

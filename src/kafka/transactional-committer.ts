@@ -101,7 +101,11 @@ export function createTransactionalCommitter(deps: {
       }
     },
     async commit(topic, partition, messages, nextOffset) {
-      const current = producerFor(topic, partition);
+      // Only prepare() makes a partition's producer. A commit that made one itself would fence
+      // whoever owns the partition now, then commit on the strength of an offset read before
+      // that fence: a partition released meanwhile (revoked, handed over) must not commit.
+      const current = producers.get(key(topic, partition));
+      if (!current) throw new Error(`no transactional producer for ${topic}[${partition}]: the partition was released, or not prepared`);
       let tx: Transaction | undefined;
       try {
         tx = await (await current).transaction();

@@ -22,7 +22,7 @@ function harness(opts: { eager?: boolean; flushMaxMessages?: number } = {}) {
   });
   const metrics = createMetrics();
   const commits = createCommitPath({
-    committer, committedOffset: committer.committedOffset, partitions, eager: opts.eager ?? false,
+    committer, committedOffset: (t, p) => committer.committedOffset(t, p), partitions, eager: opts.eager ?? false,
     flushMaxMessages: opts.flushMaxMessages ?? 100, watchdog, log: silentLogger(), metrics,
   });
   return {
@@ -135,6 +135,37 @@ describe('the commit path', () => {
       await h.commits.flush();
       expect(h.committer.attempts).toHaveLength(1);
     });
+  });
+
+  it('revoked while an unknown commit is settled: commits nothing of it once the new owner has the partition', async () => {
+    // The combined-faults duplicate (issue 21): the fence and the offset read took long, the
+    // partition moved meanwhile, its new owner committed the same documents, and the old state's
+    // commit went ahead after the read.
+    const h = harness();
+    const s = await h.partition();
+    h.read(s, 0, 2);
+    h.finish(s, 0, 1, 2);
+    h.committer.faults.push({ error: timeoutError(), applied: false });
+    await h.commits.flush();
+    expect(s.unknownCommit).toBeDefined();
+    let readStarted!: () => void;
+    const reading = new Promise<void>((r) => (readStarted = r));
+    let answer!: () => void;
+    const slowAnswer = new Promise<void>((r) => (answer = r));
+    const plainRead = h.committer.committedOffset;
+    h.committer.committedOffset = async (t, p) => {
+      readStarted();
+      await slowAnswer;
+      return plainRead(t, p);
+    };
+    const settling = h.commits.flush();
+    await reading;
+    h.partitions.onAssignment({}); // revoked mid-settle
+    answer();
+    await settling;
+    expect(h.committer.attempts).toHaveLength(1); // only the first, failed attempt
+    expect(h.committer.outputs).toEqual([]);
+    expect(h.commits.committed).toBe(0);
   });
 
   it('fenced by a newer owner: hands the partition over at once, without retrying the commit', async () => {

@@ -16,7 +16,7 @@ export default defineConfig({
     fileParallelism: false,
     // A failing run still reads and counts everything before it reports (test/long/cluster.test.ts).
     testTimeout: 1_200_000,
-    // Starting three brokers on a loaded 2-core machine, and stopping them.
-    hookTimeout: 480_000,
+    // Starting three brokers on a loaded 2-core machine (after fetching their jars, on a fresh one), and stopping them.
+    hookTimeout: 900_000,
   },
 });

@@ -76,6 +76,8 @@ const SETTINGS = {
     reviewDecisions: env('TOPIC_REVIEW_DECISIONS', z.string().min(1).default('documents.review.decisions')),
     partitions: env('TOPIC_PARTITIONS', int(1, 10_000).default(3)),
     replicationFactor: env('TOPIC_REPLICATION_FACTOR', int(1, 10).default(1)),
+    /** `min.insync.replicas` of every topic we create; unset: the broker's default (1 on a local single broker). */
+    minInsyncReplicas: env('TOPIC_MIN_INSYNC_REPLICAS', int(1, 10).optional()),
   },
   llm: {
     /** 'auto' is resolved to openai or offline by finish(). */

@@ -72,9 +72,22 @@ function schemaRegistryRules(c: Env): string[] {
   return out;
 }
 
+/**
+ * A topic whose min ISR exceeds its replica count refuses every acks=all write (our transactions
+ * use acks=all), so the pair is checked at start rather than found at the first commit.
+ */
+function topicReplicationRules(c: Env): string[] {
+  // As the settings' parser reads them; a value it refuses is named by it, not here.
+  const wholeNumber = (s: string | undefined) => (s !== undefined && s.trim() !== '' && Number.isInteger(Number(s)) ? Number(s) : undefined);
+  const minIsr = wholeNumber(c.TOPIC_MIN_INSYNC_REPLICAS);
+  const factor = c.TOPIC_REPLICATION_FACTOR === undefined ? 1 : wholeNumber(c.TOPIC_REPLICATION_FACTOR);
+  if (minIsr === undefined || factor === undefined || minIsr <= factor) return [];
+  return [`  TOPIC_MIN_INSYNC_REPLICAS: must not exceed TOPIC_REPLICATION_FACTOR (${factor}${c.TOPIC_REPLICATION_FACTOR === undefined ? ', its default' : ''}): a topic with fewer replicas than its min ISR refuses every acks=all write, and all of ours are`];
+}
+
 /** Every rule across settings; `c` is the environment after `<NAME>_FILE` was read. */
 export function crossSettingProblems(c: Env): string[] {
-  const out = [...connectionRules(c), ...schemaRegistryRules(c)];
+  const out = [...connectionRules(c), ...schemaRegistryRules(c), ...topicReplicationRules(c)];
   if ((c.LLM_PROVIDER ?? '').trim() === 'openai' && !(c.OPENAI_API_KEY ?? '').trim()) out.push('  OPENAI_API_KEY: required when LLM_PROVIDER=openai');
   const categories = c.CATEGORIES?.split(',').map((x) => x.trim());
   if (categories && !categories.includes('other')) out.push('  CATEGORIES: must include "other", the category for text that fits none');

@@ -18,11 +18,15 @@ export function redriveMarkerTopic(dlqTopic: string): string {
 
 export function topicSpecs(config: Pick<Config, 'topics' | 'retry'>): ITopicConfig[] {
   const t = config.topics;
-  const base = { numPartitions: t.partitions, replicationFactor: t.replicationFactor };
+  // On every topic when set, not left to the broker's default: our writes are acks=all, so with
+  // replication 3 and min ISR 2 a committed write is on at least two brokers, and losing one
+  // broker loses no commit while the two left go on taking writes.
+  const isr = t.minInsyncReplicas === undefined ? [] : [{ name: 'min.insync.replicas', value: String(t.minInsyncReplicas) }];
+  const base = { numPartitions: t.partitions, replicationFactor: t.replicationFactor, configEntries: isr };
   // Documents may be large (the DLQ must take whatever raw took): allow up to 16 MiB records
   // even on brokers whose default is 1 MB.
-  const big = { ...base, configEntries: [{ name: 'max.message.bytes', value: String(16 * 1024 * 1024) }] };
-  const compacted = { ...base, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] };
+  const big = { ...base, configEntries: [...isr, { name: 'max.message.bytes', value: String(16 * 1024 * 1024) }] };
+  const compacted = { ...base, configEntries: [...isr, { name: 'cleanup.policy', value: 'compact' }] };
   return [
     { topic: t.raw, ...big },
     { topic: t.enriched, ...big },

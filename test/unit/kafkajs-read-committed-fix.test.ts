@@ -51,17 +51,20 @@ describe('the fix refuses to start', () => {
 
   const fakes = mkdtempSync(join(tmpdir(), 'kafkajs-fix-'));
   afterAll(() => rmSync(fakes, { recursive: true, force: true }));
-  /** A KafkaJS installation with the given version and consumer files (and, unless told, its Cluster). */
-  function fakeKafkaJs(name: string, version: string, files: Record<string, string>, cluster = true): string {
+  /** A KafkaJS installation with the given version and consumer files (and, unless told, its Cluster and producer). */
+  function fakeKafkaJs(name: string, version: string, files: Record<string, string>, cluster = true, producer: Record<string, string> = producerFiles): string {
     const root = join(fakes, name);
     mkdirSync(join(root, 'src/consumer'), { recursive: true });
     mkdirSync(join(root, 'src/cluster'), { recursive: true });
+    mkdirSync(join(root, 'src/producer'), { recursive: true });
+    for (const [f, text] of Object.entries(producer)) writeFileSync(join(root, 'src/producer', f), text);
     writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'kafkajs', version }));
     for (const [f, text] of Object.entries(files)) writeFileSync(join(root, 'src/consumer', f), text);
     if (cluster) writeFileSync(join(root, 'src/cluster/index.js'), 'module.exports = class Cluster {}\n');
     return root;
   }
   const batchSource = "const filterAbortedMessages = require('./filterAbortedMessages')\n";
+  const producerFiles = { 'sendMessages.js': 'module.exports = () => () => []\n', 'messageProducer.js': "const createSendMessages = require('./sendMessages')\n" };
 
   it('on another KafkaJS version, naming the version found and the path it replaces', () => {
     const root = fakeKafkaJs('newer', '2.3.0', { 'filterAbortedMessages.js': 'module.exports = () => []\n', 'batch.js': batchSource });
@@ -84,11 +87,19 @@ describe('the fix refuses to start', () => {
     expect(() => fixTarget(root)).toThrow(`${join(root, 'src/cluster/index.js')} (whose coordinator lookups we cache) does not resolve`);
   });
 
+  it('when KafkaJS\'s producer no longer requires the send we replace', () => {
+    const root = fakeKafkaJs('send-renamed', FIXED_KAFKAJS_VERSION, { 'filterAbortedMessages.js': 'module.exports = () => []\n', 'batch.js': batchSource }, true,
+      { 'sendMessages.js': 'module.exports = () => () => []\n', 'messageProducer.js': "require('./sendBatches')\n" });
+    expect(() => fixTarget(root)).toThrow(`${join(root, 'src/producer/messageProducer.js')} does not require it`);
+  });
+
   it('but accepts the KafkaJS installed here', () => {
     expect(fixTarget(installed)).toEqual({
       filterPath: join(installed, 'src/consumer/filterAbortedMessages.js'),
       batchPath: join(installed, 'src/consumer/batch.js'),
       clusterPath: join(installed, 'src/cluster/index.js'),
+      sendPath: join(installed, 'src/producer/sendMessages.js'),
+      messageProducerPath: join(installed, 'src/producer/messageProducer.js'),
     });
   });
 });

@@ -12,7 +12,7 @@
  * dead-letter a document.
  */
 import type { IntakeControl } from './intake-control.ts';
-import type { EnricherError } from '../errors.ts';
+import { ErrorCodes, type EnricherError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export interface OutageGuard {
@@ -25,6 +25,15 @@ export interface OutageGuard {
 }
 
 type State = 'closed' | 'open' | 'half-open';
+
+/**
+ * The failures that say "the LLM API is unwell". Not a cost event Kafka would not take
+ * (KAFKA_UNAVAILABLE: a broker lost, the broker watchdog's business), nor an answer the model
+ * got wrong (LLM_BAD_OUTPUT), nor anything a document did.
+ */
+const API_UNWELL: ReadonlySet<ErrorCode> = new Set([
+  ErrorCodes.LLM_SERVER_ERROR, ErrorCodes.LLM_TIMEOUT, ErrorCodes.LLM_CONNECTION, ErrorCodes.LLM_RATE_LIMITED, ErrorCodes.LLM_CONFLICT,
+]);
 
 export function createOutageGuard(deps: {
   intake: IntakeControl;
@@ -77,7 +86,7 @@ export function createOutageGuard(deps: {
   return {
     record(ok, error) {
       // Only failures that say "the API is unwell" count; a document's own bad input does not.
-      const failed = !ok && error !== undefined && error.retriable;
+      const failed = !ok && error !== undefined && error.retriable && API_UNWELL.has(error.code);
       if (state === 'open') return; // the cool-down decides; what was in flight says nothing new
       outcomes.push(!failed);
       if (state === 'half-open') return judgeHalfOpen();

@@ -87,6 +87,17 @@ describe('OutageGuard', () => {
     guard.stop();
   });
 
+  it('counts only the LLM API unwell: a cost event Kafka would not take, or a bad answer, is not an outage', () => {
+    const { guard } = setup();
+    const kafka = new EnricherError('could not record the cost', { code: ErrorCodes.KAFKA_UNAVAILABLE, stage: 'extract', retriable: true });
+    const badOutput = new EnricherError('invalid JSON', { code: ErrorCodes.LLM_BAD_OUTPUT, stage: 'classify', retriable: true });
+    for (let i = 0; i < 20; i++) guard.record(false, i % 2 ? kafka : badOutput);
+    expect(guard.open).toBe(false);
+    for (let i = 0; i < 3; i++) guard.record(false, transient);
+    expect(guard.open).toBe(true);
+    guard.stop();
+  });
+
   it('resumes intake after the cool-down (half-open)', async () => {
     const { guard, intake, onChange, fail } = setup({ baseCooldownMs: 5000 });
     fail(4);

@@ -35,6 +35,10 @@ function pinoLogCreator(logger: Logger, onEntry: (message: string, error: unknow
   return () => ({ level, log }) => {
     const { message, ...extra } = log;
     onEntry(message, (extra as { error?: unknown }).error);
+    // Said once for every transactional producer (ours retry 12 times, not for ever). What a
+    // send that fails for good leaves behind is handled (send-messages.ts: a new producer id, or
+    // the producer replaced after a failed commit), so the warning only hid real lines.
+    if (message === 'Limiting retries for the idempotent producer may invalidate EoS guarantees') return;
     const child = { component: 'kafkajs', ...extra };
     // KafkaJS logs at ERROR every failed request it is about to retry; our own code logs what
     // really failed, so its errors are warnings here and its warnings are information.

@@ -1,8 +1,8 @@
 /**
  * The consume → process → commit engine shared by the raw and retry consumers, assembled from
  * its parts:
- * - consumer-lifecycle.ts: the KafkaJS consumer, restarted after a crash;
- * - broker-watchdog.ts: gives up when the cluster stays silent for too long;
+ * - kafka/consumer-lifecycle.ts: the KafkaJS consumer, restarted after a crash;
+ * - kafka/broker-watchdog.ts: gives up when the cluster stays silent for too long;
  * - partition-ownership.ts: the partitions we own, fenced when received, dropped when lost;
  * - dispatch.ts: many documents of a partition in flight at once (bounded by Capacity, in
  *   order per key), a service error waited out rather than routed;
@@ -19,10 +19,10 @@ import type { SourceRecord } from '../kafka/records.ts';
 import type { EnricherError } from '../errors.ts';
 import type { HandleResult, Route } from '../pipeline/document-handler.ts';
 import { ALL_REASONS, type IntakeControl, type PauseReason } from '../guards/intake-control.ts';
-import { createBrokerWatchdog } from './broker-watchdog.ts';
+import { createBrokerWatchdog } from '../kafka/broker-watchdog.ts';
 import { createCapacity } from './capacity.ts';
 import { createCommitPath } from './commit-path.ts';
-import { createConsumerLifecycle } from './consumer-lifecycle.ts';
+import { createConsumerLifecycle } from '../kafka/consumer-lifecycle.ts';
 import { createDispatch } from './dispatch.ts';
 import { createKeyLanes } from './key-lanes.ts';
 import { committedOffsetReader, createPartitionOwnership } from './partition-ownership.ts';

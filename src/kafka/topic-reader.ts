@@ -8,8 +8,10 @@
  * waiting for "the message at high watermark - 1" would wait forever.
  */
 import { randomUUID } from 'node:crypto';
-import type { Consumer, KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
+import { createBrokerWatchdog } from './broker-watchdog.ts';
 import type { KafkaClient } from './client.ts';
+import { createConsumerLifecycle, type ConsumerLifecycle } from './consumer-lifecycle.ts';
 import type { Logger } from '../observability/logger.ts';
 import { sleep } from '../util/sleep.ts';
 
@@ -49,7 +51,8 @@ export interface TopicFollower {
 }
 
 export function createTopicFollower(deps: TopicFollowerDeps): TopicFollower {
-  let consumer: Consumer | undefined;
+  let consumer: ConsumerLifecycle | undefined;
+  let stopping = false;
   let resolveCaughtUp: (() => void) | undefined;
   const caughtUp = new Promise<void>((r) => (resolveCaughtUp = r));
   /** partition → the last offset that must have been read. */
@@ -69,27 +72,36 @@ export function createTopicFollower(deps: TopicFollowerDeps): TopicFollower {
       }
       if (pending.size === 0) resolveCaughtUp?.();
 
-      consumer = deps.kafka.consumer({ groupId: deps.groupId, readUncommitted: false, maxWaitTimeInMs: 200, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
-      consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-        deps.onProgress?.(e.payload.partition, e.payload.lastOffset);
-        progress(e.payload.partition, e.payload.lastOffset);
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topic: deps.topic, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
+      // A follower runs as long as its process: a consumer that crashes is started again (the
+      // lifecycle's restarts), and one that never comes back is the process's broker watchdog's.
+      const lifecycle = createConsumerLifecycle({
+        kafka: deps.kafka, groupId: deps.groupId, topics: [deps.topic],
+        // A group of its own, one member: after a crash without leaving, its restart waits out this session.
+        sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitTimeInMs: 200, partitionsConsumedConcurrently: 1,
+        watchdog: createBrokerWatchdog({ giveUpAfterMs: Number.POSITIVE_INFINITY, isStopping: () => stopping, log: deps.logger }),
+        isStopping: () => stopping, log: deps.logger.child({ follower: deps.topic }),
+        onConsumer: (c) => c.on(c.events.END_BATCH_PROCESS, (e) => {
+          deps.onProgress?.(e.payload.partition, e.payload.lastOffset);
+          progress(e.payload.partition, e.payload.lastOffset);
+        }),
+        // A seek made on joining, before the first fetch, replaces the group's starting position
+        // (on every join: a restarted consumer would start from the beginning again).
+        onAssignment: () => {
+          for (const [partition, offset] of deps.from ?? []) lifecycle.seek(deps.topic, partition, offset.toString());
+        },
+        eachBatch: async ({ batch, resolveOffset }) => {
           const from = deps.from?.get(batch.partition);
           const until = deps.until?.get(batch.partition);
           for (const m of batch.messages) {
+            resolveOffset(m.offset);
             if (from !== undefined && BigInt(m.offset) < from) continue;
             if (until !== undefined && BigInt(m.offset) >= until) continue;
             deps.onRecord({ partition: batch.partition, offset: m.offset, key: m.key?.toString('utf8') ?? null, value: m.value, message: m });
           }
         },
       });
-      // A seek before the first fetch of a partition replaces the group's starting position.
-      for (const [partition, offset] of deps.from ?? []) consumer.seek({ topic: deps.topic, partition, offset: offset.toString() });
+      consumer = lifecycle;
+      await lifecycle.start();
 
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
@@ -99,6 +111,7 @@ export function createTopicFollower(deps: TopicFollowerDeps): TopicFollower {
       return ok;
     },
     async stop() {
+      stopping = true;
       await consumer?.disconnect().catch(() => undefined);
       if (!deps.deleteGroupOnStop) return;
       const admin = deps.kafka.admin();

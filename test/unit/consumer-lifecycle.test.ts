@@ -6,8 +6,8 @@
  * (test/e2e/combined-faults.test.ts); here, the restart loop and the pause bookkeeping.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createBrokerWatchdog } from '../../src/engine/broker-watchdog.ts';
-import { createConsumerLifecycle, restartDelay, type LifecycleConsumer } from '../../src/engine/consumer-lifecycle.ts';
+import { createBrokerWatchdog } from '../../src/kafka/broker-watchdog.ts';
+import { createConsumerLifecycle, restartDelay, type LifecycleConsumer } from '../../src/kafka/consumer-lifecycle.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 
 const EVENTS = { GROUP_JOIN: 'join', HEARTBEAT: 'heartbeat', FETCH: 'fetch', CRASH: 'crash' };

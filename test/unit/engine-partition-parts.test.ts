@@ -4,7 +4,7 @@
  * committer is the fake of test/support/fake-committer.ts, time is a fake clock.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createBrokerWatchdog } from '../../src/engine/broker-watchdog.ts';
+import { createBrokerWatchdog } from '../../src/kafka/broker-watchdog.ts';
 import { createPartitionOwnership } from '../../src/engine/partition-ownership.ts';
 import { createRetryPause } from '../../src/engine/retry-pause.ts';
 import { silentLogger } from '../../src/observability/logger.ts';

@@ -1,8 +1,10 @@
 /**
- * The KafkaJS consumer of one engine: made, subscribed and run; restarted after a crash KafkaJS
- * does not recover from itself, again and again with a growing delay until the broker watchdog
- * gives up; paused and resumed as a whole by the intake switch. Its group events feed the
- * partition ownership (assignments) and the broker watchdog (contact).
+ * A KafkaJS consumer that keeps running: made, subscribed and run; restarted after a crash
+ * KafkaJS does not recover from itself, again and again with a growing delay until the broker
+ * watchdog gives up; paused and resumed as a whole (by the engine's intake switch). Its group
+ * events feed the owner's assignments (the engine's partition ownership, a topic follower's
+ * starting offsets) and the broker watchdog (contact). Used by the partition engine, the topic
+ * followers (kafka/topic-reader.ts) and the cost aggregator.
  *
  * Whether intake is paused is kept here, not in KafkaJS: a KafkaJS consumer only has a pause
  * list while it runs (pause() before run(), or between a crash and its restart, throws "Consumer
@@ -39,10 +41,17 @@ export function createConsumerLifecycle(deps: {
   topics: string[];
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
+  /** KafkaJS's wait for a fetch to fill (default 250 ms). */
+  maxWaitTimeInMs?: number;
+  /** Partitions handled at once (default 16: the engine runs each in its own lanes). */
+  partitionsConsumedConcurrently?: number;
   eachBatch: (payload: EachBatchPayload) => Promise<void>;
+  /** On every group join, before the first fetch: seeks made here apply to it. */
   onAssignment: (assignment: Record<string, number[]>) => void;
+  /** Told of each consumer made (the first and every restart), to listen to more of its events. */
+  onConsumer?: (consumer: LifecycleConsumer) => void;
   /** Whether intake is paused right now: read once at start; pause() and resume() follow it. */
-  intakePaused: () => boolean;
+  intakePaused?: () => boolean;
   watchdog: BrokerWatchdog;
   isStopping: () => boolean;
   log: Logger;
@@ -106,9 +115,10 @@ export function createConsumerLifecycle(deps: {
       sessionTimeout: deps.sessionTimeoutMs,
       heartbeatInterval: deps.heartbeatIntervalMs,
       rebalanceTimeout: 60_000,
-      maxWaitTimeInMs: 250,
+      maxWaitTimeInMs: deps.maxWaitTimeInMs ?? 250,
     });
     consumer = c;
+    deps.onConsumer?.(c);
     c.on(c.events.GROUP_JOIN, (e) => {
       watchdog.contact();
       apply(c); // a KafkaJS restart begins with an empty pause list
@@ -132,7 +142,7 @@ export function createConsumerLifecycle(deps: {
       watchdog.contact();
       for (const topic of deps.topics) await c.subscribe({ topic, fromBeginning: true });
       if (gaveUp()) throw new Error('stopping');
-      const running = c.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 16, eachBatch: deps.eachBatch });
+      const running = c.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: deps.partitionsConsumedConcurrently ?? 16, eachBatch: deps.eachBatch });
       apply(c); // run() makes the consumer's group before its first await: the pause list exists now
       await running;
     } catch (e) {
@@ -145,7 +155,7 @@ export function createConsumerLifecycle(deps: {
 
   return {
     async start() {
-      wantPaused = deps.intakePaused();
+      wantPaused = deps.intakePaused?.() ?? false;
       await startConsumer();
     },
     pause() {

@@ -14,7 +14,7 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
-import { createApp } from '../src/app.ts';
+import { createProcessor } from '../src/processes/processor.ts';
 import { boot } from '../src/cli/boot.ts';
 import { stopOnSignals } from '../src/cli/signals.ts';
 import { createInstanceLimiter } from '../src/llm/limiter/create-limiter.ts';
@@ -25,7 +25,7 @@ const arg = (name: string) => {
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
 const { config, logger } = boot();
-const app = createApp(config, logger, {
+const app = createProcessor(config, logger, {
   provider: createInstantProvider(config.llm.model),
   ...(process.argv.includes('--local-pool') ? { limiter: createInstanceLimiter(config, logger) } : {}),
 });

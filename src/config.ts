@@ -9,6 +9,7 @@ import { deepFreeze, env, leaves, readSettingFiles, toTree, type Parsed, type Se
 import { ConfigError } from './errors.ts';
 import { bool, duration, durationList, extensions, fileText, int, list, optionalPositive, optionalString, saslMechanism } from './util/env-parsers.ts';
 import { withoutCredentials } from './util/redact.ts';
+import { CATALOGUE, type NamedTopicId } from './topics/catalogue.ts';
 
 export { isLoopbackHost } from './config/cross-rules.ts';
 
@@ -23,6 +24,14 @@ export type ServiceTier = (typeof SERVICE_TIERS)[number];
 /** Which confidence the quality gate reads (CONFIDENCE_MODE); src/llm/chain/confidence.ts. */
 export const CONFIDENCE_MODES = ['self', 'logprob', 'min'] as const;
 export type ConfidenceMode = (typeof CONFIDENCE_MODES)[number];
+
+const topicName = (e: { env: string; default: string }) => env(e.env, z.string().min(1).default(e.default));
+
+/** The name setting of every topic the catalogue names by a variable. */
+function topicNameSettings(): { [K in NamedTopicId]: ReturnType<typeof topicName> } {
+  const named = Object.entries(CATALOGUE).flatMap(([id, e]) => ('setting' in e ? [[id, topicName(e.setting)] as const] : []));
+  return Object.fromEntries(named) as { [K in NamedTopicId]: ReturnType<typeof topicName> };
+}
 
 /**
  * Every setting, once: where it lands in the Config, which variable it comes from, its parser
@@ -62,18 +71,8 @@ const SETTINGS = {
     },
   },
   topics: {
-    raw: env('TOPIC_RAW', z.string().min(1).default('documents.raw')),
-    enriched: env('TOPIC_ENRICHED', z.string().min(1).default('documents.enriched')),
-    review: env('TOPIC_REVIEW', z.string().min(1).default('documents.review')),
-    dlq: env('TOPIC_DLQ', z.string().min(1).default('documents.dlq')),
-    retryPrefix: env('TOPIC_RETRY_PREFIX', z.string().min(1).default('documents.retry')),
-    costEvents: env('TOPIC_COST_EVENTS', z.string().min(1).default('llm.cost-events')),
-    costsDaily: env('TOPIC_COSTS_DAILY', z.string().min(1).default('llm.costs.daily')),
-    budgetAlerts: env('TOPIC_BUDGET_ALERTS', z.string().min(1).default('llm.budget-alerts')),
-    config: env('TOPIC_CONFIG', z.string().min(1).default('pipeline.config')),
-    alerts: env('TOPIC_ALERTS', z.string().min(1).default('pipeline.alerts')),
-    rejected: env('TOPIC_REJECTED', z.string().min(1).default('documents.rejected')),
-    reviewDecisions: env('TOPIC_REVIEW_DECISIONS', z.string().min(1).default('documents.review.decisions')),
+    // One name setting per topic of the catalogue (topics/catalogue.ts), with its default.
+    ...topicNameSettings(),
     partitions: env('TOPIC_PARTITIONS', int(1, 10_000).default(3)),
     replicationFactor: env('TOPIC_REPLICATION_FACTOR', int(1, 10).default(1)),
     /** `min.insync.replicas` of every topic we create; unset: the broker's default (1 on a local single broker). */

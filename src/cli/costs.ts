@@ -4,11 +4,12 @@ import type { Config } from '../config.ts';
 import { utcDay } from '../costs/daily-totals.ts';
 import { REPORT_BY, formatCostTable, loadDailyCosts, type ReportBy } from '../costs/report.ts';
 import { ConfigError } from '../errors.ts';
-import { createKafka, type KafkaClient } from '../kafka/client.ts';
-import { ensureTopics, topicSpecs } from '../kafka/topics.ts';
+import type { KafkaClient } from '../kafka/client.ts';
+import { kafkaClient } from '../processes/clients.ts';
+import { ensureTopicsOf } from '../kafka/topics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { quietBoot, reportConfigErrors, type Boot } from './boot.ts';
-import { effectiveSettings, readStoredSettings } from '../settings/config-topic.ts';
+import { effectiveSettings, readStoredSettings } from '../settings/settings-topic.ts';
 
 export function parseDay(input: string | undefined, now = new Date()): string {
   if (input === undefined) return utcDay(now);
@@ -25,17 +26,10 @@ export function parseBy(input: string | undefined): ReportBy {
 }
 
 /** The table as `enricher costs` prints it. */
-export async function costsReport(config: Config, logger: Logger, opts: { day?: string | undefined; by?: string | undefined }, kafka: KafkaClient = createKafka(config, logger, '-costs')): Promise<string> {
+export async function costsReport(config: Config, logger: Logger, opts: { day?: string | undefined; by?: string | undefined }, kafka: KafkaClient = kafkaClient(config, logger, 'costs')): Promise<string> {
   const day = parseDay(opts.day);
   const by = parseBy(opts.by);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const wanted = new Set([config.topics.costsDaily, config.topics.config]);
-    await ensureTopics(admin, topicSpecs(config).filter((s) => wanted.has(s.topic)));
-  } finally {
-    await admin.disconnect();
-  }
+  await ensureTopicsOf(kafka, config, 'costs');
   const [records, stored] = await Promise.all([
     loadDailyCosts(kafka, config.topics.costsDaily, `${config.kafka.groupId}.costs-cli`, logger),
     readStoredSettings(kafka, config, logger),

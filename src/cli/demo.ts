@@ -12,10 +12,10 @@ import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { createApp } from '../app.ts';
+import { createProcessor } from '../processes/processor.ts';
 import type { Config } from '../config.ts';
 import type { CostEvent } from '../contracts/index.ts';
-import { createKafka } from '../kafka/client.ts';
+import { kafkaClient } from '../processes/clients.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { linesToMessages, produceFile } from './produce.ts';
 import { ensureBroker } from '../kafka/local-broker.ts';
@@ -72,7 +72,7 @@ async function processCorpus(config: Config, logger: Logger, file: string, ids: 
   const routedLine = () =>
     `  routed ${routed.size}/${ids.size} documents (enriched ${countOf(routed, 'enriched')}, review ${countOf(routed, 'review')}, dlq ${countOf(routed, 'dlq')})`;
   const costs: CostEvent[] = [];
-  const app = createApp(config, logger, {
+  const app = createProcessor(config, logger, {
     onRouted: (route, id) => {
       if (id && ids.has(id) && route !== 'retry') routed.set(id, route);
     },
@@ -87,7 +87,7 @@ async function processCorpus(config: Config, logger: Logger, file: string, ids: 
     await app.start();
     progress.show(`  loading ${ids.size} documents into ${config.topics.raw}…`);
     const t0 = Date.now();
-    await produceFile(createKafka(config, logger, '-demo'), config.topics.raw, file, runId);
+    await produceFile(kafkaClient(config, logger, 'demo'), config.topics.raw, file, runId);
     const deadline = Date.now() + 10 * 60_000;
     while (routed.size < ids.size && Date.now() < deadline) {
       progress.show(routedLine());

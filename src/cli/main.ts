@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { registerAggregateCommand } from './aggregate.ts';
 import { boot } from './boot.ts';
-import { registerConfigCommands } from './config-cmd.ts';
+import { registerSettingsCommands } from './settings-command.ts';
 import { registerCostsCommand } from './costs.ts';
 import { registerDemoCommand } from './demo.ts';
 import { checkConnections } from './preflight.ts';
@@ -24,7 +24,7 @@ const program = new Command()
 
 for (const register of [
   registerStartCommand, registerTopicsCommand, registerProduceCommand, registerDemoCommand, registerRedriveCommand,
-  registerAggregateCommand, registerCostsCommand, registerConfigCommands, registerReplayCommand, registerResumeCommand, registerReviewCommands,
+  registerAggregateCommand, registerCostsCommand, registerSettingsCommands, registerReplayCommand, registerResumeCommand, registerReviewCommands,
   registerSchemasCommand,
 ]) {
   register(program, boot);

@@ -5,7 +5,8 @@
  */
 import { ConfigError, SetupError } from '../errors.ts';
 import { checkKafkaConnection } from '../kafka/connection-check.ts';
-import { checkRedisConnection, redisConnectionOptions } from '../llm/redis-client.ts';
+import { checkRedisConnection } from '../llm/redis-client.ts';
+import { redisOptions } from '../processes/clients.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Boot } from './boot.ts';
 
@@ -20,7 +21,7 @@ export async function checkConnections(boot: Boot, command: string): Promise<voi
   const { config, logger } = boot();
   try {
     await checkKafkaConnection(config, logger);
-    if (command === 'start' && config.llm.redisUrl) await checkRedisConnection(config.llm.redisUrl, redisConnectionOptions(config.llm));
+    if (command === 'start' && config.llm.redisUrl) await checkRedisConnection(config.llm.redisUrl, redisOptions(config));
   } catch (e) {
     exitOnSetupError(e, logger);
     if (e instanceof ConfigError) {

@@ -7,11 +7,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Headers } from '../contracts/index.ts';
-import { createKafka, type KafkaClient } from '../kafka/client.ts';
-import { valueContracts } from '../kafka/registry/subjects.ts';
+import type { KafkaClient } from '../kafka/client.ts';
+import { encoderFor, kafkaClient } from '../processes/clients.ts';
 import type { ValueEncoder } from '../kafka/serde.ts';
 import type { Boot } from './boot.ts';
-import { registrySerdeOrExplain } from './schemas.ts';
 
 export interface ProduceResult {
   sent: number;
@@ -72,13 +71,8 @@ export function registerProduceCommand(program: Command, boot: Boot): void {
     .description('load documents into documents.raw')
     .action(async (file: string, opts: { runId?: string }) => {
       const { config, logger } = boot();
-      let encode: ValueEncoder | undefined;
-      if (config.schemaRegistry.url) {
-        const registry = registrySerdeOrExplain(config, logger);
-        await registry.prepare(valueContracts(config).filter((s) => s.topic === config.topics.raw));
-        encode = registry.encode;
-      }
-      const res = await produceFile(createKafka(config, logger), config.topics.raw, file, opts.runId, encode);
+      const encode = await encoderFor(config, logger, 'produce');
+      const res = await produceFile(kafkaClient(config, logger, ''), config.topics.raw, file, opts.runId, encode);
       const notes = [
         ...(res.unparsable ? [`${res.unparsable} are not valid JSON`] : []),
         ...(res.notEncoded ? [`${res.notEncoded} fail the ${config.topics.raw}-value schema and went as they are`] : []),

@@ -1,6 +1,7 @@
 /** `enricher redrive`: DLQ messages back to documents.raw, each at most MAX_REDRIVES times. */
 import type { Command } from 'commander';
-import { createKafka } from '../kafka/client.ts';
+import { kafkaClient } from '../processes/clients.ts';
+import { redriveMarkerTopic } from '../kafka/topics.ts';
 import { redrive } from '../operations/redrive.ts';
 import type { Boot } from './boot.ts';
 
@@ -21,8 +22,9 @@ export function registerRedriveCommand(program: Command, boot: Boot): void {
       const { config, logger } = boot();
       const report = await redrive(
         {
-          kafka: createKafka(config, logger),
+          kafka: kafkaClient(config, logger, ''),
           dlqTopic: config.topics.dlq,
+          markerTopic: redriveMarkerTopic(config),
           rawTopic: config.topics.raw,
           transactionalId: `${config.kafka.groupId}.redrive`,
           logger,

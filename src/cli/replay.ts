@@ -6,7 +6,8 @@
  */
 import type { Command } from 'commander';
 import type { Config } from '../config.ts';
-import { createKafka, type KafkaClient } from '../kafka/client.ts';
+import type { KafkaClient } from '../kafka/client.ts';
+import { kafkaClient, registryClient } from '../processes/clients.ts';
 import {
   applyReplay, describeTarget, messagesToReplay, parseReplayTarget, planReplay, refusal,
   ReplayRefusedError, ReplayUsageError, type ReplayOptions, type ReplayPlan,
@@ -14,7 +15,6 @@ import {
 import { checkReplayCache } from '../operations/replay-cache-check.ts';
 import { createCache } from '../llm/cache/create-cache.ts';
 import { PROMPT_VERSION } from '../llm/chain/prompts.ts';
-import { createRegistrySerde } from '../kafka/registry/schema-registry.ts';
 import { decodePlainRaw } from '../kafka/serde.ts';
 import { RawDocument } from '../contracts/index.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -32,7 +32,7 @@ export async function replayCommand(
   logger: Logger,
   opts: ReplayCommandOptions,
   out: { write(s: string): unknown; error(s: string): unknown },
-  kafka: KafkaClient = createKafka(config, logger, '-replay'),
+  kafka: KafkaClient = kafkaClient(config, logger, 'replay'),
 ): Promise<number> {
   let target;
   try {
@@ -88,7 +88,7 @@ const sharedCache = (config: Config) => config.llm.cacheSize > 0 && config.llm.c
 async function askCache(config: Config, logger: Logger, kafka: KafkaClient, plan: ReplayPlan): Promise<string> {
   const cache = createCache(config, logger);
   if (!cache) return '';
-  const registry = config.schemaRegistry.url ? createRegistrySerde(config, logger) : undefined;
+  const registry = registryClient(config, logger);
   try {
     const r = await checkReplayCache({
       kafka, config, plan, cache, promptVersion: PROMPT_VERSION, logger,

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../errors.ts';
 import { hashPassword } from '../review/auth/passwords.ts';
 import { Role } from '../review/auth/users-file.ts';
-import { createReviewConsole } from '../review/console.ts';
+import { createReviewConsole } from '../processes/review-console.ts';
 import type { Boot } from './boot.ts';
 import { reportConfigErrors } from './boot.ts';
 import { stopOnSignals } from './signals.ts';

@@ -5,15 +5,17 @@
 import type { Command } from 'commander';
 import type { Config } from '../config.ts';
 import { ConfigError } from '../errors.ts';
-import { createRegistrySerde, type RegistrySerde } from '../kafka/registry/schema-registry.ts';
+import type { RegistrySerde } from '../kafka/registry/schema-registry.ts';
+import { registryClient } from '../processes/clients.ts';
 import { subjectStatuses, type SubjectStatus } from '../kafka/registry/subject-status.ts';
 import { valueContracts } from '../kafka/registry/subjects.ts';
 import type { Logger } from '../observability/logger.ts';
 import { quietBoot, reportConfigErrors, type Boot } from './boot.ts';
 
 export function registrySerdeOrExplain(config: Config, logger: Logger): RegistrySerde {
-  if (!config.schemaRegistry.url) throw new ConfigError('SCHEMA_REGISTRY_URL is not set: without a schema registry every value is plain JSON');
-  return createRegistrySerde(config, logger);
+  const registry = registryClient(config, logger);
+  if (!registry) throw new ConfigError('SCHEMA_REGISTRY_URL is not set: without a schema registry every value is plain JSON');
+  return registry;
 }
 
 function verdict(s: SubjectStatus): string {

@@ -1,6 +1,6 @@
 /** `enricher start`: the processor (documents.raw and the retry topics), with its HTTP endpoints. */
 import type { Command } from 'commander';
-import { createApp } from '../app.ts';
+import { createProcessor } from '../processes/processor.ts';
 import { startHttpEndpoints } from '../observability/http.ts';
 import type { Boot } from './boot.ts';
 import { SetupError } from '../errors.ts';
@@ -13,7 +13,7 @@ export function registerStartCommand(program: Command, boot: Boot): void {
     .description('run the processor (consumes documents.raw and the retry topics)')
     .action(async () => {
       const { config, logger } = boot();
-      const app = createApp(config, logger, {
+      const app = createProcessor(config, logger, {
         onFatal: (e) => {
           // A SetupError (a missing ACL) was logged by the app where it was found.
           if (!(e instanceof SetupError)) logger.fatal({ err: e.message, giveUpAfterMs: config.kafka.giveUpAfterMs }, 'exiting: Kafka unreachable for too long');

@@ -10,7 +10,7 @@ import type { KafkaClient } from '../kafka/client.ts';
 import { decodeJson, jsonPayload } from '../kafka/serde.ts';
 import type { Logger } from '../observability/logger.ts';
 import { readTopicOnce, topicOffsets } from '../kafka/topic-reader.ts';
-import { alertKey } from './budget-levels.ts';
+import { alertKey } from './budget/budget-levels.ts';
 import type { DedupWindow } from './dedup.ts';
 import { fromDailyCost, type TotalsState } from './daily-totals.ts';
 

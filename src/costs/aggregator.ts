@@ -28,7 +28,7 @@ import type { KafkaClient } from '../kafka/client.ts';
 import { isAuthorizationError, isFencing } from '../kafka/error-kinds.ts';
 import type { Logger } from '../observability/logger.ts';
 import { restoreAlerts, restoreTotals, warmDedupWindow } from './aggregator-restore.ts';
-import { alertKey, dueAlerts } from './budget-levels.ts';
+import { alertKey, dueAlerts } from './budget/budget-levels.ts';
 import { applyCostEvent, toDailyCost, utcDay, type TotalsState } from './daily-totals.ts';
 import { createDedupWindow } from './dedup.ts';
 

@@ -5,7 +5,6 @@
  * dead-lettered and nothing is skipped. The retry consumer goes on: it needs no registry (its
  * messages are ours, read by our own contract, and our schema ids were resolved at start).
  */
-import { ErrorCodes, type EnricherError } from '../errors.ts';
 import type { RegistrySerde } from '../kafka/registry/schema-registry.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { IntakeControl } from './intake-control.ts';
@@ -26,17 +25,4 @@ export function createRegistryGuard(deps: {
     service: 'schema registry',
     fixHint: () => `check that the schema registry at ${deps.registry.url} answers and holds our subjects`,
   });
-}
-
-/** The LLM API's guard, with the registry's in front for the errors that name the registry. */
-export function withRegistryGuard(llm: ServiceGuard, registry: ServiceGuard | undefined): ServiceGuard {
-  if (!registry) return llm;
-  const isRegistry = (e: EnricherError) => e.code === ErrorCodes.REGISTRY_UNAVAILABLE;
-  return {
-    waitOutServiceError: (e, documentId) => (isRegistry(e) ? registry : llm).waitOutServiceError(e, documentId),
-    stop() {
-      llm.stop();
-      registry.stop();
-    },
-  };
 }

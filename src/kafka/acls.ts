@@ -1,7 +1,9 @@
 /**
- * The Kafka rights (ACLs) each command needs, from the config's names. The README's table is
- * rendered from this (a unit test holds the two together), the local secured stack grants
- * exactly these to its app user, and the integration tests run the processor with them.
+ * The Kafka rights (ACLs) each command needs, from the config's names: the topic rights come
+ * from the catalogue (topics/catalogue.ts), the groups' and transactional ids' from the command.
+ * `enricher acls` prints them, the README's table is rendered from them (a unit test holds the
+ * two together), the local secured stack grants exactly these to its app user, and the
+ * integration tests run the processor with them.
  *
  * Kafka implies DESCRIBE from READ, WRITE and DELETE, so DESCRIBE is listed only where nothing
  * else is needed. The groups (the processor's, `<group>.retry`, the short-lived readers of
@@ -12,7 +14,8 @@
 import type { Admin } from 'kafkajs';
 import type { Config } from '../config.ts';
 import { kafkajs } from './load-kafkajs.ts';
-import { redriveMarkerTopic } from './topics.ts';
+import { topicNames } from './topics.ts';
+import { CATALOGUE, COMMANDS, TOPIC_IDS, type Command, type TopicEntry } from '../topics/catalogue.ts';
 
 export type AclOperation = 'READ' | 'WRITE' | 'DESCRIBE' | 'CREATE' | 'DELETE';
 export type AclResource = 'TOPIC' | 'GROUP' | 'TRANSACTIONAL_ID' | 'CLUSTER';
@@ -24,75 +27,63 @@ export interface AclRule {
   operations: AclOperation[];
 }
 
-export const ACL_COMMANDS = ['start', 'aggregate-costs', 'produce', 'costs', 'config get', 'config set, unset', 'redrive', 'replay', 'resume', 'review', 'topics create'] as const;
-export type AclCommand = (typeof ACL_COMMANDS)[number];
+export const ACL_COMMANDS = COMMANDS;
+export type AclCommand = Command;
 
-type Names = Pick<Config, 'topics' | 'kafka' | 'costs'>;
+type Names = Pick<Config, 'topics' | 'kafka' | 'costs' | 'retry'>;
 
-const topic = (name: string, ...operations: AclOperation[]): AclRule => ({ resource: 'TOPIC', pattern: 'LITERAL', name, operations });
-
-function groupRules(c: Names, ...operations: AclOperation[]): AclRule[] {
-  return [{ resource: 'GROUP', pattern: 'PREFIXED', name: c.kafka.groupId, operations }];
+/**
+ * The topic rights of a command: the catalogue's access of every topic it uses. The retry
+ * tiers are one prefixed rule (their names follow RETRY_DELAYS); `topics create` describes
+ * every topic and may create them.
+ */
+function topicRules(c: Names, command: Command): AclRule[] {
+  return TOPIC_IDS.flatMap((id): AclRule[] => {
+    const entry: TopicEntry = CATALOGUE[id];
+    const operations = entry.access[command];
+    if (!operations) return [];
+    if (entry.perRetryTier) return [{ resource: 'TOPIC', pattern: 'PREFIXED', name: `${c.topics.retryPrefix}.`, operations: [...operations] }];
+    return topicNames(c, id).map((name) => ({ resource: 'TOPIC', pattern: 'LITERAL', name, operations: [...operations] }));
+  });
 }
 
-function allTopics(c: Names): string[] {
-  const t = c.topics;
-  return [t.raw, t.enriched, t.review, t.dlq, redriveMarkerTopic(t.dlq), t.costEvents, t.costsDaily, t.budgetAlerts, t.config, t.alerts, t.rejected, t.reviewDecisions];
-}
-
-export function requiredAcls(c: Names, command: AclCommand): AclRule[] {
-  const t = c.topics;
-  const retries: AclRule = { resource: 'TOPIC', pattern: 'PREFIXED', name: `${t.retryPrefix}.`, operations: ['READ', 'WRITE'] };
+/**
+ * The groups and transactional ids of a command. Its groups (its own, `<group>.retry`, the
+ * short-lived readers) and transactional ids all start with KAFKA_GROUP_ID, so one prefixed
+ * rule covers each kind; the aggregator's group may be named apart (COST_AGGREGATOR_GROUP_ID).
+ */
+function clientRules(c: Names, command: Command): AclRule[] {
+  const groups = (...operations: AclOperation[]): AclRule => ({ resource: 'GROUP', pattern: 'PREFIXED', name: c.kafka.groupId, operations });
   const txPrefix: AclRule = { resource: 'TRANSACTIONAL_ID', pattern: 'PREFIXED', name: c.kafka.groupId, operations: ['WRITE'] };
   const aggregatorGroups: AclRule[] = c.costs.aggregatorGroupId.startsWith(c.kafka.groupId)
     ? []
     : [{ resource: 'GROUP', pattern: 'PREFIXED', name: c.costs.aggregatorGroupId, operations: ['READ', 'DELETE'] }];
   switch (command) {
     case 'start':
-      return [
-        topic(t.raw, 'READ'), retries,
-        topic(t.enriched, 'WRITE'), topic(t.review, 'WRITE'), topic(t.dlq, 'WRITE'), topic(t.costEvents, 'WRITE'),
-        topic(t.config, 'READ'), topic(t.costsDaily, 'READ'),
-        // A DLQ storm alert is written there, and an operator's `enricher resume` read from it.
-        topic(t.alerts, 'READ', 'WRITE'),
-        // Only looked at: the processor checks at start that every topic it uses exists.
-        topic(redriveMarkerTopic(t.dlq), 'DESCRIBE'), topic(t.budgetAlerts, 'DESCRIBE'),
-        ...groupRules(c, 'READ', 'DELETE'), txPrefix,
-      ];
+      return [groups('READ', 'DELETE'), txPrefix];
     case 'aggregate-costs':
-      return [
-        topic(t.costEvents, 'READ'), topic(t.costsDaily, 'READ', 'WRITE'), topic(t.budgetAlerts, 'READ', 'WRITE'), topic(t.config, 'READ'),
-        ...groupRules(c, 'READ', 'DELETE'), ...aggregatorGroups,
-        { resource: 'TRANSACTIONAL_ID', pattern: 'LITERAL', name: `${c.costs.aggregatorGroupId}.tx`, operations: ['WRITE'] },
-      ];
-    case 'produce':
-      return [topic(t.raw, 'WRITE')];
+      return [groups('READ', 'DELETE'), ...aggregatorGroups, { resource: 'TRANSACTIONAL_ID', pattern: 'LITERAL', name: `${c.costs.aggregatorGroupId}.tx`, operations: ['WRITE'] }];
     case 'costs':
-      return [topic(t.costsDaily, 'READ'), topic(t.config, 'READ'), ...groupRules(c, 'READ', 'DELETE')];
     case 'config get':
-      return [topic(t.config, 'READ'), ...groupRules(c, 'READ', 'DELETE')];
-    case 'config set, unset':
-      return [topic(t.config, 'WRITE')];
+      return [groups('READ', 'DELETE')];
     case 'redrive':
-      return [
-        topic(t.dlq, 'READ'), topic(redriveMarkerTopic(t.dlq), 'READ', 'WRITE'), topic(t.raw, 'WRITE'),
-        ...groupRules(c, 'READ', 'DELETE'),
-        { resource: 'TRANSACTIONAL_ID', pattern: 'LITERAL', name: `${c.kafka.groupId}.redrive`, operations: ['WRITE'] },
-      ];
+      return [groups('READ', 'DELETE'), { resource: 'TRANSACTIONAL_ID', pattern: 'LITERAL', name: `${c.kafka.groupId}.redrive`, operations: ['WRITE'] }];
     case 'replay':
-      return [topic(t.raw, 'READ'), { resource: 'GROUP', pattern: 'LITERAL', name: c.kafka.groupId, operations: ['READ'] }];
-    case 'resume':
-      return [topic(t.alerts, 'WRITE')];
+      return [{ resource: 'GROUP', pattern: 'LITERAL', name: c.kafka.groupId, operations: ['READ'] }];
     case 'review':
-      return [
-        topic(t.review, 'READ'), topic(t.reviewDecisions, 'READ', 'WRITE'), topic(t.enriched, 'WRITE'), topic(t.rejected, 'WRITE'),
-        // The overview: the processor group's lag on documents.raw, the day's spend, the DLQ by code.
-        topic(t.raw, 'DESCRIBE'), topic(t.dlq, 'READ'), topic(t.costsDaily, 'READ'), topic(t.config, 'READ'),
-        ...groupRules(c, 'READ', 'DELETE', 'DESCRIBE'), txPrefix,
-      ];
+      // The overview reads the processor group's lag on documents.raw: DESCRIBE.
+      return [groups('READ', 'DELETE', 'DESCRIBE'), txPrefix];
     case 'topics create':
-      return [{ resource: 'CLUSTER', pattern: 'LITERAL', name: 'kafka-cluster', operations: ['CREATE'] }, ...allTopics(c).map((n) => topic(n, 'DESCRIBE')), { ...retries, operations: ['DESCRIBE'] }];
+      return [{ resource: 'CLUSTER', pattern: 'LITERAL', name: 'kafka-cluster', operations: ['CREATE'] }];
+    case 'produce':
+    case 'config set, unset':
+    case 'resume':
+      return [];
   }
+}
+
+export function requiredAcls(c: Names, command: AclCommand): AclRule[] {
+  return [...topicRules(c, command), ...clientRules(c, command)];
 }
 
 /** The rules of several commands, merged: one rule per resource, with every operation any of them needs. */

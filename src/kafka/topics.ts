@@ -1,59 +1,75 @@
-/** Every topic this service owns, with the settings each needs, and creation of the missing ones. */
+/**
+ * The topics of the catalogue (topics/catalogue.ts) by their configured names: their specs, the
+ * ones each command uses, and creation of the missing ones.
+ */
 import type { Admin, ITopicConfig } from 'kafkajs';
 import type { Config } from '../config.ts';
 import { formatDuration } from '../util/duration.ts';
 import { sleep } from '../util/sleep.ts';
+import { CATALOGUE, TOPIC_IDS, type Command, type NamedTopicId, type TopicEntry, type TopicId, type TopicShape } from '../topics/catalogue.ts';
 
 export function retryTopicName(prefix: string, delayMs: number): string {
   return `${prefix}.${formatDuration(delayMs)}`;
 }
 
-export function retryTopics(config: Pick<Config, 'topics' | 'retry'>): { topic: string; delayMs: number }[] {
+type TopicNames = Pick<Config, 'topics' | 'retry'>;
+
+/** The topic names of one catalogue entry: one, one per retry tier, or one named after another. */
+export function topicNames(config: TopicNames, id: TopicId): string[] {
+  const e: TopicEntry = CATALOGUE[id];
+  if (e.namedAfter) return topicNames(config, e.namedAfter.topic as TopicId).map((n) => `${n}${e.namedAfter!.suffix}`);
+  const name = config.topics[id as NamedTopicId];
+  return e.perRetryTier ? config.retry.delaysMs.map((d) => retryTopicName(name, d)) : [name];
+}
+
+export function retryTopics(config: TopicNames): { topic: string; delayMs: number }[] {
   return config.retry.delaysMs.map((delayMs) => ({ topic: retryTopicName(config.topics.retryPrefix, delayMs), delayMs }));
 }
 
-export function redriveMarkerTopic(dlqTopic: string): string {
-  return `${dlqTopic}.redriven`;
+export function redriveMarkerTopic(config: TopicNames): string {
+  return topicNames(config, 'redriven')[0]!;
 }
 
-export function topicSpecs(config: Pick<Config, 'topics' | 'retry'>): ITopicConfig[] {
+/** Every topic of the catalogue by name, with its entry: what the derivations below walk. */
+export function namedTopics(config: TopicNames): { id: TopicId; name: string; entry: TopicEntry }[] {
+  return TOPIC_IDS.flatMap((id) => topicNames(config, id).map((name) => ({ id, name, entry: CATALOGUE[id] as TopicEntry })));
+}
+
+export function topicSpecs(config: TopicNames): ITopicConfig[] {
   const t = config.topics;
   // On every topic when set, not left to the broker's default: our writes are acks=all, so with
   // replication 3 and min ISR 2 a committed write is on at least two brokers, and losing one
   // broker loses no commit while the two left go on taking writes.
   const isr = t.minInsyncReplicas === undefined ? [] : [{ name: 'min.insync.replicas', value: String(t.minInsyncReplicas) }];
-  const base = { numPartitions: t.partitions, replicationFactor: t.replicationFactor, configEntries: isr };
-  // Documents may be large (the DLQ must take whatever raw took): allow up to 16 MiB records
-  // even on brokers whose default is 1 MB.
-  const big = { ...base, configEntries: [...isr, { name: 'max.message.bytes', value: String(16 * 1024 * 1024) }] };
-  const compacted = { ...base, configEntries: [...isr, { name: 'cleanup.policy', value: 'compact' }] };
-  return [
-    { topic: t.raw, ...big },
-    { topic: t.enriched, ...big },
-    { topic: t.review, ...big },
-    // The DLQ keeps what could not be processed until a person redrives it: never delete by age.
-    { topic: t.dlq, ...big, configEntries: [...big.configEntries, { name: 'retention.ms', value: '-1' }] },
-    // One compacted marker per redriven DLQ record, so a record is redriven at most once.
-    { topic: redriveMarkerTopic(t.dlq), ...compacted, numPartitions: 1 },
-    ...retryTopics(config).map((r) => ({ topic: r.topic, ...big })),
-    { topic: t.costEvents, ...base },
-    { topic: t.costsDaily, ...compacted, numPartitions: 1 },
-    { topic: t.budgetAlerts, ...base, numPartitions: 1 },
-    { topic: t.config, ...compacted, numPartitions: 1 },
-    { topic: t.alerts, ...base, numPartitions: 1 },
-    // The review console's outputs: documents a person refused, and every decision, latest per
-    // document (written in the same transaction as the output it caused).
-    { topic: t.rejected, ...big },
-    { topic: t.reviewDecisions, ...compacted },
-  ];
+  // Documents may be large (the DLQ must take whatever raw took): up to 16 MiB records even on
+  // brokers whose default is 1 MB. The DLQ keeps what could not be processed until a person
+  // redrives it: never deleted by age.
+  const byShape: Record<TopicShape, { name: string; value: string }[]> = {
+    documents: [{ name: 'max.message.bytes', value: String(16 * 1024 * 1024) }],
+    'dead-letters': [{ name: 'max.message.bytes', value: String(16 * 1024 * 1024) }, { name: 'retention.ms', value: '-1' }],
+    events: [],
+    compacted: [{ name: 'cleanup.policy', value: 'compact' }],
+  };
+  return namedTopics(config).map(({ name, entry }) => ({
+    topic: name,
+    numPartitions: entry.partitions === 'configured' ? t.partitions : entry.partitions,
+    replicationFactor: t.replicationFactor,
+    configEntries: [...isr, ...byShape[entry.shape]],
+  }));
 }
 
-/** Creates one of this service's topics, with its settings, if it is missing: for commands that write to one. */
-export async function ensureTopic(kafka: { admin(): Admin }, config: Pick<Config, 'topics' | 'retry'>, topic: string): Promise<void> {
+/** The topics a command uses: what it creates when they are missing, and what its rights cover. */
+export function topicsOf(config: TopicNames, command: Command): string[] {
+  return namedTopics(config).filter((t) => t.entry.access[command] !== undefined).map((t) => t.name);
+}
+
+/** Creates the missing topics a command uses, with their settings. Returns the names it created. */
+export async function ensureTopicsOf(kafka: { admin(): Admin }, config: TopicNames, command: Command): Promise<string[]> {
+  const wanted = new Set(topicsOf(config, command));
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await ensureTopics(admin, topicSpecs(config).filter((s) => s.topic === topic));
+    return await ensureTopics(admin, topicSpecs(config).filter((s) => wanted.has(s.topic)));
   } finally {
     await admin.disconnect();
   }

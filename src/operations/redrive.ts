@@ -10,7 +10,6 @@ import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { Headers } from '../contracts/index.ts';
 import type { KafkaClient } from '../kafka/client.ts';
 import { headerString } from '../kafka/serde.ts';
-import { redriveMarkerTopic } from '../kafka/topics.ts';
 import { readTopicOnce } from '../kafka/topic-reader.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -42,6 +41,8 @@ const markerKey = (partition: number, offset: string) => `${partition}:${offset}
 export async function redrive(deps: {
   kafka: KafkaClient;
   dlqTopic: string;
+  /** The compacted markers of what was redriven (the catalogue's `redriven`, beside the DLQ). */
+  markerTopic: string;
   rawTopic: string;
   transactionalId: string;
   logger: Logger;
@@ -50,7 +51,7 @@ export async function redrive(deps: {
   const markers = new Set<string>();
   const groupBase = `${deps.transactionalId}.reader`;
   await readTopicOnce({
-    kafka: deps.kafka, topic: redriveMarkerTopic(deps.dlqTopic), groupBase, logger: deps.logger,
+    kafka: deps.kafka, topic: deps.markerTopic, groupBase, logger: deps.logger,
     onRecord: (r) => {
       if (r.key && r.value) markers.add(r.key);
     },
@@ -106,7 +107,7 @@ export async function redrive(deps: {
               }),
             },
             {
-              topic: redriveMarkerTopic(deps.dlqTopic),
+              topic: deps.markerTopic,
               messages: chunk.map((r) => ({ key: markerKey(r.partition, r.offset), value: JSON.stringify({ redriven_at: new Date().toISOString() }) })),
             },
           ],

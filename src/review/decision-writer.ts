@@ -14,6 +14,7 @@
  * docs/review-console.md.
  */
 import type { Producer } from 'kafkajs';
+import type { Config } from '../config.ts';
 import type { ReviewDecision } from '../contracts/index.ts';
 import type { KafkaClient } from '../kafka/client.ts';
 import { kafkajs } from '../kafka/load-kafkajs.ts';
@@ -208,4 +209,9 @@ export function createDecisionWriter(deps: DecisionWriterDeps): DecisionWriter {
       }));
     },
   };
+}
+
+/** The transactional id prefix of the decisions topic's writers: the same in every console instance of a deployment. */
+export function decisionsTransactionalIdBase(config: Pick<Config, 'kafka' | 'topics'>): string {
+  return `${config.kafka.groupId}.review.tx.${config.topics.reviewDecisions}`;
 }

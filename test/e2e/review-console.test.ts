@@ -6,12 +6,12 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.ts';
-import { startAggregator } from '../../src/cli/aggregate.ts';
+import { createProcessor } from '../../src/processes/processor.ts';
+import { createCostAggregatorProcess } from '../../src/processes/cost-aggregator.ts';
 import type { Config } from '../../src/config.ts';
 import { Headers, type EnrichedDocument, type RejectedDocument, type ReviewDecision } from '../../src/contracts/index.ts';
 import { createKafka } from '../../src/kafka/client.ts';
-import { decisionsTransactionalIdBase } from '../../src/review/console.ts';
+import { decisionsTransactionalIdBase } from '../../src/review/decision-writer.ts';
 import { decide } from '../../src/review/decide.ts';
 import { createDecisionWriter } from '../../src/review/decision-writer.ts';
 import { createReviewState } from '../../src/review/review-state.ts';
@@ -37,8 +37,9 @@ const once = (topic: string, key: string) => outputs.on(topic).filter((r) => r.k
 async function processCorpus(): Promise<void> {
   const docs = sampleCorpus();
   const routed = new Map<string, string>();
-  const app = createApp(config, testLogger(), { onRouted: (route, id) => id && route !== 'retry' && routed.set(id, route) });
-  const aggregator = await startAggregator(config, testLogger());
+  const app = createProcessor(config, testLogger(), { onRouted: (route, id) => id && route !== 'retry' && routed.set(id, route) });
+  const aggregator = createCostAggregatorProcess(config, testLogger());
+  await aggregator.start();
   const producer = tk.kafka.producer();
   await producer.connect();
   await producer.send({

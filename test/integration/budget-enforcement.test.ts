@@ -9,7 +9,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { PRICE_TABLE } from '../../src/llm/pricing.ts';
 import type { BudgetAlert } from '../../src/contracts/index.ts';
 import { picoToUsd, usdToPico } from '../../src/costs/money.ts';
-import { setConfigValue } from '../../src/settings/config-topic.ts';
+import { storeSetting } from '../../src/settings/settings-topic.ts';
 import { startTestAggregator } from '../support/aggregator.ts';
 import { doc, startHarness } from '../support/harness.ts';
 import { jsonValue, readTopics } from '../support/kafka.ts';
@@ -69,7 +69,7 @@ describe('daily budget', () => {
     await waitUntil(async () => (await readTopics(tk.kafka, [config.topics.budgetAlerts], { quietMs: 500 })).length >= 2, 10_000, 'the budget alerts');
 
     // Raising the budget the way `enricher config set daily_budget_usd 10` does resumes, without a restart.
-    await setConfigValue(tk.kafka, config, 'daily_budget_usd', '10');
+    await storeSetting(tk.kafka, config, 'daily_budget_usd', '10');
     await waitUntil(() => app.settings.dailyBudgetUsd() === 10, 10_000, 'the new budget to arrive');
     const all = await readTopics(tk.kafka, [config.topics.enriched, config.topics.review], { until: (r) => r.length >= DOCS, timeoutMs: 30_000 });
     expect(all.map((r) => r.key).sort()).toEqual([...ids].sort());

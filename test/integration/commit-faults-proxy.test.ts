@@ -25,7 +25,7 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { Processor } from '../../src/processes/processor.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { startTestApp } from '../support/app.ts';
@@ -102,7 +102,7 @@ describe.skipIf(!onLocalStack())('commits cut by the network at random points', 
       if (plan && f.fault === plan.primary && plan.recovery) proxy.arm(plan.recovery);
     });
     let fatal: Error | undefined;
-    const apps: App[] = [];
+    const apps: Processor[] = [];
     for (let i = 0; i < PROCESSORS; i++) {
       const appConfig = loadConfig({ ...env, KAFKA_BROKERS: `127.0.0.1:${listener.port}`, INSTANCE_ID: `p${i}` });
       apps.push(await startTestApp(appConfig, { onFatal: (e) => (fatal = e) }, log.logger.child({ instance: `p${i}` })));

@@ -7,7 +7,7 @@
  * the machine may be slow, the pool may not be early.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBudgetGuard } from '../../src/guards/budget-guard.ts';
+import { createBudgetGuard } from '../../src/costs/budget/budget-guard.ts';
 import { createIntakeControl } from '../../src/guards/intake-control.ts';
 import type { Bucket } from '../../src/llm/limiter/limiter-settings.ts';
 import type { LlmLimiter } from '../../src/llm/limiter/limiter.ts';

@@ -4,7 +4,7 @@ import { Headers } from '../../src/contracts/index.ts';
 import { redrive } from '../../src/operations/redrive.ts';
 import { doc, startHarness, type Harness } from '../support/harness.ts';
 import { jsonValue, outputTopics, readTopics } from '../support/kafka.ts';
-import { retryTopics } from '../../src/kafka/topics.ts';
+import { redriveMarkerTopic, retryTopics } from '../../src/kafka/topics.ts';
 import { testLogger } from '../support/logger.ts';
 import { sleep, waitUntil } from '../support/time.ts';
 
@@ -28,7 +28,7 @@ describe('redrive', () => {
     const firstPass = await readTopics(h.tk.kafka, [h.config.topics.dlq], { until: (r) => r.length >= 4, timeoutMs: 30_000 });
     expect(firstPass.map((r) => r.key).sort()).toEqual(['r-1', 'r-2', 'r-junk', 'r-tired']);
 
-    const deps = { kafka: h.tk.kafka, dlqTopic: h.config.topics.dlq, rawTopic: h.config.topics.raw, transactionalId: `${h.config.kafka.groupId}.redrive`, logger: testLogger() };
+    const deps = { kafka: h.tk.kafka, dlqTopic: h.config.topics.dlq, markerTopic: redriveMarkerTopic(h.config), rawTopic: h.config.topics.raw, transactionalId: `${h.config.kafka.groupId}.redrive`, logger: testLogger() };
     const report = await redrive(deps, { code: 'LLM_BAD_REQUEST', maxRedrives: 2 });
     expect(report.scanned).toBe(4);
     expect(report.redriven).toBe(2);

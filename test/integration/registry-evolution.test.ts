@@ -6,11 +6,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createApp, type App } from '../../src/app.ts';
+import { createProcessor, type Processor } from '../../src/processes/processor.ts';
 import { EnrichedDocument } from '../../src/contracts/index.ts';
 import { RegistrationRefusedError } from '../../src/kafka/registry/registration.ts';
 import { createRegistrySerde } from '../../src/kafka/registry/schema-registry.ts';
-import { ownedSubjects, subjectFor } from '../../src/kafka/registry/subjects.ts';
+import { subjectFor, subjectsWrittenBy } from '../../src/kafka/registry/subjects.ts';
 import { retryTopics } from '../../src/kafka/topics.ts';
 import { corpusDocs, toMessage } from '../support/docs.ts';
 import { connectTestKafka, readTopics, sendMessages, testConfig, type TestKafka } from '../support/kafka.ts';
@@ -19,7 +19,7 @@ import { freshClient, useSharedRegistry } from '../support/registry.ts';
 
 const shared = useSharedRegistry();
 let tk: TestKafka | undefined;
-let app: App | undefined;
+let app: Processor | undefined;
 afterEach(async () => {
   await app?.stop().catch(() => undefined);
   app = undefined;
@@ -37,13 +37,13 @@ describe('schema registry: contract evolution under BACKWARD', () => {
     const config = testConfig({ SCHEMA_REGISTRY_URL: shared.url() });
     const subject = subjectFor(config.topics.enriched);
     const today = createRegistrySerde(config, testLogger());
-    await today.prepare(ownedSubjects(config));
+    await today.prepare(subjectsWrittenBy(config, 'start'));
     const reader = freshClient(shared.url());
     const versions = async () => (await fetch(`${shared.url()}/subjects/${subject}/versions`)).json();
     expect(await versions()).toEqual([1]);
 
     const next = createRegistrySerde(config, testLogger(), { contracts: { 'enriched-document': withOptionalField } });
-    await next.prepare(ownedSubjects(config));
+    await next.prepare(subjectsWrittenBy(config, 'start'));
     expect(await versions()).toEqual([1, 2]);
     const newId = next.ids().get(config.topics.enriched)!;
     expect(newId).not.toBe(today.ids().get(config.topics.enriched));
@@ -62,11 +62,11 @@ describe('schema registry: contract evolution under BACKWARD', () => {
     tk = await connectTestKafka(config);
     await tk.createTopics(config);
     // The processor of today registered its contracts; documents are waiting.
-    await createRegistrySerde(config, testLogger()).prepare(ownedSubjects(config));
+    await createRegistrySerde(config, testLogger()).prepare(subjectsWrittenBy(config, 'start'));
     await sendMessages(tk.kafka, config.topics.raw, corpusDocs(3, 'waiting').map(toMessage));
 
     const broken = createRegistrySerde(config, testLogger(), { contracts: { 'enriched-document': withoutRequiredField } });
-    app = createApp(config, testLogger(), { registry: broken });
+    app = createProcessor(config, testLogger(), { registry: broken });
     const err = (await app.start().catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(RegistrationRefusedError);
     expect(err.message).toContain(`subject "${subjectFor(config.topics.enriched)}"`);

@@ -10,10 +10,10 @@
  * keeps the processor paused; when they come back under other ids, it writes with the new ones.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/app.ts';
+import { createProcessor, type Processor } from '../../src/processes/processor.ts';
 import { RawDocument } from '../../src/contracts/index.ts';
 import { createRegistrySerde } from '../../src/kafka/registry/schema-registry.ts';
-import { ownedSubjects, subjectFor } from '../../src/kafka/registry/subjects.ts';
+import { subjectFor, subjectsWrittenBy } from '../../src/kafka/registry/subjects.ts';
 import { wireEncode } from '../../src/kafka/wire-format.ts';
 import { corpusDocs } from '../support/docs.ts';
 import { connectTestKafka, readTopics, testConfig, type TestKafka } from '../support/kafka.ts';
@@ -25,7 +25,7 @@ import { sleep } from '../support/time.ts';
 // A port of this test's own: stopping it disturbs no other test.
 const own = localRegistry(18082);
 let tk: TestKafka | undefined;
-let app: App | undefined;
+let app: Processor | undefined;
 
 beforeAll(async () => {
   const t0 = Date.now();
@@ -47,7 +47,7 @@ describe('schema registry outage', () => {
     const restoreRegistry = async () => {
       const ingestion = freshClient(own.url);
       const ids = [await registerAsProducer(ingestion, rawSubject, RawDocument, 'raw-document'), await registerAsProducer(ingestion, rawSubject, v2, 'raw-document')];
-      await createRegistrySerde(config, testLogger()).prepare(ownedSubjects(config));
+      await createRegistrySerde(config, testLogger()).prepare(subjectsWrittenBy(config, 'start'));
       return ids;
     };
     const [v1Id, v2Id] = await restoreRegistry();
@@ -55,7 +55,7 @@ describe('schema registry outage', () => {
     await tk.createTopics(config);
 
     const routed = new Map<string, number>();
-    app = createApp(config, testLogger(), { onRouted: (route, id) => id && route !== 'retry' && routed.set(id, (routed.get(id) ?? 0) + 1) });
+    app = createProcessor(config, testLogger(), { onRouted: (route, id) => id && route !== 'retry' && routed.set(id, (routed.get(id) ?? 0) + 1) });
     await app.start();
     const producer = tk.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();

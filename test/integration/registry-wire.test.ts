@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { COMPATIBILITY, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createApp, type App } from '../../src/app.ts';
+import { createProcessor, type Processor } from '../../src/processes/processor.ts';
 import { CostEvent, DailyCost, EnrichedDocument, Headers, RawDocument, ReviewItem } from '../../src/contracts/index.ts';
-import { startAggregator } from '../../src/cli/aggregate.ts';
+import { createCostAggregatorProcess } from '../../src/processes/cost-aggregator.ts';
 import { loadDailyCosts } from '../../src/costs/report.ts';
-import { readStoredSettings } from '../../src/settings/config-topic.ts';
+import { readStoredSettings } from '../../src/settings/settings-topic.ts';
 import { renderContract } from '../../src/contracts/json-schema.ts';
 import { RegistrationRefusedError, registerSubject } from '../../src/kafka/registry/registration.ts';
 import { createAgent, createRegistryRequest } from '../../src/kafka/registry/registry-http.ts';
@@ -30,7 +30,7 @@ import { freshClient, registerAsProducer, useSharedRegistry } from '../support/r
 
 const shared = useSharedRegistry();
 let tk: TestKafka | undefined;
-let app: App | undefined;
+let app: Processor | undefined;
 afterEach(async () => {
   await app?.stop();
   app = undefined;
@@ -65,7 +65,7 @@ describe('schema registry: wire format end to end', () => {
     }
     await sendMessages(tk.kafka, config.topics.raw, messages);
 
-    app = createApp(config, testLogger());
+    app = createProcessor(config, testLogger());
     await app.start();
     const total = wireDocs.length + plainDocs.length + bad.length;
     const outTopics = [config.topics.enriched, config.topics.review, config.topics.dlq];
@@ -108,7 +108,8 @@ describe('schema registry: wire format end to end', () => {
 
     // Our own readers take the wire format: the aggregator sums these cost events into daily
     // totals (written in the wire format too), which `enricher costs` reads back.
-    const aggregator = await startAggregator(config, testLogger());
+    const aggregator = createCostAggregatorProcess(config, testLogger());
+    await aggregator.start();
     try {
       // Every event we read above was counted (none skipped as unreadable), and the totals say so.
       await waitUntil(async () => {

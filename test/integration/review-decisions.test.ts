@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
 import type { KafkaClient } from '../../src/kafka/client.ts';
 import { createKafka } from '../../src/kafka/client.ts';
-import { decisionsTransactionalIdBase } from '../../src/review/console.ts';
+import { decisionsTransactionalIdBase } from '../../src/review/decision-writer.ts';
 import { decide } from '../../src/review/decide.ts';
 import { createDecisionWriter, type DecisionWriter } from '../../src/review/decision-writer.ts';
 import { createReviewState, type ReviewState } from '../../src/review/review-state.ts';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { ReviewItem } from '../../src/contracts/index.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
-import { effectiveSettings, readStoredSettings, setConfigValue, unsetConfigValue } from '../../src/settings/config-topic.ts';
+import { effectiveSettings, readStoredSettings, storeSetting, unsetStoredSetting } from '../../src/settings/settings-topic.ts';
 import { startTestApp } from '../support/app.ts';
 import { corpusDocs, toMessage } from '../support/docs.ts';
 import { jsonValue, openTestKafka, readTopics, testConfig } from '../support/kafka.ts';
@@ -29,11 +29,11 @@ describe('runtime settings on pipeline.config', () => {
     };
 
     // 0 publishes every complete, confident-enough result; 1 sends everything below certainty to review.
-    await setConfigValue(kafka, config, 'quality_threshold', '0');
+    await storeSetting(kafka, config, 'quality_threshold', '0');
     await waitUntil(() => app.settings.qualityThreshold() === 0, 10_000, 'threshold 0');
     expect(await batch('low')).toEqual(Array(10).fill('enriched'));
 
-    await setConfigValue(kafka, config, 'quality_threshold', '1');
+    await storeSetting(kafka, config, 'quality_threshold', '1');
     await waitUntil(() => app.settings.qualityThreshold() === 1, 10_000, 'threshold 1');
     const high = await batch('high');
     expect(high.filter((r) => r === 'review').length).toBeGreaterThanOrEqual(9);
@@ -41,12 +41,12 @@ describe('runtime settings on pipeline.config', () => {
     expect(reviews.filter((r) => r.document_id.startsWith('high-')).every((r) => r.threshold === 1)).toBe(true);
 
     // A bad value is refused before anything is written.
-    await expect(setConfigValue(kafka, config, 'quality_threshold', '1.5')).rejects.toThrow(ConfigError);
-    await expect(setConfigValue(kafka, config, 'quality_threshold', 'high')).rejects.toThrow(/quality_threshold must be a number from 0 to 1 .*; got "high"/);
-    await expect(setConfigValue(kafka, config, 'daily_budget', '5')).rejects.toThrow(/unknown setting "daily_budget"/);
+    await expect(storeSetting(kafka, config, 'quality_threshold', '1.5')).rejects.toThrow(ConfigError);
+    await expect(storeSetting(kafka, config, 'quality_threshold', 'high')).rejects.toThrow(/quality_threshold must be a number from 0 to 1 .*; got "high"/);
+    await expect(storeSetting(kafka, config, 'daily_budget', '5')).rejects.toThrow(/unknown setting "daily_budget"/);
     // A bad record written by hand is ignored: the processor keeps its value.
     await producer.send({ topic: config.topics.config, messages: [{ key: 'quality_threshold', value: '"very high"' }, { key: 'quality_threshold', value: '7' }] });
-    await setConfigValue(kafka, config, 'daily_budget_usd', '25');
+    await storeSetting(kafka, config, 'daily_budget_usd', '25');
     await waitUntil(() => app.settings.dailyBudgetUsd() === 25, 10_000, 'the budget');
     expect(app.settings.qualityThreshold()).toBe(1);
 
@@ -63,8 +63,8 @@ describe('runtime settings on pipeline.config', () => {
     expect(app.settings.dailyBudgetUsd()).toBe(25);
 
     // `config set daily_budget_usd none` removes the budget; `config unset` brings back the environment's threshold.
-    await setConfigValue(kafka, config, 'daily_budget_usd', 'none');
-    await unsetConfigValue(kafka, config, 'quality_threshold');
+    await storeSetting(kafka, config, 'daily_budget_usd', 'none');
+    await unsetStoredSetting(kafka, config, 'quality_threshold');
     await waitUntil(() => app.settings.qualityThreshold() === 0.8 && app.settings.dailyBudgetUsd() === undefined, 10_000, 'the environment values');
     expect(effectiveSettings(config, await readStoredSettings(kafka, config, silentLogger()))).toEqual({
       quality_threshold: { value: 0.8, source: 'environment' },

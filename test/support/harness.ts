@@ -3,7 +3,7 @@
  * of the real broker. Tests drive the server's faults and read the real output topics.
  */
 import type { Config } from '../../src/config.ts';
-import { createApp, type App, type AppOverrides } from '../../src/app.ts';
+import { createProcessor, type Processor, type ProcessorOverrides } from '../../src/processes/processor.ts';
 import type { RawDocument } from '../../src/contracts/index.ts';
 import { startFakeOpenAiServer, type FakeOpenAiServer, type FakeOptions } from './fake-openai-server.ts';
 import { connectTestKafka, testConfig, type TestKafka } from './kafka.ts';
@@ -13,12 +13,12 @@ export interface Harness {
   config: Config;
   tk: TestKafka;
   server: FakeOpenAiServer;
-  app: App;
+  app: Processor;
   produce(docs: (RawDocument | { key: string | null; value: Buffer; headers?: Record<string, string> })[]): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startHarness(env: Record<string, string> = {}, serverOpts: FakeOptions = {}, overrides: AppOverrides = {}): Promise<Harness> {
+export async function startHarness(env: Record<string, string> = {}, serverOpts: FakeOptions = {}, overrides: ProcessorOverrides = {}): Promise<Harness> {
   const server = await startFakeOpenAiServer(serverOpts);
   const config = testConfig({
     LLM_PROVIDER: 'openai',
@@ -33,7 +33,7 @@ export async function startHarness(env: Record<string, string> = {}, serverOpts:
   });
   const tk = await connectTestKafka(config);
   await tk.createTopics(config);
-  const app = createApp(config, testLogger(), overrides);
+  const app = createProcessor(config, testLogger(), overrides);
   const producer = tk.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   let started = false;

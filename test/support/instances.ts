@@ -6,7 +6,7 @@
  * started is stopped, killed or deleted when that test ends.
  */
 import { expect, onTestFinished } from 'vitest';
-import type { App, AppOverrides } from '../../src/app.ts';
+import type { Processor, ProcessorOverrides } from '../../src/processes/processor.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { CostEvent, RawDocument } from '../../src/contracts/index.ts';
 import { toMessage } from './docs.ts';
@@ -38,7 +38,7 @@ export interface Instances {
   /** The children spawned so far. */
   children: Child[];
   /** Creates and starts one app per instance id in this process. */
-  startApps(ids: string[], overrides?: AppOverrides): Promise<App[]>;
+  startApps(ids: string[], overrides?: ProcessorOverrides): Promise<Processor[]>;
   /** Stops the apps started so far. */
   stopApps(): Promise<void>;
   /** Starts `enricher start` as a child process with this instance id. */
@@ -66,7 +66,7 @@ export async function startInstances(opts: InstancesOptions = {}): Promise<Insta
   });
   const config = loadConfig(env);
   const tk = await openTestKafka(config);
-  const apps: App[] = [];
+  const apps: Processor[] = [];
   const children: Child[] = [];
   onTestFinished(async () => void (await Promise.all(children.map((c) => c.kill('SIGKILL')))));
   const outputTopics = outputsOf(config);

@@ -11,7 +11,7 @@ import type { Config } from '../../src/config.ts';
 import { Headers, type ReviewItem, type ReviewReason } from '../../src/contracts/index.ts';
 import type { KafkaClient } from '../../src/kafka/client.ts';
 import { hashPassword } from '../../src/review/auth/passwords.ts';
-import { createReviewConsole, type ReviewConsole } from '../../src/review/console.ts';
+import { createReviewConsole, type ReviewConsole } from '../../src/processes/review-console.ts';
 import { launchBrowser } from './browser.ts';
 import { sampleCorpus } from './docs.ts';
 import { connectTestKafka, jsonValue, readTopics, testConfig, type ReadRecord, type TestKafka } from './kafka.ts';

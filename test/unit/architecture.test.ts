@@ -11,18 +11,21 @@ const src = fileURLToPath(new URL('../../src/', import.meta.url));
 
 /** A room and the rooms it may import (besides itself). Root files are rooms of their own. */
 const ALLOWED: Record<string, readonly string[]> = {
-  'cli': ['app.ts', 'review', 'engine', 'pipeline', 'guards', 'costs', 'settings', 'operations', 'llm', 'kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
-  'review': ['pipeline', 'costs', 'settings', 'kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
-  'app.ts': ['engine', 'pipeline', 'guards', 'costs', 'settings', 'llm', 'kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
-  'engine': ['pipeline', 'guards', 'kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
-  'pipeline': ['llm', 'settings', 'kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
-  'guards': ['costs', 'llm', 'settings', 'kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
-  'costs': ['llm', 'kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
-  'settings': ['kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
-  'operations': ['llm', 'kafka', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
+  'cli': ['processes', 'review', 'engine', 'pipeline', 'guards', 'costs', 'settings', 'operations', 'llm', 'kafka', 'topics', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
+  'review': ['pipeline', 'costs', 'settings', 'kafka', 'topics', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
+  // The composition roots of the three processes, and where clients are made.
+  'processes': ['review', 'engine', 'pipeline', 'guards', 'costs', 'settings', 'operations', 'llm', 'kafka', 'topics', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
+  'engine': ['pipeline', 'guards', 'kafka', 'topics', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
+  'pipeline': ['llm', 'settings', 'kafka', 'topics', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
+  'guards': ['llm', 'settings', 'kafka', 'topics', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
+  'costs': ['guards', 'settings', 'llm', 'kafka', 'topics', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
+  'settings': ['kafka', 'topics', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
+  'operations': ['llm', 'kafka', 'topics', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
   'llm': ['config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
-  'kafka': ['config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
-  'config.ts': ['config', 'errors.ts', 'util'],
+  'kafka': ['topics', 'config.ts', 'errors.ts', 'contracts', 'observability', 'util'],
+  'config.ts': ['config', 'topics', 'errors.ts', 'util'],
+  // The topic catalogue: the contracts of its values, nothing else.
+  'topics': ['contracts'],
   // The settings tree's machinery and the rules across settings: only config.ts uses them.
   'config': ['errors.ts', 'util'],
   'errors.ts': [],

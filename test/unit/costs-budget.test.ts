@@ -2,12 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import type { CostEvent } from '../../src/contracts/index.ts';
 import { createIntakeControl } from '../../src/guards/intake-control.ts';
-import { alertKey, dueAlerts, estimateSpend, msUntilNextUtcDay, reachedLevels } from '../../src/costs/budget-levels.ts';
-import { createBudgetGuard } from '../../src/guards/budget-guard.ts';
+import { alertKey, dueAlerts, estimateSpend, msUntilNextUtcDay, reachedLevels } from '../../src/costs/budget/budget-levels.ts';
+import { createBudgetGuard } from '../../src/costs/budget/budget-guard.ts';
 import { usdToPico } from '../../src/costs/money.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { createRuntimeSettings } from '../../src/settings/runtime-settings.ts';
-import { parseSettingInput, decodeSettingRecord } from '../../src/settings/config-values.ts';
+import { parseSettingInput, decodeSettingRecord } from '../../src/settings/setting-values.ts';
 
 const usd = usdToPico;
 

@@ -7,7 +7,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { EnricherError, ErrorCodes } from '../../src/errors.ts';
 import { createIntakeControl } from '../../src/guards/intake-control.ts';
-import { createRegistryGuard, withRegistryGuard } from '../../src/guards/registry-guard.ts';
+import { createProcessorGuards } from '../../src/processes/processor-guards.ts';
+import type { KafkaClient } from '../../src/kafka/client.ts';
+import type { RegistrySerde } from '../../src/kafka/registry/schema-registry.ts';
+import { plainJson } from '../../src/kafka/serde.ts';
 import { registryUnavailable, writerSchemaError } from '../../src/kafka/registry/registry-errors.ts';
 import { wireEncode } from '../../src/kafka/wire-format.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
@@ -106,9 +109,16 @@ describe('the registry guard', () => {
     const verify = vi.fn(async () => {
       if (!up) throw registryUnavailable('still down');
     });
-    const llm = { waitOutServiceError: vi.fn(async () => undefined), stop: vi.fn() };
-    const guard = withRegistryGuard(llm, createRegistryGuard({ registry: { verify, url: 'http://r' }, intake, intervalMs: 20, logger: silentLogger() }));
-    stop = () => guard.stop();
+    // The processor's own wiring (processes/processor-guards.ts): the service guard hands a
+    // REGISTRY_UNAVAILABLE to the registry's guard, anything else to the LLM API's probe.
+    const probe = vi.fn(async () => undefined);
+    const guards = createProcessorGuards({
+      config: loadConfig({ SERVICE_PROBE_INTERVAL: '20ms' }), logger: silentLogger(), metrics: createMetrics(), kafka: {} as KafkaClient, intake,
+      provider: { name: 'offline', model: 'm', tokenProbabilities: false, complete: vi.fn(), probe }, redis: undefined,
+      registry: { verify, url: 'http://r' } as unknown as RegistrySerde, encode: plainJson,
+    });
+    const guard = guards.service;
+    stop = () => guards.release();
     const waiting = [guard.waitOutServiceError(registryUnavailable('down'), 'a'), guard.waitOutServiceError(registryUnavailable('down'), 'b')];
     expect(intake.reasons()).toEqual(['registry']);
     expect(intake.isPaused(['budget', 'service-error'])).toBe(false); // the retry consumer goes on
@@ -117,10 +127,10 @@ describe('the registry guard', () => {
     up = true;
     await Promise.all(waiting);
     expect(intake.reasons()).toEqual([]);
-    expect(llm.waitOutServiceError).not.toHaveBeenCalled();
+    expect(probe).not.toHaveBeenCalled();
 
     const auth = new EnricherError('401', { code: ErrorCodes.LLM_AUTH, stage: 'extract', retriable: false, scope: 'service' });
     await guard.waitOutServiceError(auth, 'c');
-    expect(llm.waitOutServiceError).toHaveBeenCalledWith(auth, 'c');
+    expect(probe).toHaveBeenCalled(); // the LLM API's guard probed the provider
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { WIRE_CONTRACTS } from '../../src/contracts/registry.ts';
 import { CHECKS_BACKWARD, effectiveLevel } from '../../src/kafka/registry/registration.ts';
-import { ownedSubjects, subjectFor, valueContracts } from '../../src/kafka/registry/subjects.ts';
+import { subjectFor, subjectsWrittenBy, valueContracts } from '../../src/kafka/registry/subjects.ts';
 
 describe('subjects', () => {
   const config = loadConfig({ TOPIC_ENRICHED: 'acme.enriched', RETRY_DELAYS: '5s,1m' });
@@ -19,10 +19,12 @@ describe('subjects', () => {
     expect(subjectFor('llm.cost-events')).toBe('llm.cost-events-value');
   });
 
-  it('that a process registers at start are every topic we write, documents.raw aside', () => {
-    const owned = ownedSubjects(config).map((s) => s.topic);
-    expect(owned).not.toContain('documents.raw');
-    expect(owned).toEqual(expect.arrayContaining(['acme.enriched', 'documents.review', 'documents.dlq', 'llm.cost-events', 'llm.costs.daily', 'llm.budget-alerts', 'pipeline.config']));
+  it('that a command registers at its start are those of the topics it writes (the catalogue\'s access)', () => {
+    const of = (c: Parameters<typeof subjectsWrittenBy>[1]) => subjectsWrittenBy(config, c).map((s) => s.topic).sort();
+    expect(of('start')).toEqual(['acme.enriched', 'documents.dlq', 'documents.retry.1m', 'documents.retry.5s', 'documents.review', 'llm.cost-events', 'pipeline.alerts']);
+    expect(of('aggregate-costs')).toEqual(['llm.budget-alerts', 'llm.costs.daily']);
+    expect(of('review')).toEqual(['acme.enriched', 'documents.rejected', 'documents.review.decisions']);
+    expect(of('produce')).toEqual(['documents.raw']);
   });
 });
 

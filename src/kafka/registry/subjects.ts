@@ -1,11 +1,12 @@
 /**
  * The subjects of the schema registry: one per topic value, named by the TopicNameStrategy
- * (`<topic>-value`), each with the contract its values follow. A new topic is one line in
- * valueContracts(); every process registers the subjects it may write at its start.
+ * (`<topic>-value`), each with the contract the catalogue gives its topic. Every process
+ * registers the subjects it may write at its start.
  */
 import type { Config } from '../../config.ts';
 import type { ContractName } from '../../contracts/registry.ts';
-import { retryTopics } from '../topics.ts';
+import { namedTopics } from '../topics.ts';
+import type { Command } from '../../topics/catalogue.ts';
 
 export interface SubjectSpec {
   topic: string;
@@ -15,33 +16,16 @@ export interface SubjectSpec {
 
 export const subjectFor = (topic: string): string => `${topic}-value`;
 
-/** Every topic value this service writes or reads, with its contract. */
+/** Every topic value with a contract (the catalogue's, topics/catalogue.ts), one subject each. */
 export function valueContracts(config: Pick<Config, 'topics' | 'retry'>): SubjectSpec[] {
-  const t = config.topics;
-  const pairs: [string, ContractName][] = [
-    [t.raw, 'raw-document'],
-    [t.enriched, 'enriched-document'],
-    [t.review, 'review-item'],
-    ...retryTopics(config).map((r): [string, ContractName] => [r.topic, 'retry-envelope']),
-    // The DLQ keeps original bytes; the records we write there ourselves (a retried document
-    // that ran out of tiers) carry the raw document, so its subject holds that contract.
-    [t.dlq, 'raw-document'],
-    [t.costEvents, 'cost-event'],
-    [t.costsDaily, 'daily-cost'],
-    [t.budgetAlerts, 'budget-alert'],
-    [t.config, 'config-record'],
-    [t.alerts, 'pipeline-alert'],
-    // The review console's outputs.
-    [t.rejected, 'rejected-document'],
-    [t.reviewDecisions, 'review-decision'],
-  ];
-  return pairs.map(([topic, contract]) => ({ topic, subject: subjectFor(topic), contract }));
+  return namedTopics(config).flatMap(({ name, entry }) => (entry.contract ? [{ topic: name, subject: subjectFor(name), contract: entry.contract }] : []));
 }
 
 /**
- * What the processor and the aggregator register at start: everything but documents.raw, whose
- * writers are the ingestion producers (and `enricher produce`, which registers it itself).
+ * What a command registers before it writes anything: the subjects of the topics it writes (the
+ * catalogue's access), so that a contract the registry refuses stops it at its start.
  */
-export function ownedSubjects(config: Pick<Config, 'topics' | 'retry'>): SubjectSpec[] {
-  return valueContracts(config).filter((s) => s.topic !== config.topics.raw);
+export function subjectsWrittenBy(config: Pick<Config, 'topics' | 'retry'>, command: Command): SubjectSpec[] {
+  const written = new Set(namedTopics(config).filter((t) => t.entry.access[command]?.includes('WRITE')).map((t) => t.name));
+  return valueContracts(config).filter((s) => written.has(s.topic));
 }

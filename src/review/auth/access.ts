@@ -10,6 +10,7 @@
  * token is bound to a session id.
  */
 import type { Config } from '../../config.ts';
+import { ConfigError } from '../../errors.ts';
 import type { SessionCodec } from './session.ts';
 import type { Role, UserStore } from './users-file.ts';
 
@@ -80,4 +81,12 @@ export function createAccess(deps: { review: Config['review']; users: UserStore 
       return { identity: { user, role, sid: made.session.sid, via: 'password' }, cookie: made.value };
     },
   };
+}
+
+/** Throws ConfigError when nobody could ever sign in. */
+export function checkAccessConfig(config: Pick<Config, 'review'>): void {
+  const r = config.review;
+  if (!r.usersFile && !r.proxyUserHeader && r.anonymousRole === 'off') {
+    throw new ConfigError('REVIEW_USERS_FILE: the review console needs a way to sign in: set REVIEW_USERS_FILE (users and scrypt hashes), REVIEW_PROXY_USER_HEADER (a trusted proxy), or REVIEW_ANONYMOUS_ROLE (loopback only)');
+  }
 }

@@ -1,12 +1,11 @@
 /** `enricher config set|unset|get`: the runtime settings on pipeline.config, applied live by every processor. */
 import type { Command } from 'commander';
-import { createKafka } from '../kafka/client.ts';
-import { encoderFor } from '../kafka/registry/encoder-for.ts';
-import { effectiveSettings, readStoredSettings, setConfigValue, unsetConfigValue } from '../settings/config-topic.ts';
-import { SETTING_NAMES } from '../settings/config-values.ts';
+import { encoderFor, kafkaClient } from '../processes/clients.ts';
+import { effectiveSettings, readStoredSettings, storeSetting, unsetStoredSetting } from '../settings/settings-topic.ts';
+import { SETTING_NAMES } from '../settings/setting-values.ts';
 import { quietBoot, reportConfigErrors, type Boot } from './boot.ts';
 
-export function registerConfigCommands(program: Command, boot: Boot): void {
+export function registerSettingsCommands(program: Command, boot: Boot): void {
   const cmd = program.command('config').description(`runtime settings (${SETTING_NAMES.join(', ')}) on the compacted pipeline.config topic; running processors apply changes without a restart`);
 
   cmd
@@ -17,8 +16,8 @@ export function registerConfigCommands(program: Command, boot: Boot): void {
     .action((name: string, value: string) =>
       reportConfigErrors(async () => {
         const { config, logger } = quietBoot(boot);
-        const encode = await encoderFor(config, logger, [config.topics.config]);
-        const rec = await setConfigValue(createKafka(config, logger, '-config'), config, name, value, encode);
+        const encode = await encoderFor(config, logger, 'config set, unset');
+        const rec = await storeSetting(kafkaClient(config, logger, 'config'), config, name, value, encode);
         process.stdout.write(`${rec.name} = ${rec.value ?? 'none'} (written to ${config.topics.config}; running processors apply it within a second)\n`);
       }),
     );
@@ -30,7 +29,7 @@ export function registerConfigCommands(program: Command, boot: Boot): void {
     .action((name: string) =>
       reportConfigErrors(async () => {
         const { config, logger } = quietBoot(boot);
-        const n = await unsetConfigValue(createKafka(config, logger, '-config'), config, name);
+        const n = await unsetStoredSetting(kafkaClient(config, logger, 'config'), config, name);
         process.stdout.write(`${n}: runtime value removed from ${config.topics.config}; the environment's value applies\n`);
       }),
     );
@@ -41,7 +40,7 @@ export function registerConfigCommands(program: Command, boot: Boot): void {
     .action(() =>
       reportConfigErrors(async () => {
         const { config, logger } = quietBoot(boot);
-        const stored = await readStoredSettings(createKafka(config, logger, '-config'), config, logger);
+        const stored = await readStoredSettings(kafkaClient(config, logger, 'config'), config, logger);
         const eff = effectiveSettings(config, stored);
         const env = { quality_threshold: 'QUALITY_THRESHOLD', daily_budget_usd: 'DAILY_BUDGET_USD' } as const;
         for (const name of SETTING_NAMES) {

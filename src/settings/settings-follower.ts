@@ -8,22 +8,22 @@ import type { Config } from '../config.ts';
 import type { KafkaClient } from '../kafka/client.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { MutableRuntimeSettings } from './runtime-settings.ts';
-import { decodeSettingRecord, settingName } from './config-values.ts';
+import { decodeSettingRecord, settingName } from './setting-values.ts';
 import { createTopicFollower, readerGroupId, type FollowedRecord } from '../kafka/topic-reader.ts';
 
-export interface ConfigTopicReader {
+export interface SettingsFollower {
   /** Resolves once the stored settings are applied (or after the timeout, with a warning). */
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export function createConfigTopicReader(deps: {
+export function createSettingsFollower(deps: {
   kafka: KafkaClient;
   config: Pick<Config, 'topics' | 'kafka' | 'processing' | 'budget'>;
   settings: MutableRuntimeSettings;
   logger: Logger;
   catchUpTimeoutMs?: number;
-}): ConfigTopicReader {
+}): SettingsFollower {
   const { config, settings, logger } = deps;
   const topic = config.topics.config;
   // A tombstone removes the override: the environment's value applies again.

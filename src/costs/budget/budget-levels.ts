@@ -2,8 +2,8 @@
  * Budget arithmetic, pure: which alert levels a day's spend has reached, which alerts are
  * still due, and what a processor should believe the day's spend to be.
  */
-import type { BudgetAlert, BudgetLevel } from '../contracts/index.ts';
-import { maxPico, picoToUsd, usdToPico, type Pico } from './money.ts';
+import type { BudgetAlert, BudgetLevel } from '../../contracts/index.ts';
+import { maxPico, picoToUsd, usdToPico, type Pico } from '../money.ts';
 
 export const BUDGET_LEVELS: readonly { level: BudgetLevel; pct: number }[] = [
   { level: 'warning', pct: 80 },

@@ -1,21 +1,21 @@
 /**
  * Writing and reading the runtime settings on the compacted pipeline.config topic, for the
  * CLI (`enricher config set|unset|get`, `enricher costs`). Running processors follow the
- * topic with config-reader.ts.
+ * topic with settings-follower.ts.
  */
 import { hostname } from 'node:os';
 import type { Config } from '../config.ts';
 import type { ConfigRecord, SettingName } from '../contracts/index.ts';
 import { plainJson, type ValueEncoder } from '../kafka/serde.ts';
 import type { KafkaClient } from '../kafka/client.ts';
-import { ensureTopic } from '../kafka/topics.ts';
+import { ensureTopicsOf } from '../kafka/topics.ts';
 import type { Logger } from '../observability/logger.ts';
-import { decodeSettingRecord, parseSettingInput, settingName } from './config-values.ts';
+import { decodeSettingRecord, parseSettingInput, settingName } from './setting-values.ts';
 import { readTopicOnce } from '../kafka/topic-reader.ts';
 
 type TopicConfig = Pick<Config, 'topics' | 'retry' | 'kafka'>;
 
-const ensureConfigTopic = (kafka: KafkaClient, config: TopicConfig) => ensureTopic(kafka, config, config.topics.config);
+
 
 async function send(kafka: KafkaClient, topic: string, key: string, value: Buffer | null): Promise<void> {
   // One record, acks from all replicas: an idempotent producer adds nothing to a single send.
@@ -29,18 +29,18 @@ async function send(kafka: KafkaClient, topic: string, key: string, value: Buffe
 }
 
 /** `enricher config set <name> <value>`: validates, then writes. Throws ConfigError on a bad value. */
-export async function setConfigValue(kafka: KafkaClient, config: TopicConfig, nameInput: string, valueInput: string, encode: ValueEncoder = plainJson): Promise<ConfigRecord> {
+export async function storeSetting(kafka: KafkaClient, config: TopicConfig, nameInput: string, valueInput: string, encode: ValueEncoder = plainJson): Promise<ConfigRecord> {
   const { name, value } = parseSettingInput(nameInput, valueInput);
   const record: ConfigRecord = { name, value, updated_at: new Date().toISOString(), updated_by: `enricher-cli@${hostname()}` };
-  await ensureConfigTopic(kafka, config);
+  await ensureTopicsOf(kafka, config, 'config set, unset');
   await send(kafka, config.topics.config, name, encode(config.topics.config, record));
   return record;
 }
 
 /** `enricher config unset <name>`: a tombstone, so the environment's value applies again. */
-export async function unsetConfigValue(kafka: KafkaClient, config: TopicConfig, nameInput: string): Promise<SettingName> {
+export async function unsetStoredSetting(kafka: KafkaClient, config: TopicConfig, nameInput: string): Promise<SettingName> {
   const name = settingName(nameInput);
-  await ensureConfigTopic(kafka, config);
+  await ensureTopicsOf(kafka, config, 'config set, unset');
   await send(kafka, config.topics.config, name, null);
   return name;
 }
@@ -53,7 +53,7 @@ export interface StoredSetting {
 /** The overrides on pipeline.config now (latest record per key; tombstones and bad records dropped). */
 export async function readStoredSettings(kafka: KafkaClient, config: TopicConfig, logger: Logger): Promise<Map<SettingName, StoredSetting>> {
   const out = new Map<SettingName, StoredSetting>();
-  await ensureConfigTopic(kafka, config);
+  await ensureTopicsOf(kafka, config, 'config get');
   await readTopicOnce({
     kafka, topic: config.topics.config, groupBase: `${config.kafka.groupId}.config-cli`, logger,
     onRecord: (r) => {

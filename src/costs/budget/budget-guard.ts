@@ -9,15 +9,15 @@
  * Held documents stay in flight and uncommitted: a restart reprocesses them, nothing is lost.
  * Everything resumes at the next UTC day, or as soon as the budget is raised or removed.
  */
-import type { CallContext } from '../llm/chain/call-step.ts';
-import type { LlmLimiter, Turn } from '../llm/limiter/limiter.ts';
-import type { CostEvent } from '../contracts/index.ts';
-import type { IntakeControl } from './intake-control.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { MutableRuntimeSettings } from '../settings/runtime-settings.ts';
-import { estimateSpend, isExceeded, msUntilNextUtcDay, reachedLevels } from '../costs/budget-levels.ts';
-import { utcDay } from '../costs/daily-totals.ts';
-import { picoToUsd, usdToPico, type Pico } from '../costs/money.ts';
+import type { CallContext } from '../../llm/chain/call-step.ts';
+import type { LlmLimiter, Turn } from '../../llm/limiter/limiter.ts';
+import type { CostEvent } from '../../contracts/index.ts';
+import type { IntakeControl } from '../../guards/intake-control.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { MutableRuntimeSettings } from '../../settings/runtime-settings.ts';
+import { estimateSpend, isExceeded, msUntilNextUtcDay, reachedLevels } from './budget-levels.ts';
+import { utcDay } from '../daily-totals.ts';
+import { picoToUsd, usdToPico, type Pico } from '../money.ts';
 
 const DAY_MS = 86_400_000;
 

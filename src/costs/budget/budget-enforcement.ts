@@ -2,13 +2,13 @@
  * The processor's budget parts in one piece for the composition root: the live view of
  * llm.costs.daily and the guard that reads it.
  */
-import type { Config } from '../config.ts';
-import type { IntakeControl } from './intake-control.ts';
-import type { KafkaClient } from '../kafka/client.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { MutableRuntimeSettings } from '../settings/runtime-settings.ts';
+import type { Config } from '../../config.ts';
+import type { IntakeControl } from '../../guards/intake-control.ts';
+import type { KafkaClient } from '../../kafka/client.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { MutableRuntimeSettings } from '../../settings/runtime-settings.ts';
 import { createBudgetGuard, type BudgetGuard } from './budget-guard.ts';
-import { createDailyCostView } from '../costs/daily-cost-view.ts';
+import { createDailyCostView } from '../daily-cost-view.ts';
 
 export interface BudgetEnforcement {
   readonly guard: BudgetGuard;

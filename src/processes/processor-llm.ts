@@ -1,0 +1,110 @@
+/**
+ * The processor's LLM side, wired: the shared pool (and what it does while its Redis is away),
+ * the provider, pricing, the result cache, the step caller with the budget's hold, and the
+ * chain of steps.
+ */
+import type { Config } from '../config.ts';
+import type { CostEvent } from '../contracts/index.ts';
+import type { BudgetEnforcement } from '../costs/budget/budget-enforcement.ts';
+import { createCostEventProducer } from '../costs/cost-event-producer.ts';
+import type { IntakeControl } from '../guards/intake-control.ts';
+import { createRedisOutageGuard, type RedisOutageGuard } from '../guards/redis-outage-guard.ts';
+import type { KafkaClient } from '../kafka/client.ts';
+import type { ValueEncoder } from '../kafka/serde.ts';
+import { createCache } from '../llm/cache/create-cache.ts';
+import type { ResultCache } from '../llm/cache/result-cache.ts';
+import { createStepCaller } from '../llm/chain/call-step.ts';
+import { createClassifyStep } from '../llm/chain/classify.ts';
+import { resolveConfidenceMode } from '../llm/chain/confidence.ts';
+import { createExtractStep } from '../llm/chain/extract.ts';
+import { PROMPT_VERSION } from '../llm/chain/prompts.ts';
+import { createChainRunner, type ChainRunner } from '../llm/chain/run-chain.ts';
+import { createSummarizeStep } from '../llm/chain/summarize.ts';
+import { createInstanceLimiter, createLimiter } from '../llm/limiter/create-limiter.ts';
+import type { LlmLimiter } from '../llm/limiter/limiter.ts';
+import { createPricing, loadPriceOverrides } from '../llm/pricing.ts';
+import { createProvider, type ProviderWithProbe } from '../llm/providers/create-provider.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { redisOptions } from './clients.ts';
+
+export interface ProcessorLlmOverrides {
+  provider?: ProviderWithProbe;
+  limiter?: LlmLimiter;
+  cache?: ResultCache;
+  /** Defaults to PROMPT_VERSION; tests run a "new" version to show that it pays again. */
+  promptVersion?: string;
+  onCostEvent?: (e: CostEvent) => void;
+}
+
+export interface ProcessorLlm {
+  readonly provider: ProviderWithProbe;
+  /** The pool every call goes through: the shared one, guarded for Redis outages. */
+  readonly limiter: LlmLimiter;
+  readonly redis: RedisOutageGuard | undefined;
+  readonly chain: ChainRunner;
+  readonly promptVersion: string;
+  /** The cost events' producer: started before any call, stopped after the last. */
+  readonly costs: { start(): Promise<void>; stop(): Promise<void> };
+  /** Releases the pool and a cache made here (an injected one belongs to its owner). */
+  close(): Promise<void>;
+}
+
+export function createProcessorLlm(deps: {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  kafka: KafkaClient;
+  intake: IntakeControl;
+  budget: BudgetEnforcement;
+  encode: ValueEncoder;
+  o: ProcessorLlmOverrides;
+}): ProcessorLlm {
+  const { config, logger, metrics, intake, budget, o } = deps;
+  const redisOpts = redisOptions(config);
+  const pool = o.limiter ?? createLimiter(config, logger, redisOpts);
+  // Redis away is the service's condition, never a document's: pause, or a local pool (REDIS_OUTAGE).
+  const redis = pool.store
+    ? createRedisOutageGuard({
+      shared: { ...pool, store: pool.store }, mode: config.llm.redisOutage, intake, logger,
+      fallback: config.llm.redisOutage === 'local' ? createInstanceLimiter(config, logger) : undefined,
+      onAvailability: (up) => metrics.redisAvailable.set(up ? 1 : 0),
+    })
+    : undefined;
+  const limiter = redis?.limiter ?? pool;
+  const provider = o.provider ?? createProvider(config, logger, (s) => limiter.hold(s.holdMs, s.reason));
+  const pricing = createPricing({
+    overrides: config.llm.pricesFile ? loadPriceOverrides(config.llm.pricesFile) : undefined,
+    logger,
+    onFallback: (model) => metrics.priceFallbacks.inc({ model }),
+  });
+  const costs = createCostEventProducer({
+    kafka: deps.kafka, topic: config.topics.costEvents, encode: deps.encode,
+    onEmitted: (e) => {
+      budget.guard.recordOwn(e);
+      o.onCostEvent?.(e);
+    },
+  });
+  const cache = o.cache ?? createCache(config, logger, redisOpts, (n) => metrics.llmCacheUnwritten.inc(n));
+  const promptVersion = o.promptVersion ?? PROMPT_VERSION;
+  const callStep = createStepCaller({
+    provider, limiter: budget.guard.gateLimiter(limiter), pricing, costs, cache, promptVersion,
+    maxOutputTokens: config.llm.maxOutputTokens, instanceId: config.kafka.instanceId, logger, metrics,
+    beforeCall: (ctx) => budget.guard.beforeCall(ctx), callRetries: config.llm.callRetries,
+  });
+  const chain = createChainRunner({
+    extract: createExtractStep(callStep),
+    summarize: createSummarizeStep(callStep),
+    classify: createClassifyStep(callStep, config.llm.categories, {
+      confidenceMode: resolveConfidenceMode(config.llm.confidenceMode, provider, logger), logger,
+    }),
+    logger,
+  });
+  return {
+    provider, limiter, redis, chain, promptVersion, costs,
+    async close() {
+      await limiter.stop();
+      if (!o.cache) await cache?.close?.();
+    },
+  };
+}

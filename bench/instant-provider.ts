@@ -18,7 +18,7 @@ export function createInstantProvider(model: string): ProviderWithProbe {
       if (req.step === 'extract') answer = ENTITIES;
       else if (req.step === 'summarize') answer = { summary: 'A fixed summary of the document.' };
       else {
-        const categories = req.input.step === 'classify' ? req.input.categories : ['other'];
+        const categories = req.categories ?? ['other'];
         answer = { category: categories[0], confidence: 0.9, scores: categories.map((c, i) => ({ category: c, score: i === 0 ? 0.9 : 0 })) };
       }
       const output = req.schema.parse(answer);

@@ -5,14 +5,13 @@
  */
 import type { Config } from '../src/config.ts';
 import { createStepCaller } from '../src/llm/chain/call-step.ts';
-import { createClassifyStep } from '../src/llm/chain/classify.ts';
 import { createProvider } from '../src/llm/providers/create-provider.ts';
-import { createExtractStep } from '../src/llm/chain/extract.ts';
 import { createLocalLimiter } from '../src/llm/limiter/local-pool.ts';
 import { createPricing } from '../src/llm/pricing.ts';
 import { PROMPT_VERSION } from '../src/llm/chain/prompts.ts';
 import { createChainRunner } from '../src/llm/chain/run-chain.ts';
-import { createSummarizeStep } from '../src/llm/chain/summarize.ts';
+import { offlineAnswersOf } from '../src/llm/chain/step.ts';
+import { chainSteps } from '../src/llm/chain/steps/index.ts';
 import { createDocumentHandler } from '../src/pipeline/document-handler.ts';
 import { createKafka } from '../src/kafka/client.ts';
 import { silentLogger } from '../src/observability/logger.ts';
@@ -26,16 +25,14 @@ export async function runNaiveBaseline(config: Config): Promise<{ stop(): Promis
   const metrics = createMetrics();
   const kafka = createKafka(config, logger, '-naive');
   const limiter = createLocalLimiter({ slots: config.llm.poolSlots, logger });
-  const provider = createProvider(config, logger);
+  const steps = chainSteps({ categories: config.llm.categories });
+  const provider = createProvider(config, logger, { offlineAnswers: offlineAnswersOf(steps) });
   const costs = createCostEventProducer({ kafka, topic: config.topics.costEvents });
   const callStep = createStepCaller({
     provider, limiter, pricing: createPricing({ logger }), costs, promptVersion: PROMPT_VERSION,
     maxOutputTokens: config.llm.maxOutputTokens, instanceId: 'naive', logger, metrics,
   });
-  const chain = createChainRunner({
-    extract: createExtractStep(callStep), summarize: createSummarizeStep(callStep),
-    classify: createClassifyStep(callStep, config.llm.categories), logger,
-  });
+  const chain = createChainRunner({ steps, callStep, logger });
   const handler = createDocumentHandler({
     config, chain, settings: createRuntimeSettings({ qualityThreshold: config.processing.qualityThreshold, dailyBudgetUsd: undefined }),
     provider: provider.name, promptVersion: PROMPT_VERSION, logger, metrics,

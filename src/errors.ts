@@ -5,14 +5,8 @@
  * `scope` separates a document's own fault from the service's: an invalid API key is not
  * the document's fault, so it must pause the service instead of dead-lettering every message.
  */
-export type Stage =
-  | 'decode'
-  | 'validate'
-  | 'extract'
-  | 'summarize'
-  | 'classify'
-  | 'retry'
-  | 'config';
+/** Where a failure happened: reading a message, or a chain step, by its name (extract, summarize, classify, …). */
+export type Stage = 'decode' | 'validate' | 'retry' | 'config' | (string & {});
 
 export type ErrorScope = 'document' | 'service';
 

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { Entities } from './enrichment.ts';
 
 const StepUsage = z.object({
   calls: z.number().int().nonnegative(),
@@ -12,37 +11,27 @@ const StepUsage = z.object({
 });
 
 /**
- * The results of the chain steps already done. A retry carries it so that it resumes at the
- * failed step and never pays twice for a step that succeeded.
+ * One step done: its output under the step's field (extract: entities, summarize: summary,
+ * classify: classification; each step checks its own when it resumes), what it used, and the
+ * model that answered. `failed`: the step failed permanently and the chain went on without it.
+ */
+const StepProgress = z
+  .object({
+    usage: StepUsage,
+    model: z.string(),
+    failed: z.object({ code: z.string(), message: z.string() }).optional(),
+  })
+  .catchall(z.unknown());
+
+/**
+ * The results of the chain steps already done, by step name. A retry carries it so that it
+ * resumes at the failed step and never pays twice for a step that succeeded.
  */
 export const ChainProgress = z
   .object({
-    extract: z
-      .object({
-        entities: Entities,
-        usage: StepUsage,
-        model: z.string(),
-        /** Set when extraction failed permanently and the chain went on without entities. */
-        failed: z.object({ code: z.string(), message: z.string() }).optional(),
-      })
-      .optional(),
-    summarize: z.object({ summary: z.string(), usage: StepUsage, model: z.string() }).optional(),
     /** Billed usage of calls whose step failed (earlier attempts, a failed extraction). */
     failed_usage: StepUsage.optional(),
-    classify: z
-      .object({
-        classification: z.object({
-          category: z.string(),
-          confidence: z.number().min(0).max(1).nullable(),
-          scores: z.record(z.string(), z.number()),
-          confidence_source: z.enum(['self', 'logprob']).optional(),
-          self_confidence: z.number().min(0).max(1).nullable().optional(),
-          logprob_confidence: z.number().min(0).max(1).nullable().optional(),
-        }),
-        usage: StepUsage,
-        model: z.string(),
-      })
-      .optional(),
   })
+  .catchall(StepProgress)
   .meta({ id: 'ChainProgress' });
 export type ChainProgress = z.infer<typeof ChainProgress>;

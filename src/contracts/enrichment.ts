@@ -49,5 +49,6 @@ export const Usage = z
   .meta({ id: 'Usage' });
 export type Usage = z.infer<typeof Usage>;
 
-export const StepName = z.enum(['extract', 'summarize', 'classify']);
+/** A chain step's name (extract, summarize, classify, …): the steps are the chain's list, not a fixed set. */
+export const StepName = z.string();
 export type StepName = z.infer<typeof StepName>;

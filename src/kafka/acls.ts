@@ -15,7 +15,7 @@ import type { Admin } from 'kafkajs';
 import type { Config } from '../config.ts';
 import { kafkajs } from './load-kafkajs.ts';
 import { topicNames } from './topics.ts';
-import { CATALOGUE, COMMANDS, TOPIC_IDS, type Command, type TopicEntry } from '../topics/catalogue.ts';
+import { CATALOGUE, COMMANDS, type Catalogue, type Command } from '../topics/catalogue.ts';
 
 export type AclOperation = 'READ' | 'WRITE' | 'DESCRIBE' | 'CREATE' | 'DELETE';
 export type AclResource = 'TOPIC' | 'GROUP' | 'TRANSACTIONAL_ID' | 'CLUSTER';
@@ -37,13 +37,12 @@ type Names = Pick<Config, 'topics' | 'kafka' | 'costs' | 'retry'>;
  * tiers are one prefixed rule (their names follow RETRY_DELAYS); `topics create` describes
  * every topic and may create them.
  */
-function topicRules(c: Names, command: Command): AclRule[] {
-  return TOPIC_IDS.flatMap((id): AclRule[] => {
-    const entry: TopicEntry = CATALOGUE[id];
+function topicRules(c: Names, command: Command, catalogue: Catalogue): AclRule[] {
+  return Object.entries(catalogue).flatMap(([id, entry]): AclRule[] => {
     const operations = entry.access[command];
     if (!operations) return [];
     if (entry.perRetryTier) return [{ resource: 'TOPIC', pattern: 'PREFIXED', name: `${c.topics.retryPrefix}.`, operations: [...operations] }];
-    return topicNames(c, id).map((name) => ({ resource: 'TOPIC', pattern: 'LITERAL', name, operations: [...operations] }));
+    return topicNames(c, id, catalogue).map((name) => ({ resource: 'TOPIC', pattern: 'LITERAL', name, operations: [...operations] }));
   });
 }
 
@@ -82,8 +81,8 @@ function clientRules(c: Names, command: Command): AclRule[] {
   }
 }
 
-export function requiredAcls(c: Names, command: AclCommand): AclRule[] {
-  return [...topicRules(c, command), ...clientRules(c, command)];
+export function requiredAcls(c: Names, command: AclCommand, catalogue: Catalogue = CATALOGUE): AclRule[] {
+  return [...topicRules(c, command, catalogue), ...clientRules(c, command)];
 }
 
 /** The rules of several commands, merged: one rule per resource, with every operation any of them needs. */

@@ -6,7 +6,7 @@ import type { Admin, ITopicConfig } from 'kafkajs';
 import type { Config } from '../config.ts';
 import { formatDuration } from '../util/duration.ts';
 import { sleep } from '../util/sleep.ts';
-import { CATALOGUE, TOPIC_IDS, type Command, type NamedTopicId, type TopicEntry, type TopicId, type TopicShape } from '../topics/catalogue.ts';
+import { CATALOGUE, type Catalogue, type Command, type TopicEntry, type TopicShape } from '../topics/catalogue.ts';
 
 export function retryTopicName(prefix: string, delayMs: number): string {
   return `${prefix}.${formatDuration(delayMs)}`;
@@ -15,10 +15,12 @@ export function retryTopicName(prefix: string, delayMs: number): string {
 type TopicNames = Pick<Config, 'topics' | 'retry'>;
 
 /** The topic names of one catalogue entry: one, one per retry tier, or one named after another. */
-export function topicNames(config: TopicNames, id: TopicId): string[] {
-  const e: TopicEntry = CATALOGUE[id];
-  if (e.namedAfter) return topicNames(config, e.namedAfter.topic as TopicId).map((n) => `${n}${e.namedAfter!.suffix}`);
-  const name = config.topics[id as NamedTopicId];
+export function topicNames(config: TopicNames, id: string, catalogue: Catalogue = CATALOGUE): string[] {
+  const e = catalogue[id];
+  if (!e) throw new Error(`no topic ${id} in the catalogue`);
+  if (e.namedAfter) return topicNames(config, e.namedAfter.topic, catalogue).map((n) => `${n}${e.namedAfter!.suffix}`);
+  const name = (config.topics as unknown as Record<string, string | undefined>)[id];
+  if (name === undefined) throw new Error(`the config names no topic ${id} (its setting ${e.setting?.env ?? '?'})`);
   return e.perRetryTier ? config.retry.delaysMs.map((d) => retryTopicName(name, d)) : [name];
 }
 
@@ -31,11 +33,11 @@ export function redriveMarkerTopic(config: TopicNames): string {
 }
 
 /** Every topic of the catalogue by name, with its entry: what the derivations below walk. */
-export function namedTopics(config: TopicNames): { id: TopicId; name: string; entry: TopicEntry }[] {
-  return TOPIC_IDS.flatMap((id) => topicNames(config, id).map((name) => ({ id, name, entry: CATALOGUE[id] as TopicEntry })));
+export function namedTopics(config: TopicNames, catalogue: Catalogue = CATALOGUE): { id: string; name: string; entry: TopicEntry }[] {
+  return Object.entries(catalogue).flatMap(([id, entry]) => topicNames(config, id, catalogue).map((name) => ({ id, name, entry })));
 }
 
-export function topicSpecs(config: TopicNames): ITopicConfig[] {
+export function topicSpecs(config: TopicNames, catalogue: Catalogue = CATALOGUE): ITopicConfig[] {
   const t = config.topics;
   // On every topic when set, not left to the broker's default: our writes are acks=all, so with
   // replication 3 and min ISR 2 a committed write is on at least two brokers, and losing one
@@ -50,7 +52,7 @@ export function topicSpecs(config: TopicNames): ITopicConfig[] {
     events: [],
     compacted: [{ name: 'cleanup.policy', value: 'compact' }],
   };
-  return namedTopics(config).map(({ name, entry }) => ({
+  return namedTopics(config, catalogue).map(({ name, entry }) => ({
     topic: name,
     numPartitions: entry.partitions === 'configured' ? t.partitions : entry.partitions,
     replicationFactor: t.replicationFactor,
@@ -59,8 +61,8 @@ export function topicSpecs(config: TopicNames): ITopicConfig[] {
 }
 
 /** The topics a command uses: what it creates when they are missing, and what its rights cover. */
-export function topicsOf(config: TopicNames, command: Command): string[] {
-  return namedTopics(config).filter((t) => t.entry.access[command] !== undefined).map((t) => t.name);
+export function topicsOf(config: TopicNames, command: Command, catalogue: Catalogue = CATALOGUE): string[] {
+  return namedTopics(config, catalogue).filter((t) => t.entry.access[command] !== undefined).map((t) => t.name);
 }
 
 /** Creates the missing topics a command uses, with their settings. Returns the names it created. */

@@ -14,10 +14,8 @@ import type { KafkaClient } from '../kafka/client.ts';
 import { createTopicFollower, readerGroupId } from '../kafka/topic-reader.ts';
 import { cacheKey, type ResultCache } from '../llm/cache/result-cache.ts';
 import { emptyUsage, type StepCaller } from '../llm/chain/call-step.ts';
-import { createClassifyStep } from '../llm/chain/classify.ts';
-import { createExtractStep } from '../llm/chain/extract.ts';
 import { createChainRunner } from '../llm/chain/run-chain.ts';
-import { createSummarizeStep } from '../llm/chain/summarize.ts';
+import { chainSteps } from '../llm/chain/steps/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ReplayPlan } from './replay.ts';
 
@@ -34,13 +32,11 @@ export interface ReplayCacheReport {
   unreadable: number;
 }
 
-const STEPS = 3;
-
 /** The cache as a caller: a hit is the answer, a miss ends the walk of that document. */
 function cacheOnlyCaller(cache: ResultCache, model: string, promptVersion: string): StepCaller {
   return async (call) => {
     const hit = await cache.get(cacheKey(call.step, model, promptVersion, call.messages));
-    const parsed = hit === undefined ? undefined : call.schema.safeParse(hit.output);
+    const parsed = hit === undefined ? undefined : call.answer.safeParse(hit.output);
     if (!parsed?.success) {
       // Retriable, so that the chain stops here instead of going on without entities.
       throw new EnricherError(`no cached answer for ${call.step}`, { code: ErrorCodes.INTERNAL, stage: call.step, retriable: true });
@@ -61,12 +57,8 @@ export async function checkReplayCache(deps: {
 }): Promise<ReplayCacheReport> {
   const { config, logger } = deps;
   const callStep = cacheOnlyCaller(deps.cache, config.llm.model, deps.promptVersion);
-  const chain = createChainRunner({
-    extract: createExtractStep(callStep),
-    summarize: createSummarizeStep(callStep),
-    classify: createClassifyStep(callStep, config.llm.categories, { confidenceMode: 'self', logger }),
-    logger,
-  });
+  const steps = chainSteps({ categories: config.llm.categories, confidenceMode: 'self', logger });
+  const chain = createChainRunner({ steps, callStep, logger });
   const report: ReplayCacheReport = { documents: 0, answered: 0, willCall: 0, calls: 0, unreadable: 0 };
   const walks: Promise<void>[] = [];
   const walk = async (bytes: Buffer | null): Promise<void> => {
@@ -79,9 +71,9 @@ export async function checkReplayCache(deps: {
     }
     const outcome = await chain(doc, { documentId: doc.id, attempt: 1, runId: undefined, turn: { lane: 'replay-check', order: 0 }, abandoned: undefined });
     if (outcome.ok) return void report.answered++;
-    const done = [outcome.progress.extract, outcome.progress.summarize, outcome.progress.classify].filter(Boolean).length;
+    const done = steps.filter((s) => outcome.progress[s.name] !== undefined).length;
     report.willCall++;
-    report.calls += STEPS - done;
+    report.calls += steps.length - done;
   };
 
   const from = new Map(deps.plan.partitions.map((p) => [p.partition, BigInt(p.next)]));

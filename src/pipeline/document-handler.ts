@@ -11,7 +11,7 @@ import type { ChainRunner } from '../llm/chain/run-chain.ts';
 import type { Turn } from '../llm/limiter/limiter.ts';
 import { EnricherError, ErrorCodes, toEnricherError } from '../errors.ts';
 import { routeFailure } from './failure-routing.ts';
-import { qualityGate } from './gate.ts';
+import { gateInput, qualityGate } from './gate.ts';
 import { decodeJson, decodePlainRaw, encodeJson, headerString, plainJson, type ValueEncoder } from '../kafka/serde.ts';
 import { retryTopicName } from '../kafka/topics.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -135,7 +135,7 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
     deps.onChainOutcome?.(outcome.ok, outcome.ok ? undefined : outcome.error);
     if (outcome.ok) {
       const threshold = deps.settings.qualityThreshold();
-      const decision = qualityGate(outcome.result, threshold);
+      const decision = qualityGate(gateInput(outcome.result), threshold);
       const enriched = buildEnriched(a.doc, outcome.result, { provider: deps.provider, promptVersion: deps.promptVersion });
       metrics.documents.inc({ route: decision.route });
       deps.deadLetters?.finished(decision.route);

@@ -5,21 +5,28 @@
  */
 import type { ReviewReason } from '../contracts/index.ts';
 import type { ChainResult } from '../llm/chain/run-chain.ts';
+import type { ClassifyOutput } from '../llm/chain/steps/classify.ts';
 
 /** A chosen score this close to the top one is a tie (float noise), not a disagreement. */
 const SCORE_TOLERANCE = 1e-9;
 
 export type GateDecision = { route: 'enriched' } | { route: 'review'; reasons: ReviewReason[] };
 
-export function qualityGate(result: Pick<ChainResult, 'classification' | 'partial' | 'progress'>, threshold: number): GateDecision {
+/** What the gate reads of a chain result: the classifier's output, and the steps the chain went on without. */
+export function gateInput(result: Pick<ChainResult, 'outputs' | 'partial' | 'progress'>): { classification: ClassifyOutput; partial: boolean; failed: { step: string; code: string; message: string }[] } {
+  const failed = Object.entries(result.progress).flatMap(([step, p]) => {
+    const f = step === 'failed_usage' ? undefined : (p as { failed?: { code: string; message: string } } | undefined)?.failed;
+    return f ? [{ step, ...f }] : [];
+  });
+  return { classification: result.outputs.classification as ClassifyOutput, partial: result.partial, failed };
+}
+
+export function qualityGate(input: ReturnType<typeof gateInput>, threshold: number): GateDecision {
   const reasons: ReviewReason[] = [];
-  const { confidence, category, scores } = result.classification;
-  if (result.partial) {
-    const failed = result.progress.extract?.failed;
-    reasons.push({
-      code: 'PARTIAL_CHAIN',
-      message: `entity extraction failed${failed ? ` (${failed.code}: ${failed.message})` : ''}; the result was made without entities`,
-    });
+  const { confidence, category, scores } = input.classification;
+  if (input.partial) {
+    const failed = input.failed.map((f) => `${f.step} failed (${f.code}: ${f.message})`).join('; ');
+    reasons.push({ code: 'PARTIAL_CHAIN', message: `${failed || 'a step failed'}; the result was made without it` });
   }
   if (confidence === null || !Number.isFinite(confidence)) {
     reasons.push({ code: 'NO_USABLE_CONFIDENCE', message: 'the classifier gave no usable confidence' });

@@ -15,21 +15,13 @@ export function buildEnriched(
   result: ChainResult,
   meta: { provider: 'openai' | 'offline'; promptVersion: string; now?: Date },
 ): EnrichedDocument {
-  const c = result.classification;
   return {
     document_id: doc.id,
     ...(doc.title !== undefined ? { title: doc.title } : {}),
     ...(doc.source !== undefined ? { source: doc.source } : {}),
     original_content: doc.content,
-    entities: result.progress.extract?.entities ?? { people: [], organizations: [], dates: [], topics: [] },
-    summary: result.progress.summarize.summary,
-    // A null confidence is published as 0: the contract keeps a number, the review reason says why.
-    classification: {
-      category: c.category, confidence: c.confidence ?? 0, scores: c.scores,
-      ...(c.confidence_source === undefined ? {} : { confidence_source: c.confidence_source }),
-      ...(c.self_confidence === undefined ? {} : { self_confidence: c.self_confidence }),
-      ...(c.logprob_confidence === undefined ? {} : { logprob_confidence: c.logprob_confidence }),
-    },
+    // Every step's output under its field (entities, summary, classification): the chain's list decides.
+    ...(result.published as Pick<EnrichedDocument, 'entities' | 'summary' | 'classification'>),
     usage: toWireUsage(result.usage),
     model: result.model,
     provider: meta.provider,

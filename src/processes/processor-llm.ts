@@ -14,12 +14,11 @@ import type { ValueEncoder } from '../kafka/serde.ts';
 import { createCache } from '../llm/cache/create-cache.ts';
 import type { ResultCache } from '../llm/cache/result-cache.ts';
 import { createStepCaller } from '../llm/chain/call-step.ts';
-import { createClassifyStep } from '../llm/chain/classify.ts';
 import { resolveConfidenceMode } from '../llm/chain/confidence.ts';
-import { createExtractStep } from '../llm/chain/extract.ts';
 import { PROMPT_VERSION } from '../llm/chain/prompts.ts';
 import { createChainRunner, type ChainRunner } from '../llm/chain/run-chain.ts';
-import { createSummarizeStep } from '../llm/chain/summarize.ts';
+import type { ChainSteps } from '../llm/chain/step.ts';
+import { chainSteps } from '../llm/chain/steps/index.ts';
 import { createInstanceLimiter, createLimiter } from '../llm/limiter/create-limiter.ts';
 import type { LlmLimiter } from '../llm/limiter/limiter.ts';
 import { createPricing, loadPriceOverrides } from '../llm/pricing.ts';
@@ -72,7 +71,13 @@ export function createProcessorLlm(deps: {
     })
     : undefined;
   const limiter = redis?.limiter ?? pool;
-  const provider = o.provider ?? createProvider(config, logger, (s) => limiter.hold(s.holdMs, s.reason));
+  // The offline provider answers each step with the step's own offline answer (the list is
+  // made below: its classifier's confidence mode depends on what the provider can return).
+  let steps: ChainSteps = [];
+  const provider = o.provider ?? createProvider(config, logger, {
+    onRateLimit: (s) => limiter.hold(s.holdMs, s.reason),
+    offlineAnswers: (step) => steps.find((s) => s.name === step)?.offline,
+  });
   const pricing = createPricing({
     overrides: config.llm.pricesFile ? loadPriceOverrides(config.llm.pricesFile) : undefined,
     logger,
@@ -92,14 +97,8 @@ export function createProcessorLlm(deps: {
     maxOutputTokens: config.llm.maxOutputTokens, instanceId: config.kafka.instanceId, logger, metrics,
     beforeCall: (ctx) => budget.guard.beforeCall(ctx), callRetries: config.llm.callRetries,
   });
-  const chain = createChainRunner({
-    extract: createExtractStep(callStep),
-    summarize: createSummarizeStep(callStep),
-    classify: createClassifyStep(callStep, config.llm.categories, {
-      confidenceMode: resolveConfidenceMode(config.llm.confidenceMode, provider, logger), logger,
-    }),
-    logger,
-  });
+  steps = chainSteps({ categories: config.llm.categories, confidenceMode: resolveConfidenceMode(config.llm.confidenceMode, provider, logger), logger });
+  const chain = createChainRunner({ steps, callStep, logger });
   return {
     provider, limiter, redis, chain, promptVersion, costs,
     async close() {

@@ -119,8 +119,8 @@ export const CATALOGUE = {
 
 export type TopicId = keyof typeof CATALOGUE;
 
+/** A catalogue: CATALOGUE itself, or one with an entry more (a test shows what a new topic takes). */
+export type Catalogue = Readonly<Record<string, TopicEntry>>;
+
 /** The ids of the topics named by a setting: config.topics has one name for each. */
 export type NamedTopicId = { [K in TopicId]: (typeof CATALOGUE)[K] extends { setting: object } ? K : never }[TopicId];
-
-export const TOPIC_IDS = Object.keys(CATALOGUE) as TopicId[];
-export const entryOf = (id: TopicId): TopicEntry => CATALOGUE[id];

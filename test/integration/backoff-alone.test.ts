@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createStepCaller } from '../../src/llm/chain/call-step.ts';
-import { createExtractStep } from '../../src/llm/chain/extract.ts';
+import { extractStep as extractDefinition } from '../../src/llm/chain/steps/extract.ts';
 import { createLocalLimiter } from '../../src/llm/limiter/local-pool.ts';
 import { createPricing } from '../../src/llm/pricing.ts';
 import { createOpenAiProvider } from '../../src/llm/providers/openai.ts';
@@ -39,8 +39,11 @@ function extractStep() {
     provider, limiter, pricing: createPricing({ logger }), costs: { emit: async () => undefined }, promptVersion: 'test',
     maxOutputTokens: 300, instanceId: 'test', logger, metrics: createMetrics(), callRetries: 2,
   });
-  const extract = createExtractStep(callStep);
-  const run = (id: string) => extract({ id, content: `Ada Lovelace wrote about engines in 1843 (${id}).` }, { documentId: id, attempt: 1, turn: { lane: 'p0' } });
+  const extract = extractDefinition();
+  const run = (id: string) => {
+    const doc = { id, content: `Ada Lovelace wrote about engines in 1843 (${id}).` };
+    return callStep({ step: extract.name, ...extract.request(doc, {}) }, { documentId: id, attempt: 1, turn: { lane: 'p0' } });
+  };
   return { run, holds };
 }
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { ServiceTier } from '../../src/config.ts';
-import { classifyAnswer } from '../../src/llm/chain/llm-schemas.ts';
+import { classifyAnswer } from '../../src/llm/chain/steps/classify.ts';
 import { createOpenAiProvider } from '../../src/llm/providers/openai.ts';
 import type { BilledCall, LlmRequest } from '../../src/llm/providers/provider.ts';
 import { silentLogger } from '../../src/observability/logger.ts';

@@ -10,7 +10,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DailyCost } from '../../src/contracts/index.ts';
 import { createCostAggregator, type CostAggregator } from '../../src/costs/aggregator.ts';
 import { loadDailyCosts } from '../../src/costs/report.ts';
-import { SYSTEM_PROMPTS, classifySystemPrompt } from '../../src/llm/chain/prompts.ts';
+import { classifySystemPrompt } from '../../src/llm/chain/steps/classify.ts';
+import { EXTRACT_SYSTEM_PROMPT } from '../../src/llm/chain/steps/extract.ts';
+import { SUMMARIZE_SYSTEM_PROMPT } from '../../src/llm/chain/steps/summarize.ts';
 import { PRICE_TABLE } from '../../src/llm/pricing.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { sampleCorpus } from '../support/docs.ts';
@@ -78,8 +80,8 @@ describe('prompt caching on the demo corpus', () => {
   it('with an exact prefix cache: every call after a step\'s first reuses that step\'s whole static part', async () => {
     const { d, billed, share, saved, uncached } = await runCorpus({ minTokens: 1, blockTokens: 1 });
     const staticTokens: Record<string, number> = {
-      extract: countTokens(SYSTEM_PROMPTS.extract),
-      summarize: countTokens(SYSTEM_PROMPTS.summarize),
+      extract: countTokens(EXTRACT_SYSTEM_PROMPT),
+      summarize: countTokens(SUMMARIZE_SYSTEM_PROMPT),
       classify: countTokens(classifySystemPrompt(h!.config.llm.categories)),
     };
     for (const step of ['extract', 'summarize', 'classify'] as const) {

@@ -4,15 +4,13 @@
  * limiter is stopped when the test ends.
  */
 import { onTestFinished } from 'vitest';
-import type { CostEvent, ChainProgress, StepName } from '../../src/contracts/index.ts';
+import type { CostEvent, ChainProgress } from '../../src/contracts/index.ts';
 import type { EnricherError } from '../../src/errors.ts';
 import type { ResultCache } from '../../src/llm/cache/result-cache.ts';
 import { createStepCaller, type CallContext, type CostSink } from '../../src/llm/chain/call-step.ts';
-import { createClassifyStep } from '../../src/llm/chain/classify.ts';
-import { createExtractStep } from '../../src/llm/chain/extract.ts';
 import { PROMPT_VERSION } from '../../src/llm/chain/prompts.ts';
 import { createChainRunner, type ChainOutcome, type ChainResult } from '../../src/llm/chain/run-chain.ts';
-import { createSummarizeStep } from '../../src/llm/chain/summarize.ts';
+import { chainSteps } from '../../src/llm/chain/steps/index.ts';
 import { createLocalLimiter } from '../../src/llm/limiter/local-pool.ts';
 import { PRICE_TABLE, createPricing } from '../../src/llm/pricing.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
@@ -58,12 +56,7 @@ export function buildChain(opts: {
     metrics,
     beforeCall: opts.beforeCall,
   });
-  const chain = createChainRunner({
-    extract: createExtractStep(callStep),
-    summarize: createSummarizeStep(callStep),
-    classify: createClassifyStep(callStep, CATEGORIES),
-    logger,
-  });
+  const chain = createChainRunner({ steps: chainSteps({ categories: CATEGORIES }), callStep, logger });
   return { chain, model, events, metrics };
 }
 
@@ -78,7 +71,7 @@ export function failed(o: ChainOutcome): { error: EnricherError; progress: Chain
 }
 
 /** The table price of one call of a step at the scripted model's token counts. */
-export function priceOf(step: StepName): number {
+export function priceOf(step: 'extract' | 'summarize' | 'classify'): number {
   const p = PRICE_TABLE[MODEL]!;
   return (TOKENS[step].input * p.inputPer1k + TOKENS[step].output * p.outputPer1k) / 1000;
 }

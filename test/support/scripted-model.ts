@@ -13,7 +13,10 @@
  *   model.errors.summarize = new EnricherError(…);                           // thrown before billing
  *   model.requests                                                           // what it was asked
  */
-import type { RawDocument, StepName } from '../../src/contracts/index.ts';
+import type { RawDocument } from '../../src/contracts/index.ts';
+
+/** The chain's three steps, which the fixture scripts. */
+export type StepName = 'extract' | 'summarize' | 'classify';
 import { EnricherError, ErrorCodes } from '../../src/errors.ts';
 import type { ProviderWithProbe } from '../../src/llm/providers/create-provider.ts';
 import type { LlmRequest, LlmResponse } from '../../src/llm/providers/provider.ts';
@@ -65,8 +68,8 @@ export function readingPrompts(): Script {
       { role: 'system', content: req.messages.system },
       { role: 'user', content: req.messages.user },
     ];
-    reader.remember(req.step, req.documentId, messages);
-    return reader.answer(req.step, req.documentId, messages);
+    reader.remember(req.step as StepName, req.documentId, messages);
+    return reader.answer(req.step as StepName, req.documentId, messages);
   };
   return { extract: read, summarize: read, classify: read };
 }
@@ -128,11 +131,12 @@ export function scriptedModel(opts: ScriptedModelOptions = {}): ScriptedModel {
       maxActive = Math.max(maxActive, active);
       try {
         if (m.beforeAnswer) await m.beforeAnswer();
-        const err = m.errors[req.step];
+        const step = req.step as StepName;
+        const err = m.errors[step];
         if (err !== undefined) throw err;
-        const scripted = m.answers[req.step];
+        const scripted = m.answers[step];
         const parsed = req.schema.safeParse(typeof scripted === 'function' ? scripted(request) : scripted);
-        const t = tokens[req.step];
+        const t = tokens[step];
         req.onBilledCall({ inputTokens: t.input, outputTokens: t.output, model: answeredAs, ok: parsed.success });
         if (m.afterBill) await m.afterBill();
         if (!parsed.success) {

@@ -53,7 +53,7 @@ function caller(p: LlmProvider, cache?: ResultCache) {
     instanceId: 'i-1', logger, metrics,
   });
   const step = (probabilityOf?: string) =>
-    call({ step: 'classify', input: { step: 'extract', content: 'x' }, messages: { system: 's', user: 'u' }, schema: Answer, schemaName: 'classify', probabilityOf }, { documentId: 'd-1', attempt: 1 });
+    call({ step: 'classify', input: { step: 'extract', content: 'x' }, messages: { system: 's', user: 'u' }, answer: Answer, probabilityOf }, { documentId: 'd-1', attempt: 1 });
   return { step, events, metrics };
 }
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.ts';
-import { qualityGate } from '../../src/pipeline/gate.ts';
+import { gateInput, qualityGate } from '../../src/pipeline/gate.ts';
 import { buildChain, ctx, failed, okResult } from '../support/chain.ts';
 import { CATEGORIES, CLASSIFICATION, ENTITIES, FIXTURE_DOC as doc, MODEL, SUMMARY } from '../support/scripted-model.ts';
 
@@ -36,7 +36,7 @@ describe('classify step', () => {
   it('returns the classification with a score for every configured category', async () => {
     const { chain } = buildChain();
     const r = okResult(await chain(doc, ctx));
-    expect(r.classification).toEqual({
+    expect(r.outputs.classification).toEqual({
       category: 'science',
       confidence: 0.91,
       scores: { science: 0.91, technology: 0.06, business: 0, other: 0.03 },
@@ -48,16 +48,16 @@ describe('classify step', () => {
     expect(r.partial).toBe(false);
     expect(r.model).toBe(MODEL);
     expect(r.progress.extract?.entities).toEqual(ENTITIES);
-    expect(r.progress.summarize.summary).toBe(SUMMARY);
-    expect(qualityGate(r, 0.8)).toEqual({ route: 'enriched' });
+    expect(r.progress.summarize?.summary).toBe(SUMMARY);
+    expect(qualityGate(gateInput(r), 0.8)).toEqual({ route: 'enriched' });
   });
 
   it('passes confidence null through to the result (and the gate sends it to review)', async () => {
     const { chain, model } = buildChain();
     model.answers.classify = { ...CLASSIFICATION, confidence: null };
     const r = okResult(await chain(doc, ctx));
-    expect(r.classification.confidence).toBeNull();
-    const d = qualityGate(r, 0.8);
+    expect((r.outputs.classification as { confidence: number | null }).confidence).toBeNull();
+    const d = qualityGate(gateInput(r), 0.8);
     expect(d.route === 'review' && d.reasons.map((x) => x.code)).toEqual(['NO_USABLE_CONFIDENCE']);
   });
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChainResult } from '../../src/llm/chain/run-chain.ts';
-import { qualityGate } from '../../src/pipeline/gate.ts';
+import { gateInput, qualityGate } from '../../src/pipeline/gate.ts';
 
 const SCORES = { business: 0.7, technology: 0.2, other: 0.1 };
 
@@ -10,26 +9,15 @@ function result(over: {
   scores?: Record<string, number>;
   partial?: boolean;
   failed?: { code: string; message: string };
-}): Pick<ChainResult, 'classification' | 'partial' | 'progress'> {
-  const usage = { calls: 1, cachedCalls: 0, inputTokens: 1, outputTokens: 1, costUsd: 0 };
-  const classification = {
-    category: over.category ?? 'business',
-    confidence: over.confidence === undefined ? 0.9 : over.confidence,
-    scores: over.scores ?? SCORES,
-  };
+}): ReturnType<typeof gateInput> {
   return {
-    classification,
-    partial: over.partial ?? false,
-    progress: {
-      extract: {
-        entities: { people: [], organizations: [], dates: [], topics: [] },
-        usage,
-        model: 'm',
-        ...(over.failed ? { failed: over.failed } : {}),
-      },
-      summarize: { summary: 's', usage, model: 'm' },
-      classify: { classification, usage, model: 'm' },
+    classification: {
+      category: over.category ?? 'business',
+      confidence: over.confidence === undefined ? 0.9 : over.confidence,
+      scores: over.scores ?? SCORES,
     },
+    partial: over.partial ?? false,
+    failed: over.failed ? [{ step: 'extract', ...over.failed }] : [],
   };
 }
 

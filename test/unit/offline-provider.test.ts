@@ -3,9 +3,15 @@ import { countTokens } from 'gpt-tokenizer';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createOfflineProvider } from '../../src/llm/offline/offline-provider.ts';
+import { offlineAnswersOf } from '../../src/llm/chain/step.ts';
+import { chainSteps } from '../../src/llm/chain/steps/index.ts';
+import { classifyAnswer, toClassification } from '../../src/llm/chain/steps/classify.ts';
+
+/** The offline provider as the processor builds it: answering each step with the step's own offline answer. */
+const offline = (model: string) => createOfflineProvider({ model, answers: offlineAnswersOf(chainSteps({ categories: DEFAULT_CATEGORIES })) });
 import type { BilledCall, LlmRequest, StepInput } from '../../src/llm/providers/provider.ts';
 import { DEFAULT_CATEGORIES } from '../../src/config.ts';
-import { Classification, Entities, RawDocument, SummaryOutput } from '../../src/contracts/index.ts';
+import { Entities, RawDocument, SummaryOutput } from '../../src/contracts/index.ts';
 import { EnricherError, ErrorCodes } from '../../src/errors.ts';
 
 const MODEL = 'gpt-4o-mini';
@@ -62,33 +68,24 @@ function request<T>(schema: z.ZodType<T>, schemaName: string, input: StepInput, 
 }
 
 /** Runs the three steps the way the chain does, each feeding the next. */
-async function runChain(content: string, opts: Options = {}, provider = createOfflineProvider({ model: MODEL })) {
+async function runChain(content: string, opts: Options = {}, provider = offline(MODEL)) {
   const title = opts.title;
   const entities = await provider.complete(request(Entities, 'Entities', { step: 'extract', content, title }, opts));
   const summary = await provider.complete(
     request(SummaryOutput, 'SummaryOutput', { step: 'summarize', content, title, entities: entities.output }, opts),
   );
-  const classification = await provider.complete(
-    request(
-      Classification,
-      'Classification',
-      {
-        step: 'classify',
-        content,
-        title,
-        entities: entities.output,
-        summary: summary.output.summary,
-        categories: opts.categories ?? DEFAULT_CATEGORIES,
-      },
-      opts,
-    ),
+  const categories = opts.categories ?? DEFAULT_CATEGORIES;
+  const answer = await provider.complete(
+    request(classifyAnswer(categories), 'classify', { step: 'classify', content, title, entities: entities.output, summary: summary.output.summary, categories }, opts),
   );
-  return { entities, summary, classification };
+  // The classifier's scores come as a list (strict structured outputs); the chain folds them into a record.
+  const classification = { ...answer, output: toClassification(answer.output, categories) as { category: string; confidence: number; scores: Record<string, number> } };
+  return { entities, summary, classification, classifyAnswered: answer };
 }
 
 describe('offline provider', () => {
   it('names itself and reports the configured model', async () => {
-    const provider = createOfflineProvider({ model: 'gpt-4.1-nano' });
+    const provider = offline('gpt-4.1-nano');
     expect(provider.name).toBe('offline');
     expect(provider.model).toBe('gpt-4.1-nano');
     const { classification } = await runChain(FINANCE_TEXT, {}, provider);
@@ -99,7 +96,7 @@ describe('offline provider', () => {
     const a = await runChain(KNOWN_TEXT);
     const b = await runChain(KNOWN_TEXT);
     expect(b).toEqual(a);
-    const again = await runChain(KNOWN_TEXT, {}, createOfflineProvider({ model: MODEL }));
+    const again = await runChain(KNOWN_TEXT, {}, offline(MODEL));
     expect(again).toEqual(a);
   });
 
@@ -134,7 +131,7 @@ describe('offline provider', () => {
   });
 
   it('never returns an empty summary, even for one overlong sentence', async () => {
-    const provider = createOfflineProvider({ model: MODEL });
+    const provider = offline(MODEL);
     const long = `${'The committee reviewed the proposal in detail and '.repeat(20)}agreed.`;
     const empty = { people: [], organizations: [], dates: [], topics: [] };
     for (const content of ['Short note.', long]) {
@@ -181,11 +178,11 @@ describe('offline provider', () => {
   });
 
   it('counts tokens with gpt-tokenizer: the chat formula for input, the JSON answer for output', async () => {
-    const { entities, summary, classification } = await runChain(KNOWN_TEXT);
+    const { entities, summary, classifyAnswered } = await runChain(KNOWN_TEXT);
     for (const [step, res] of [
       ['extract', entities],
       ['summarize', summary],
-      ['classify', classification],
+      ['classify', classifyAnswered],
     ] as const) {
       const m = messages(step, KNOWN_TEXT);
       // Per message: role + content + 3 framing tokens; plus 3 priming the reply.
@@ -226,7 +223,7 @@ describe('offline provider', () => {
       confidence: z.number().min(0).max(1),
       scores: z.array(z.object({ category: z.string(), score: z.number().min(0).max(1) })),
     });
-    const provider = createOfflineProvider({ model: MODEL });
+    const provider = offline(MODEL);
     const entities = { people: [], organizations: [], dates: [], topics: [] };
     const billed = vi.fn<(call: BilledCall) => void>();
     const res = await provider.complete(
@@ -244,7 +241,7 @@ describe('offline provider', () => {
   });
 
   it('fails with LLM_BAD_OUTPUT when no shape satisfies the schema, and still bills the call', async () => {
-    const provider = createOfflineProvider({ model: MODEL });
+    const provider = offline(MODEL);
     const Impossible = z.object({ category: z.literal('never') });
     const billed = vi.fn<(call: BilledCall) => void>();
     const entities = { people: [], organizations: [], dates: [], topics: [] };
@@ -265,7 +262,7 @@ describe('offline provider', () => {
   });
 
   it('throws without billing when the signal is already aborted', async () => {
-    const provider = createOfflineProvider({ model: MODEL });
+    const provider = offline(MODEL);
     const billed = vi.fn<(call: BilledCall) => void>();
     const controller = new AbortController();
     controller.abort();
@@ -277,7 +274,7 @@ describe('offline provider', () => {
 
   it('counts special-token text in documents as plain text instead of throwing', async () => {
     const content = 'The model emitted <|endoftext|> in the middle of its answer, which the parser rejected.';
-    const res = await createOfflineProvider({ model: MODEL }).complete(request(Entities, 'Entities', { step: 'extract', content }));
+    const res = await offline(MODEL).complete(request(Entities, 'Entities', { step: 'extract', content }));
     expect(res.inputTokens).toBeGreaterThan(0);
   });
 });
@@ -296,7 +293,7 @@ describe('sample corpus', () => {
   });
 
   it('routes 60-80 % of documents to enriched at the 0.8 threshold, the rest to review', async () => {
-    const provider = createOfflineProvider({ model: MODEL });
+    const provider = offline(MODEL);
     let enriched = 0;
     for (const line of lines) {
       const doc = RawDocument.parse(JSON.parse(line));

@@ -1,56 +1,51 @@
 /**
  * The prompt-version guard. PROMPT_VERSION keys the result cache and is stamped on every
  * output: a prompt changed under an old version would serve stale cached answers on replay.
- * Each version's fingerprint (of everything prompts.ts and llm-schemas.ts export, built for the
- * scripted model's fixture document) is recorded here; changing a prompt, the content limit or
- * an answer schema changes the fingerprint, and the first test fails until PROMPT_VERSION is
- * bumped and the new pair recorded. The second keeps the fingerprint complete: an export added
- * to either file fails it until the fingerprint covers it.
+ * Each version's fingerprint (of every step of the chain, as it asks the model about the
+ * scripted model's fixture document: its messages, its answer's JSON Schema, what else it
+ * sends) is recorded here; changing a prompt, the content limit, an answer schema or the list
+ * of steps changes the fingerprint, and the first test fails until PROMPT_VERSION is bumped and
+ * the new pair recorded.
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import * as prompts from '../../src/llm/chain/prompts.ts';
-import * as schemas from '../../src/llm/chain/llm-schemas.ts';
+import { MAX_PROMPT_CONTENT_CHARS, PROMPT_VERSION } from '../../src/llm/chain/prompts.ts';
+import type { ChainSteps } from '../../src/llm/chain/step.ts';
+import { chainSteps } from '../../src/llm/chain/steps/index.ts';
 import { CATEGORIES, ENTITIES, FIXTURE_DOC as doc, SUMMARY } from '../support/scripted-model.ts';
 
 /**
- * Append only: PROMPT_VERSION → fingerprint. (The line for 2026-11-25.1 was recorded again when
- * the fingerprint came to cover every export; its prompts did not change.)
+ * Append only: PROMPT_VERSION → fingerprint. The line of 2026-11-25.2 was recorded
+ * again when the fingerprint came to cover the chain's steps as a list (steps as data); their
+ * prompts did not change: the messages and schemas were compared byte for byte.
  */
 const RECORDED: Record<string, string> = {
-  '2026-11-25.1': '0a902ac349b94cd7',
-  '2026-11-25.2': '85374d7015b55563',
+  '2026-11-25.2': '4b17bc6cc6092b8d',
 };
 
-/** One entry per export of prompts.ts and llm-schemas.ts, except PROMPT_VERSION itself. */
-const PARTS: Record<string, () => unknown> = {
-  SYSTEM_PROMPTS: () => prompts.SYSTEM_PROMPTS,
-  MAX_PROMPT_CONTENT_CHARS: () => prompts.MAX_PROMPT_CONTENT_CHARS,
-  extractUserPrompt: () => prompts.extractUserPrompt(doc.content, doc.title),
-  summarizeUserPrompt: () => prompts.summarizeUserPrompt(doc.content, ENTITIES, doc.title),
-  classifySystemPrompt: () => prompts.classifySystemPrompt(CATEGORIES),
-  classifyUserPrompt: () => prompts.classifyUserPrompt(SUMMARY, ENTITIES, doc.title),
-  ExtractAnswer: () => z.toJSONSchema(schemas.ExtractAnswer),
-  SummarizeAnswer: () => z.toJSONSchema(schemas.SummarizeAnswer),
-  classifyAnswer: () => z.toJSONSchema(schemas.classifyAnswer(CATEGORIES)),
-};
-
-function fingerprint(): string {
-  const text = Object.entries(PARTS).map(([name, part]) => `${name}=${JSON.stringify(part())}`);
-  return createHash('sha256').update(text.join('\u0000')).digest('hex').slice(0, 16);
+function fingerprint(steps: ChainSteps): string {
+  const before = { entities: ENTITIES, summary: SUMMARY };
+  const text = steps.map((s) => {
+    const r = s.request(doc, before);
+    return JSON.stringify({ name: s.name, field: s.field, messages: r.messages, answer: z.toJSONSchema(r.answer), probabilityOf: r.probabilityOf, categories: r.categories });
+  });
+  return createHash('sha256').update([`limit=${MAX_PROMPT_CONTENT_CHARS}`, ...text].join('\u0000')).digest('hex').slice(0, 16);
 }
 
 describe('prompt version guard', () => {
   it('the current prompts match the fingerprint recorded for PROMPT_VERSION', () => {
-    const now = fingerprint();
-    const version = prompts.PROMPT_VERSION;
-    expect(RECORDED[version], `no fingerprint recorded for PROMPT_VERSION ${version}: add '${version}': '${now}'`).toBeDefined();
-    expect(now, `the prompts changed under PROMPT_VERSION ${version}: bump PROMPT_VERSION in src/llm/chain/prompts.ts and record its fingerprint '${now}'`).toBe(RECORDED[version]);
+    const now = fingerprint(chainSteps({ categories: CATEGORIES }));
+    expect(RECORDED[PROMPT_VERSION], `no fingerprint recorded for PROMPT_VERSION ${PROMPT_VERSION}: add '${PROMPT_VERSION}': '${now}'`).toBeDefined();
+    expect(now, `the prompts changed under PROMPT_VERSION ${PROMPT_VERSION}: bump PROMPT_VERSION in src/llm/chain/prompts.ts and record its fingerprint '${now}'`).toBe(RECORDED[PROMPT_VERSION]);
   });
 
-  it('the fingerprint covers every export of prompts.ts and llm-schemas.ts', () => {
-    const exported = [...Object.keys(prompts), ...Object.keys(schemas)].filter((name) => name !== 'PROMPT_VERSION');
-    expect(Object.keys(PARTS).sort(), 'add the new export to PARTS (it shapes what the model is asked)').toEqual(exported.sort());
+  it('notices a changed prompt, and a step added to the list', () => {
+    const steps = chainSteps({ categories: CATEGORIES });
+    const base = fingerprint(steps);
+    const [extract, ...rest] = steps;
+    const reworded = { ...extract!, request: (d: typeof doc, b: Record<string, unknown>) => { const r = extract!.request(d, b); return { ...r, messages: { ...r.messages, system: `${r.messages.system} Be brief.` } }; } };
+    expect(fingerprint([reworded, ...rest])).not.toBe(base);
+    expect(fingerprint([...steps, { ...extract!, name: 'translate', field: 'translation' }])).not.toBe(base);
   });
 });

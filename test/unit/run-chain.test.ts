@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChainProgress } from '../../src/contracts/index.ts';
 import { EnricherError, ErrorCodes } from '../../src/errors.ts';
 import type { StepUsage } from '../../src/llm/chain/call-step.ts';
-import { qualityGate } from '../../src/pipeline/gate.ts';
+import { gateInput, qualityGate } from '../../src/pipeline/gate.ts';
 import { buildChain, ctx, failed, okResult, priceOf } from '../support/chain.ts';
 import { ENTITIES, FIXTURE_DOC as doc, MODEL, scriptedModel } from '../support/scripted-model.ts';
 
@@ -32,7 +32,7 @@ describe('run-chain: the steps in order', () => {
     // Independent of the table: 100/50, 200/40, 150/10 tokens at $0.00015 / $0.0006 per 1K.
     expect(r.usage.costUsd).toBeCloseTo(0.0001275, 12);
     expect(r.usage.costUsd).toBeCloseTo(events.reduce((s, e) => s + e.cost_usd, 0), 12);
-    expect(r.progress.extract!.usage.calls + r.progress.summarize.usage.calls + r.progress.classify.usage.calls).toBe(3);
+    expect(r.progress.extract!.usage.calls + r.progress.summarize!.usage.calls + r.progress.classify!.usage.calls).toBe(3);
   });
 });
 
@@ -50,7 +50,7 @@ describe('run-chain: resume and failures', () => {
     expect(model.requests[0]!.messages.user).toContain('A summary from the first attempt.');
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ step: 'classify', attempt: 2 });
-    expect(r.progress.extract?.entities.people).toEqual(['Charles Babbage']);
+    expect((r.outputs.entities as typeof ENTITIES).people).toEqual(['Charles Babbage']);
     // The result's usage covers the whole chain, the earlier attempt's steps included.
     expect(r.usage.calls).toBe(3);
     expect(r.usage.costUsd).toBeCloseTo(0.003 + priceOf('classify'), 12);
@@ -82,7 +82,7 @@ describe('run-chain: resume and failures', () => {
     expect(model.requests[1]!.input).toMatchObject({ entities: { people: [], organizations: [], dates: [], topics: [] } });
     expect(r.partial).toBe(true);
     expect(r.progress.extract?.failed).toEqual({ code: 'LLM_REFUSED', message: 'the model refused' });
-    const d = qualityGate(r, 0.8);
+    const d = qualityGate(gateInput(r), 0.8);
     expect(d.route === 'review' && d.reasons.map((x) => x.code)).toEqual(['PARTIAL_CHAIN']);
   });
 

@@ -15,21 +15,21 @@ describe('scripted model reading the prompts', () => {
     const { chain } = buildChain({ model: scriptedModel({ answers: readingPrompts() }) });
     const r = okResult(await chain({ id: 'read-1', title: 'Results', content }, { documentId: 'read-1', attempt: 1 }));
     expect(r.progress.extract?.entities).toEqual({ people: ['Jane Smith'], organizations: ['Acme Corp'], dates: ['2026'], topics: ['reported', 'quarterly', 'improved', 'considerably'] });
-    expect(r.progress.summarize.summary).toBe('Acme Corp reported strong quarterly results in 2026.');
+    expect(r.progress.summarize?.summary).toBe('Acme Corp reported strong quarterly results in 2026.');
     // No directive: the first allowed category it knows, with the default confidence.
-    expect(r.classification).toMatchObject({ category: 'technology', confidence: 0.9 });
-    expect(Object.keys(r.classification.scores).sort()).toEqual([...CATEGORIES].sort());
+    expect(r.outputs.classification).toMatchObject({ category: 'technology', confidence: 0.9 });
+    expect(Object.keys((r.outputs.classification as { scores: object }).scores).sort()).toEqual([...CATEGORIES].sort());
   });
 
   it('remembers a document\'s directives for classify, whose prompt carries only the summary', async () => {
     const { chain, model } = buildChain({ model: scriptedModel({ answers: readingPrompts() }) });
     const r = okResult(await chain({ id: 'read-2', content: `${content} @category=business @confidence=0.55` }, { documentId: 'read-2', attempt: 1 }));
     expect(model.requests[2]!.messages.user).not.toContain('@category');
-    expect(r.classification).toEqual({
+    expect(r.outputs.classification).toEqual({
       category: 'business', confidence: 0.55, scores: { business: 0.55, science: 0.15, technology: 0.15, other: 0.15 },
       // In process there are no token log-probabilities: the self-reported confidence is used.
       confidence_source: 'self', self_confidence: 0.55, logprob_confidence: null,
     });
-    expect(r.progress.summarize.summary).not.toContain('@');
+    expect(r.progress.summarize?.summary).not.toContain('@');
   });
 });

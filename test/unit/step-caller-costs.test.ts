@@ -8,7 +8,7 @@ import { CostEvent } from '../../src/contracts/index.ts';
 import { ErrorCodes } from '../../src/errors.ts';
 import type { ChainOutcome } from '../../src/llm/chain/run-chain.ts';
 import { buildChain, counterTotal, ctx, failed, okResult, priceOf } from '../support/chain.ts';
-import { FIXTURE_DOC as doc, MODEL, TOKENS, scriptedModel } from '../support/scripted-model.ts';
+import { FIXTURE_DOC as doc, MODEL, TOKENS, scriptedModel, type StepName } from '../support/scripted-model.ts';
 import { sleep, timerRounds, waitUntil } from '../support/time.ts';
 
 describe('step caller: cost events', () => {
@@ -30,10 +30,10 @@ describe('step caller: cost events', () => {
         price_source: 'table',
         ok: true,
         instance_id: 'test-instance',
-        input_tokens: TOKENS[e.step].input,
-        output_tokens: TOKENS[e.step].output,
+        input_tokens: TOKENS[e.step as StepName].input,
+        output_tokens: TOKENS[e.step as StepName].output,
       });
-      expect(e.cost_usd).toBeCloseTo(priceOf(e.step), 12);
+      expect(e.cost_usd).toBeCloseTo(priceOf(e.step as StepName), 12);
     }
   });
 

@@ -32,8 +32,8 @@ describe('step caller: result cache', () => {
     expect(model.requests).toHaveLength(3);
     expect(events).toHaveLength(3);
     expect(second.usage).toEqual({ calls: 0, cachedCalls: 3, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0, costUsd: 0 });
-    expect(second.classification).toEqual(first.classification);
-    expect(second.progress.summarize.summary).toBe(SUMMARY);
+    expect(second.outputs.classification).toEqual(first.outputs.classification);
+    expect(second.progress.summarize?.summary).toBe(SUMMARY);
     expect(second.progress.extract?.entities).toEqual(ENTITIES);
     expect(await counterTotal(metrics.llmCacheHits)).toBe(3);
   });

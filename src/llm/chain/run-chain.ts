@@ -1,20 +1,23 @@
 /**
- * extract → summarize (with the entities) → classify (with the summary). Resumable: given the
- * progress of an earlier attempt, it skips the steps already done.
+ * The chain: its steps (steps/index.ts) in order, each asked with the outputs of the steps
+ * before it. Resumable: given the progress of an earlier attempt, it skips the steps already
+ * done (their output checked against the step's own schema first). A step the chain may go on
+ * without (its `whenFailed`) does not end it when it fails for good: the result is partial.
  */
 import type { ChainProgress, RawDocument } from '../../contracts/index.ts';
 import { EnricherError, ErrorCodes, toEnricherError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
-import { addUsage, emptyUsage, type CallContext, type StepUsage } from './call-step.ts';
-import type { ClassifyOutput, ClassifyStep } from './classify.ts';
-import type { ExtractStep } from './extract.ts';
-import type { SummarizeStep } from './summarize.ts';
+import { addUsage, emptyUsage, type CallContext, type StepCaller, type StepUsage } from './call-step.ts';
+import type { ChainStep, ChainSteps, StepOutputs } from './step.ts';
 
 export interface ChainResult {
-  progress: Required<Pick<ChainProgress, 'summarize' | 'classify'>> & ChainProgress;
-  classification: ClassifyOutput;
+  progress: ChainProgress;
+  /** Every step's output by its field (entities, summary, classification, …). */
+  outputs: StepOutputs;
+  /** The same, as the published document carries them (each step's `publish`). */
+  published: StepOutputs;
   usage: StepUsage;
-  /** The model that answered the last step (all steps use the same configured model). */
+  /** The model that answered the last step. */
   model: string;
   partial: boolean;
 }
@@ -25,63 +28,69 @@ export type ChainOutcome =
 
 export type ChainRunner = (doc: RawDocument, ctx: CallContext, prior?: ChainProgress) => Promise<ChainOutcome>;
 
-const EMPTY_ENTITIES = { people: [], organizations: [], dates: [], topics: [] };
+type StepProgress = { usage: StepUsage; model: string; failed?: { code: string; message: string } } & Record<string, unknown>;
+
+const stepsOf = (progress: ChainProgress) => progress as unknown as Record<string, StepProgress | undefined>;
 
 export function totalUsage(progress: ChainProgress): StepUsage {
-  return [progress.extract?.usage, progress.summarize?.usage, progress.classify?.usage, progress.failed_usage]
-    .filter((u): u is StepUsage => u !== undefined)
-    .reduce(addUsage, emptyUsage());
+  const parts = Object.entries(stepsOf(progress)).map(([name, p]) => (name === 'failed_usage' ? (p as unknown as StepUsage | undefined) : p?.usage));
+  return parts.filter((u): u is StepUsage => u !== undefined).reduce(addUsage, emptyUsage());
 }
 
-export function createChainRunner(deps: {
-  extract: ExtractStep;
-  summarize: SummarizeStep;
-  classify: ClassifyStep;
-  logger: Logger;
-}): ChainRunner {
+/** The output an earlier attempt left for a step, when it still has the step's shape. */
+function resumed(step: ChainStep, done: StepProgress | undefined): { ok: true; output: unknown } | undefined {
+  if (!done) return undefined;
+  const parsed = step.output.safeParse(done[step.field]);
+  return parsed.success ? { ok: true, output: parsed.data } : undefined;
+}
+
+export function createChainRunner(deps: { steps: ChainSteps; callStep: StepCaller; logger: Logger }): ChainRunner {
+  const { steps } = deps;
   return async (doc, ctx, prior = {}) => {
-    const progress: ChainProgress = { ...prior };
+    const progress = stepsOf({ ...prior });
+    const outputs: Record<string, unknown> = {};
+    let partial = false;
+    let model = '';
     const noteBilled = (err: EnricherError) => {
-      if (err.billed) progress.failed_usage = addUsage(progress.failed_usage ?? emptyUsage(), err.billed);
+      if (err.billed) progress.failed_usage = addUsage((progress.failed_usage as unknown as StepUsage | undefined) ?? emptyUsage(), err.billed) as unknown as StepProgress;
     };
+    let current: ChainStep | undefined;
     try {
-      if (!progress.extract) {
+      for (const step of steps) {
+        current = step;
+        const done = resumed(step, progress[step.name]);
+        if (done) {
+          outputs[step.field] = done.output;
+          partial ||= progress[step.name]!.failed !== undefined;
+          model = progress[step.name]!.model || model;
+          continue;
+        }
+        const request = step.request(doc, outputs);
         try {
-          const r = await deps.extract(doc, ctx);
-          progress.extract = { entities: r.output, usage: r.usage, model: r.model };
+          const res = await deps.callStep({ step: step.name, ...request }, ctx);
+          const output = step.toOutput(res, doc);
+          progress[step.name] = { [step.field]: output, usage: res.usage, model: res.model };
+          outputs[step.field] = output;
+          model = res.model;
         } catch (e) {
-          const err = toEnricherError(e, 'extract');
-          // A permanent extraction failure is not the end: summarize and classify still work
-          // on the text alone, and the result goes to review as partial.
-          if (err.retriable || err.scope === 'service' || err.code === ErrorCodes.ABANDONED) throw err;
+          const err = toEnricherError(e, step.name);
+          // A permanent failure of a step the chain can do without is not the end: the rest works
+          // without it, and the result goes to review as partial.
+          if (step.whenFailed === undefined || err.retriable || err.scope === 'service' || err.code === ErrorCodes.ABANDONED) throw err;
           noteBilled(err);
-          deps.logger.warn({ documentId: doc.id, code: err.code, err: err.message }, 'extraction failed permanently; continuing without entities');
-          progress.extract = { entities: EMPTY_ENTITIES, usage: emptyUsage(), model: '', failed: { code: err.code, message: err.message } };
+          deps.logger.warn({ documentId: doc.id, step: step.name, code: err.code, err: err.message }, `${step.name} failed permanently; continuing without it`);
+          progress[step.name] = { [step.field]: step.whenFailed, usage: emptyUsage(), model: '', failed: { code: err.code, message: err.message } };
+          outputs[step.field] = step.whenFailed;
+          partial = true;
         }
       }
-      const entities = progress.extract.entities;
-      if (!progress.summarize) {
-        const r = await deps.summarize(doc, entities, ctx);
-        progress.summarize = { summary: r.output, usage: r.usage, model: r.model };
-      }
-      if (!progress.classify) {
-        const r = await deps.classify(doc, entities, progress.summarize.summary, ctx);
-        progress.classify = { classification: r.output, usage: r.usage, model: r.model };
-      }
-      return {
-        ok: true,
-        result: {
-          progress: progress as ChainResult['progress'],
-          classification: progress.classify.classification,
-          usage: totalUsage(progress),
-          model: progress.classify.model || progress.summarize.model,
-          partial: progress.extract.failed !== undefined,
-        },
-      };
+      const published = Object.fromEntries(steps.map((s) => [s.field, s.publish ? s.publish(outputs[s.field]) : outputs[s.field]]));
+      const result: ChainResult = { progress: progress as unknown as ChainProgress, outputs, published, usage: totalUsage(progress as unknown as ChainProgress), model, partial };
+      return { ok: true, result };
     } catch (e) {
-      const error = toEnricherError(e, progress.summarize ? 'classify' : progress.extract ? 'summarize' : 'extract');
+      const error = toEnricherError(e, current?.name ?? 'extract');
       noteBilled(error);
-      return { ok: false, error, progress };
+      return { ok: false, error, progress: progress as unknown as ChainProgress };
     }
   };
 }

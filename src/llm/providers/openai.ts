@@ -27,8 +27,6 @@ export interface OpenAiProviderDeps {
   maxRetries: number;
   logger: Logger;
   onRateLimit?: ((s: RateLimitSignal) => void) | undefined;
-  /** Allowed classify categories: added as an enum when the classify schema leaves category free. */
-  categories?: readonly string[] | undefined;
   /** Sent as service_tier with every request; unset leaves it to the API (its default is auto). */
   serviceTier?: ServiceTier | undefined;
 }
@@ -92,9 +90,7 @@ export function createOpenAiProvider(deps: OpenAiProviderDeps): OpenAiProvider {
   }
 
   async function complete<T>(req: LlmRequest<T>): Promise<LlmResponse<T>> {
-    const categories =
-      req.input.step === 'classify' && req.input.categories.length > 0 ? req.input.categories : deps.categories;
-    const format = formatOf(req.schema, req.step === 'classify' ? categories : undefined);
+    const format = formatOf(req.schema, req.categories && req.categories.length > 0 ? req.categories : undefined);
     const base: ChatCompletionMessageParam[] = [
       { role: 'system', content: req.messages.system },
       { role: 'user', content: req.messages.user },

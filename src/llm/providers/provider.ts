@@ -3,25 +3,17 @@
  * openai.ts (the official SDK, any compatible server) and offline.ts (embedded, deterministic).
  */
 import type { z } from 'zod';
-import type { Entities, StepName } from '../../contracts/index.ts';
 
 export interface LlmMessages {
   system: string;
   user: string;
 }
 
-/** The structured input of each step, for providers that do not read prompts (offline). */
-export type StepInput =
-  | { step: 'extract'; content: string; title?: string | undefined }
-  | { step: 'summarize'; content: string; title?: string | undefined; entities: Entities }
-  | {
-      step: 'classify';
-      content: string;
-      title?: string | undefined;
-      entities: Entities;
-      summary: string;
-      categories: readonly string[];
-    };
+/**
+ * The structured input of a step, for providers that do not read prompts (offline): the
+ * document, and what the step's prompt is built from (the outputs of the steps before it).
+ */
+export type StepInput = { step: string; content: string; title?: string | undefined } & Readonly<Record<string, unknown>>;
 
 /** One real, billed API call, reported the moment its response arrives. */
 export interface BilledCall {
@@ -40,7 +32,7 @@ export interface BilledCall {
 }
 
 export interface LlmRequest<T> {
-  step: StepName;
+  step: string;
   documentId: string;
   messages: LlmMessages;
   /** The answer must satisfy this; its JSON Schema is sent as the structured-output format. */
@@ -55,6 +47,8 @@ export interface LlmRequest<T> {
    * classifier's category). Only providers with `tokenProbabilities` answer it.
    */
   probabilityOf?: string | undefined;
+  /** The categories the answer may name (the classifier's): sent as the structured output's enum. */
+  categories?: readonly string[] | undefined;
   signal?: AbortSignal;
 }
 

@@ -14,23 +14,33 @@
  * Dedup by call id remains for what offsets cannot see, the same call written twice at two
  * offsets (a producer re-send): a bounded window of recent call ids, refilled at start from
  * the tail of llm.cost-events before the committed offsets.
+ * The jobs are apart: counting (aggregator-counting.ts), the flush transaction
+ * (aggregator-flush.ts), what is read at start (aggregator-restore.ts); here, their order and
+ * the consumer, which runs in the consumer lifecycle (restarted after a crash, like the
+ * processor's).
  * The price: one aggregator at a time. Totals per day and model are single records, so two
  * live aggregators would overwrite each other's; a newer instance fences the older one at its
  * start, and the older one stops at its next flush (its uncommitted counts are discarded and
  * recounted by the newer one from the committed offsets). And llm.costs.daily changes once
  * per flush (COST_FLUSH_INTERVAL, 1 s), not once per event.
  */
-import type { Admin, Consumer, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import type { Config } from '../config.ts';
-import { CostEvent, type BudgetAlert, type DailyCost } from '../contracts/index.ts';
-import { decodeJson, plainJson, type ValueEncoder } from '../kafka/serde.ts';
+import type { DailyCost } from '../contracts/index.ts';
+import { createBrokerWatchdog } from '../kafka/broker-watchdog.ts';
 import type { KafkaClient } from '../kafka/client.ts';
-import { isAuthorizationError, isFencing } from '../kafka/error-kinds.ts';
+import { createConsumerLifecycle, type ConsumerLifecycle } from '../kafka/consumer-lifecycle.ts';
+import { isAuthorizationError } from '../kafka/error-kinds.ts';
+import { plainJson, type ValueEncoder } from '../kafka/serde.ts';
 import type { Logger } from '../observability/logger.ts';
+import { createCostCounter, type AggregatorStats } from './aggregator-counting.ts';
+import { createAggregatorFlush } from './aggregator-flush.ts';
 import { restoreAlerts, restoreTotals, warmDedupWindow } from './aggregator-restore.ts';
-import { alertKey, dueAlerts } from './budget/budget-levels.ts';
-import { applyCostEvent, toDailyCost, utcDay, type TotalsState } from './daily-totals.ts';
+import { toDailyCost } from './daily-totals.ts';
 import { createDedupWindow } from './dedup.ts';
+
+export type { AggregatorStats } from './aggregator-counting.ts';
+export { aggregatorTransactionalId } from './aggregator-flush.ts';
 
 export interface CostAggregatorDeps {
   kafka: KafkaClient;
@@ -41,15 +51,6 @@ export interface CostAggregatorDeps {
   now?: () => Date;
   /** Encodes what the aggregator writes (default plain JSON; the wire format with a schema registry). */
   encode?: ValueEncoder;
-}
-
-export interface AggregatorStats {
-  events: number;
-  duplicates: number;
-  invalid: number;
-  flushes: number;
-  restoredRecords: number;
-  dedupWarmed: number;
 }
 
 export interface CostAggregator {
@@ -66,32 +67,18 @@ export interface CostAggregator {
   readonly failed: Promise<never>;
 }
 
-export function aggregatorTransactionalId(groupId: string): string {
-  return `${groupId}.tx`;
-}
-
 export function createCostAggregator(deps: CostAggregatorDeps): CostAggregator {
   const { kafka, config, logger } = deps;
   const log = logger.child({ component: 'cost-aggregator' });
   const now = deps.now ?? (() => new Date());
-  const encode = deps.encode ?? plainJson;
   const groupId = config.costs.aggregatorGroupId;
-  const source = `cost-aggregator@${config.kafka.instanceId}`;
   const topics = config.topics;
   const dedup = createDedupWindow(config.costs.dedupWindow);
-  let state: TotalsState = new Map();
-  let dirty = new Set<string>();
-  let alerted = new Set<string>();
-  /** partition → offset after the last event counted; what the next flush commits. */
-  const next = new Map<number, bigint>();
-  const committed = new Map<number, bigint>();
-  const stats: AggregatorStats = { events: 0, duplicates: 0, invalid: 0, flushes: 0, restoredRecords: 0, dedupWarmed: 0 };
-  let sinceFlush = 0;
-  let producer: Producer | undefined;
-  let consumer: Consumer | undefined;
+  const counter = createCostCounter({ dedup, topic: topics.costEvents, log });
+  const stats = counter.stats;
+  let consumer: ConsumerLifecycle | undefined;
   let admin: Admin | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let summaryTimer: NodeJS.Timeout | undefined;
+  const timers: NodeJS.Timeout[] = [];
   let flushChain: Promise<void> = Promise.resolve();
   let halted = false;
   let rejectFailed: (e: Error) => void = () => undefined;
@@ -101,184 +88,91 @@ export function createCostAggregator(deps: CostAggregatorDeps): CostAggregator {
   function fatal(e: Error): void {
     if (halted) return;
     halted = true;
-    if (timer) clearInterval(timer);
-    if (summaryTimer) clearInterval(summaryTimer);
+    for (const t of timers) clearInterval(t);
     if (isAuthorizationError(e)) log.error({ group: groupId, err: e.message }, 'cost aggregator stopping: Kafka refused an operation (a missing ACL)');
     else log.error({ group: groupId, err: e.message }, 'cost aggregator stopping: a newer instance took over; its totals are the ones that count');
     void consumer?.disconnect().catch(() => undefined);
     rejectFailed(e);
   }
 
-  function count(m: KafkaMessage, partition: number): void {
-    if (m.value === null) return;
-    let e: CostEvent;
-    try {
-      e = decodeJson(m.value, CostEvent, 'decode', 'cost event');
-    } catch (err) {
-      stats.invalid++;
-      log.warn({ topic: topics.costEvents, partition, offset: m.offset, err: (err as Error).message }, 'skipping an invalid cost event');
-      return;
-    }
-    if (!dedup.firstTime(e.call_id)) {
-      stats.duplicates++;
-      log.debug({ callId: e.call_id, documentId: e.document_id, partition, offset: m.offset }, 'duplicate cost event ignored');
-      return;
-    }
-    dirty.add(applyCostEvent(state, e));
-    stats.events++;
-    sinceFlush++;
-  }
-
-  async function connectProducer(): Promise<Producer> {
-    const p = kafka.producer({ transactionalId: aggregatorTransactionalId(groupId), idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000 });
-    await p.connect();
-    return p;
-  }
-
-  async function doFlush(): Promise<void> {
-    if (halted) return;
-    producer ??= await connectProducer();
-    // Snapshot synchronously: events counted while the transaction is open go to the next one.
-    const at = now();
-    const keys = [...dirty];
-    const records = keys.flatMap((k) => {
-      const t = state.get(k);
-      return t ? [{ key: k, value: encode(topics.costsDaily, toDailyCost(t, at.toISOString())) }] : [];
-    });
-    const offsets = [...next].filter(([p, o]) => committed.get(p) !== o).map(([partition, o]) => ({ partition, offset: o.toString() }));
-    const today = utcDay(at);
-    let spend = 0n;
-    for (const t of state.values()) if (t.day === today) spend += t.total.pico;
-    const alerts = dueAlerts({ day: today, spend, budgetUsd: deps.budgetUsd(), alreadySent: alerted, at, source });
-    if (records.length === 0 && offsets.length === 0 && alerts.length === 0) return;
-    const counted = sinceFlush;
-    dirty = new Set();
-
-    const tx = await producer.transaction();
-    try {
-      const topicMessages = [
-        ...(records.length ? [{ topic: topics.costsDaily, messages: records }] : []),
-        ...(alerts.length ? [{ topic: topics.budgetAlerts, messages: alerts.map((a) => ({ key: alertKey(a.day, a.level), value: encode(topics.budgetAlerts, a) })) }] : []),
-      ];
-      if (topicMessages.length) await tx.sendBatch({ topicMessages, acks: -1 });
-      if (offsets.length) await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: topics.costEvents, partitions: offsets }] });
-      await tx.commit();
-    } catch (e) {
-      await tx.abort().catch(() => undefined);
-      for (const k of keys) dirty.add(k);
-      // Fenced by a newer aggregator, or no right to our transactional id: either way this one must stop.
-      if (isFencing(e) || isAuthorizationError(e)) fatal(e as Error);
-      else {
-        // A producer whose transaction failed may be in a state KafkaJS cannot leave: the next
-        // flush starts with a new one under the same id (which also fences this one).
-        const broken = producer;
-        producer = undefined;
-        await broken?.disconnect().catch(() => undefined);
-      }
-      throw e;
-    }
-    for (const o of offsets) committed.set(o.partition, BigInt(o.offset));
-    sinceFlush -= counted;
-    stats.flushes++;
-    for (const a of alerts) raised(a);
-    log.debug({ records: records.length, alerts: alerts.length, offsets }, 'flushed');
-  }
-
-  function raised(a: BudgetAlert): void {
-    alerted.add(alertKey(a.day, a.level));
-    const fields = { day: a.day, alertLevel: a.level, budgetUsd: a.budget_usd, spendUsd: a.spend_usd, spendPct: a.spend_pct };
-    if (a.level === 'exceeded') log.error(fields, `daily LLM budget exceeded: $${a.spend_usd.toFixed(4)} of $${a.budget_usd}`);
-    else log.warn(fields, `daily LLM budget ${a.threshold_pct} % used: $${a.spend_usd.toFixed(4)} of $${a.budget_usd}`);
-  }
+  const writer = createAggregatorFlush({
+    kafka, groupId, topics, counter, budgetUsd: deps.budgetUsd, encode: deps.encode ?? plainJson,
+    source: `cost-aggregator@${config.kafka.instanceId}`, now, log, onFatal: fatal,
+  });
 
   function flush(): Promise<void> {
-    flushChain = flushChain.catch(() => undefined).then(doFlush);
+    flushChain = flushChain.catch(() => undefined).then(() => (halted ? undefined : writer.flush()));
     return flushChain;
   }
+  const flushQuietly = () => flush().catch((e: Error) => log.warn({ err: e.message }, 'flush failed; retrying on the next one'));
 
   return {
     failed,
     async start() {
       admin = kafka.admin();
       await admin.connect();
-      producer = await connectProducer();
-      // The first transaction runs InitProducerId: it fences any older instance and waits for
-      // its open transaction to be aborted, so what we read next is final.
-      const fence = await producer.transaction();
-      await fence.abort();
-
+      // Fenced first: what is read next is final (any older instance's open transaction ended).
+      await writer.fence();
       const readDeps = { kafka, groupBase: `${groupId}.restore`, logger: log };
-      state = await restoreTotals(readDeps, topics.costsDaily);
-      alerted = await restoreAlerts(readDeps, topics.budgetAlerts);
-      stats.restoredRecords = state.size;
+      counter.state = await restoreTotals(readDeps, topics.costsDaily);
+      writer.alerted = await restoreAlerts(readDeps, topics.budgetAlerts);
+      stats.restoredRecords = counter.state.size;
       stats.dedupWarmed = await warmDedupWindow({ ...readDeps, admin, groupId }, topics.costEvents, config.costs.dedupWindow, dedup);
 
       // A short session: after a crash, the group waits this long for the dead member before
       // the next instance is assigned its partitions.
-      consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 250, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
-      await consumer.connect();
-      await consumer.subscribe({ topic: topics.costEvents, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
+      consumer = createConsumerLifecycle({
+        kafka, groupId, topics: [topics.costEvents], sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, partitionsConsumedConcurrently: 1,
+        watchdog: createBrokerWatchdog({ giveUpAfterMs: config.kafka.giveUpAfterMs, isStopping: () => halted, log, onFatal: fatal }),
+        isStopping: () => halted, log, onAssignment: () => undefined,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-          const p = batch.partition;
           for (const m of batch.messages) {
             if (!isRunning() || isStale() || halted) return;
-            const offset = BigInt(m.offset);
-            const seen = next.get(p);
-            // After a rejoin KafkaJS refetches from the committed offset: what we counted since is in memory already.
-            if (seen === undefined || offset >= seen) {
-              count(m, p);
-              next.set(p, offset + 1n);
-            }
+            counter.count(m, batch.partition);
             resolveOffset(m.offset);
           }
-          if (sinceFlush >= config.costs.flushMaxEvents) await flush().catch((e: Error) => log.warn({ err: e.message }, 'flush failed; retrying on the next one'));
+          if (counter.sinceFlush >= config.costs.flushMaxEvents) await flushQuietly();
           await heartbeat();
         },
       });
-      timer = setInterval(() => void flush().catch((e: Error) => log.warn({ err: e.message }, 'flush failed; retrying on the next one')), config.costs.flushIntervalMs);
+      await consumer.start();
+      timers.push(setInterval(() => void flushQuietly(), config.costs.flushIntervalMs));
       let reported = 0;
-      summaryTimer = setInterval(() => {
+      timers.push(setInterval(() => {
         if (stats.events === reported) return;
         reported = stats.events;
-        log.info({ ...stats, records: state.size }, 'cost aggregator progress');
-      }, 60_000);
-      timer.unref();
-      summaryTimer.unref();
+        log.info({ ...stats, records: counter.state.size }, 'cost aggregator progress');
+      }, 60_000));
+      for (const t of timers) t.unref();
       log.info(
-        { group: groupId, input: topics.costEvents, output: topics.costsDaily, restoredRecords: stats.restoredRecords, dedupWarmed: stats.dedupWarmed, alertsKnown: alerted.size },
+        { group: groupId, input: topics.costEvents, output: topics.costsDaily, restoredRecords: stats.restoredRecords, dedupWarmed: stats.dedupWarmed, alertsKnown: writer.alerted.size },
         'cost aggregator started',
       );
     },
 
     async stop() {
-      if (timer) clearInterval(timer);
-      if (summaryTimer) clearInterval(summaryTimer);
+      for (const t of timers) clearInterval(t);
       await consumer?.disconnect().catch(() => undefined);
       try {
         if (!halted) await flush();
       } finally {
         halted = true;
-        await producer?.disconnect().catch(() => undefined);
+        await writer.close();
         await admin?.disconnect().catch(() => undefined);
       }
-      log.info({ ...stats, records: state.size }, 'cost aggregator stopped');
+      log.info({ ...stats, records: counter.state.size }, 'cost aggregator stopped');
     },
 
     async abort() {
       halted = true;
-      if (timer) clearInterval(timer);
-      if (summaryTimer) clearInterval(summaryTimer);
+      for (const t of timers) clearInterval(t);
       await consumer?.disconnect().catch(() => undefined);
-      await producer?.disconnect().catch(() => undefined);
+      await writer.close();
       await admin?.disconnect().catch(() => undefined);
     },
 
     flush,
-    totals: () => [...state.values()].map((t) => toDailyCost(t, now().toISOString())),
+    totals: () => [...counter.state.values()].map((t) => toDailyCost(t, now().toISOString())),
     stats: () => ({ ...stats }),
   };
 }
-

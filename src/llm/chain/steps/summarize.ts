@@ -35,7 +35,7 @@ export function summarizeStep(): ChainStep<SummaryOutput, string> {
     toOutput: (res) => res.output.summary,
     output: z.string(),
     async offline(input: StepInput) {
-      const { summarize } = await import('../../offline/nlp.ts');
+      const { summarize } = await import('../../offline/summarize-text.ts');
       return { summary: summarize(input.content, input.entities as Entities, input.title) };
     },
   };

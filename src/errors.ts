@@ -59,7 +59,7 @@ export interface EnricherErrorOptions {
   stage: Stage;
   retriable: boolean;
   scope?: ErrorScope;
-  /** Seconds the server asked us to wait (Retry-After), when it said so. */
+  /** Milliseconds the server asked us to wait (Retry-After, retry-after-ms), when it said so. */
   retryAfterMs?: number;
   /**
    * The API refused this call alone (a 429 whose headers say the budget is left): the call may

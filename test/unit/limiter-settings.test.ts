@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { countTokens } from 'gpt-tokenizer';
-import { bucketFor, bucketMaxInWindow, bucketSteadyPerMinute, chunkWeight, redactRedisUrl, slotExpirationMs, type Bucket } from '../../src/llm/limiter/limiter-settings.ts';
+import { bucketFor, bucketMaxInWindow, bucketSteadyPerMinute, chunkWeight, slotExpirationMs, type Bucket } from '../../src/llm/limiter/limiter-settings.ts';
+import { withoutCredentials } from '../../src/util/redact.ts';
 
 /**
  * Replays a bucket the way Bottleneck's Redis scripts do (increments on a grid, applied lazily
@@ -98,10 +99,10 @@ describe('slotExpirationMs: how long a dead instance keeps its slots', () => {
   });
 });
 
-describe('redactRedisUrl', () => {
+describe('a REDIS_URL in a log line (withoutCredentials)', () => {
   it('drops user and password', () => {
-    expect(redactRedisUrl('redis://user:s3cret@cache.internal:6380/2')).toBe('redis://cache.internal:6380/2');
-    expect(redactRedisUrl('redis://:s3cret@127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
-    expect(redactRedisUrl('rediss://cache')).toBe('rediss://cache');
+    expect(withoutCredentials('redis://user:s3cret@cache.internal:6380/2')).toBe('redis://cache.internal:6380/2');
+    expect(withoutCredentials('redis://:s3cret@127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+    expect(withoutCredentials('rediss://cache')).toBe('rediss://cache');
   });
 });

@@ -7,7 +7,7 @@
 import type { RedisOptions } from 'ioredis';
 import type { Config } from '../../config.ts';
 import type { Logger } from '../../observability/logger.ts';
-import { redactRedisUrl } from '../limiter/limiter-settings.ts';
+import { withoutCredentials } from '../../util/redact.ts';
 import { createRedisClient, redisConnectionOptions } from '../redis-client.ts';
 import { createRedisCache } from './redis-cache.ts';
 import { createMemoryCache, type ResultCache } from './result-cache.ts';
@@ -23,7 +23,7 @@ export function createCache(
   if (llm.cacheSize <= 0) return undefined;
   if (!llm.redisUrl) return createMemoryCache(llm.cacheSize);
   if (llm.cacheTtlMs <= 0) return undefined;
-  const log = logger.child({ component: 'result-cache', redis: redactRedisUrl(llm.redisUrl) });
+  const log = logger.child({ component: 'result-cache', redis: withoutCredentials(llm.redisUrl) });
   // Short command timeout and one retry: a slow Redis must cost a call, not stall it. Commands
   // sent in the same tick go out in one write: a replay asks for three answers per document for
   // dozens of documents at once, and one socket write per GET was its largest cost.

@@ -89,13 +89,3 @@ export function slotExpirationMs(llm: { timeoutMs: number; callRetries: number }
   const oneRequest = tries * llm.timeoutMs + llm.callRetries * SDK_MAX_RETRY_WAIT_MS;
   return 2 * oneRequest + (rateLimited ? RATE_WAIT_ALLOWANCE_MS : 0) + 5_000;
 }
-
-/** REDIS_URL without its credentials, for logs. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname === '/' ? '' : u.pathname}`;
-  } catch {
-    return '(unparseable REDIS_URL)';
-  }
-}

@@ -12,7 +12,8 @@ import Bottleneck from 'bottleneck';
 import type { RedisOptions } from 'ioredis';
 import { createRedisClient } from '../redis-client.ts';
 import { createRedisHoldStore } from './hold-store.ts';
-import { BUCKET_HEARTBEAT_MS, redactRedisUrl } from './limiter-settings.ts';
+import { BUCKET_HEARTBEAT_MS } from './limiter-settings.ts';
+import { withoutCredentials } from '../../util/redact.ts';
 import type { LlmLimiter } from './limiter.ts';
 import { ensurePoolKeys, recoverLostKeys, type ScriptConnection } from './pool-keys.ts';
 import { bucketOptions, createPoolLimiter, throttled, type PoolSettings } from './pool-limiter.ts';
@@ -37,7 +38,7 @@ const PROBE_TIMEOUT_MS = 2_000;
  *   behind; it outlasts any job, so a live job's state never expires under it.
  */
 export function createRedisLimiter(s: PoolSettings & { redisUrl: string; poolId: string; redisOptions?: RedisOptions }): LlmLimiter {
-  const where = redactRedisUrl(s.redisUrl);
+  const where = withoutCredentials(s.redisUrl);
   const log = s.logger.child({ pool: s.poolId, redis: where });
   const warn = throttled(log);
   const lostListeners: ((reason: string) => void)[] = [];

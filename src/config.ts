@@ -182,12 +182,6 @@ const SECRET_VARIABLES = new Set(LEAVES.filter((l) => l.setting.secret).map((l) 
 /** Every environment variable the service reads (the README documents each), `<NAME>_FILE` variants included. */
 export const SETTING_VARIABLES: readonly string[] = LEAVES.flatMap((l) => (l.setting.fromFile ? [l.setting.env, `${l.setting.env}_FILE`] : [l.setting.env]));
 
-/** The Kafka connection variables set in `env`: for tools that start children on the same cluster. */
-export function kafkaConnectionEnv(env: Record<string, string | undefined>): Record<string, string> {
-  const names = new Set(SETTING_VARIABLES.filter((n) => n === 'KAFKA_BROKERS' || /^KAFKA_(SSL|SASL|OAUTH|AWS)(_|$)/.test(n)));
-  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => names.has(e[0]) && !!e[1]));
-}
-
 /** The settings derived from others. */
 function finish(c: Record<string, unknown>): Config {
   const parsed = c as unknown as Parsed<typeof SETTINGS>;

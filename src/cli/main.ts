@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** One command line for the service: `enricher --help`. Each command lives in its own file. */
 import { Command } from 'commander';
+import { registerAclsCommand } from './acls.ts';
 import { registerAggregateCommand } from './aggregate.ts';
 import { boot } from './boot.ts';
 import { registerSettingsCommands } from './settings-command.ts';
@@ -20,12 +21,13 @@ const program = new Command()
   .name('enricher')
   .description('Kafka stream processor: documents.raw → LLM chain (extract → summarize → classify) → documents.enriched / documents.review.\nEvery setting comes from the environment; see the README for the table.')
   .showHelpAfterError()
-  .hook('preAction', (_program, command) => checkConnections(boot, command.name()));
+  // Printing the ACLs needs no cluster; everything else checks the connection first.
+  .hook('preAction', (_program, command) => (command.name() === 'acls' && !command.opts().principal ? undefined : checkConnections(boot, command.name())));
 
 for (const register of [
   registerStartCommand, registerTopicsCommand, registerProduceCommand, registerDemoCommand, registerRedriveCommand,
   registerAggregateCommand, registerCostsCommand, registerSettingsCommands, registerReplayCommand, registerResumeCommand, registerReviewCommands,
-  registerSchemasCommand,
+  registerSchemasCommand, registerAclsCommand,
 ]) {
   register(program, boot);
 }

@@ -5,7 +5,7 @@
  * their clients here and nowhere else, so a change to how we connect is made once.
  */
 import type { RedisOptions } from 'ioredis';
-import type { Config } from '../config.ts';
+import { SETTING_VARIABLES, type Config } from '../config.ts';
 import type { SetupError } from '../errors.ts';
 import { createKafka, type KafkaClient } from '../kafka/client.ts';
 import { createRegistrySerde, type RegistrySerde } from '../kafka/registry/schema-registry.ts';
@@ -40,4 +40,10 @@ export async function encoderFor(config: Config, logger: Logger, command: Comman
   if (!registry) return undefined;
   await registry.prepare(subjectsWrittenBy(config, command));
   return registry.encode;
+}
+
+/** The Kafka connection variables set in `env`: what a child process needs to reach the same cluster (the benchmark's, the tests'). */
+export function kafkaConnectionEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const names = new Set(SETTING_VARIABLES.filter((n) => n === 'KAFKA_BROKERS' || /^KAFKA_(SSL|SASL|OAUTH|AWS)(_|$)/.test(n)));
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => names.has(e[0]) && !!e[1]));
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { kafkaConnectionEnv } from '../../src/config.ts';
+import { kafkaConnectionEnv } from '../../src/processes/clients.ts';
 
 describe('benchmark harness (quick smoke run)', () => {
   it('runs every scenario and writes the report and chart', () => {

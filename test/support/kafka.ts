@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { onTestFinished } from 'vitest';
 import type { Admin, KafkaMessage, Message } from 'kafkajs';
-import { kafkaConnectionEnv, loadConfig, type Config } from '../../src/config.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { kafkaConnectionEnv } from '../../src/processes/clients.ts';
 import { createKafka, type KafkaClient } from '../../src/kafka/client.ts';
 import { headerString } from '../../src/kafka/serde.ts';
 import { ensureTopics, topicSpecs } from '../../src/kafka/topics.ts';

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { ACL_COMMANDS, mergeAcls, requiredAcls } from '../../src/kafka/acls.ts';
@@ -20,6 +22,19 @@ describe('the ACLs each command needs', () => {
     expect(start).toContainEqual({ resource: 'TRANSACTIONAL_ID', pattern: 'PREFIXED', name: 'enr', operations: ['WRITE'] });
     // An aggregator group outside the prefix gets its own rule.
     expect(requiredAcls(c, 'aggregate-costs')).toContainEqual({ resource: 'GROUP', pattern: 'PREFIXED', name: 'costs-agg', operations: ['READ', 'DELETE'] });
+  });
+
+  it('are what `enricher acls` prints, with the configured names, and nothing is granted without --principal', () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const r = spawnSync(process.execPath, ['src/cli/main.ts', 'acls', '--command', 'redrive'], {
+      cwd: root, encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TOPIC_DLQ: 'acme.dlq', KAFKA_GROUP_ID: 'acme' },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const printed = r.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+    const expected = requiredAcls(loadConfig({ TOPIC_DLQ: 'acme.dlq', KAFKA_GROUP_ID: 'acme' }), 'redrive');
+    expect(printed.map((cells) => cells.find((c) => c.startsWith('acme') || c.startsWith('documents')))).toEqual(expected.map((x) => x.name));
+    expect(r.stdout).toContain('acme.dlq.redriven');
   });
 
   it('merge into one rule per resource', () => {

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { kafkaConnectionEnv, loadConfig, SETTING_VARIABLES } from '../../src/config.ts';
+import { loadConfig, SETTING_VARIABLES } from '../../src/config.ts';
+import { kafkaConnectionEnv } from '../../src/processes/clients.ts';
 import { ConfigError } from '../../src/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cfg-sec-'));

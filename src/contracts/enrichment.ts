@@ -22,10 +22,12 @@ export const Classification = z
     confidence: z.number().min(0).max(1),
     scores: z.record(z.string(), z.number().min(0).max(1)),
     /**
-     * Which number `confidence` is: `self` (what the model wrote) or `logprob` (the probability
-     * the model gave the category's tokens). Absent on records written before both were kept.
+     * Which number `confidence` is: `self` (what the model wrote), `logprob` (the probability
+     * the model gave the category's tokens), or `review` (a person chose the category: confidence
+     * 1, the scores theirs too; the model's numbers are in `review.original_*`). Absent on
+     * records written before it was kept.
      */
-    confidence_source: z.enum(['self', 'logprob']).optional(),
+    confidence_source: z.enum(['self', 'logprob', 'review']).optional(),
     /** What the model wrote; null when it said it could not judge. */
     self_confidence: z.number().min(0).max(1).nullable().optional(),
     /** The probability of the category's tokens; null when the provider returned none. */

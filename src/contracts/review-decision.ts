@@ -20,7 +20,13 @@ export const ReviewDecision = z
     decision: ReviewDecisionKind,
     reviewer: z.string().min(1),
     decided_at: z.iso.datetime(),
-    item: z.object({ topic: z.string(), partition: z.number().int().nonnegative(), offset: z.string().regex(/^\d+$/) }),
+    item: z.object({
+      topic: z.string(),
+      partition: z.number().int().nonnegative(),
+      offset: z.string().regex(/^\d+$/),
+      /** The review record's timestamp (ms): orders versions of a document on different partitions. */
+      timestamp: z.number().int().optional(),
+    }),
     original_category: z.string(),
     original_confidence: z.number().min(0).max(1),
     /** The published category (accepted or edited); absent for a rejection. */

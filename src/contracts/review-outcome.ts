@@ -13,9 +13,10 @@ export const ReviewOutcome = z
     /** The signed-in reviewer (user name, or the trusted proxy's user). */
     reviewer: z.string().min(1),
     decided_at: z.iso.datetime(),
-    /** The model's category and confidence, before the person decided. */
+    /** The model's category, confidence and scores, before the person decided. */
     original_category: z.string(),
     original_confidence: z.number().min(0).max(1),
+    original_scores: z.record(z.string(), z.number().min(0).max(1)).optional(),
   })
   .meta({ id: 'ReviewOutcome', description: 'A reviewer’s decision on a document the quality gate sent to review' });
 export type ReviewOutcome = z.infer<typeof ReviewOutcome>;

@@ -62,14 +62,16 @@ export function prepareDecision(
 
   const category = input.kind === 'edit' ? input.category : q.item.classification.category;
   decision.category = category;
-  // A person chose the published category: its confidence is 1. The model's own category and
-  // confidence stay in `review`, and its scores in `classification.scores`.
+  // A person chose the published category: every number of the classification says so (the
+  // chosen category 1, the others 0, source `review`), so a reader never weighs the model's
+  // scores against a category the model did not choose. The model's numbers stay in `review`.
+  const scores = Object.fromEntries([...new Set([...Object.keys(q.item.classification.scores), category])].map((c) => [c, c === category ? 1 : 0]));
   const published = EnrichedDocument.parse({
     ...enrichedPart,
-    classification: { ...q.item.classification, category, confidence: 1 },
+    classification: { category, confidence: 1, scores, confidence_source: 'review' },
     ...(input.kind === 'edit' && input.summary !== undefined ? { summary: input.summary } : {}),
     ...(input.kind === 'edit' && input.entities !== undefined ? { entities: input.entities } : {}),
-    review: outcome,
+    review: { ...outcome, original_scores: q.item.classification.scores },
   });
   return { decision, output: enrichedMessage(ctx.topics.enriched, published, q.headers, ctx.encode) };
 }

@@ -7,11 +7,16 @@
 import type { IHeaders } from 'kafkajs';
 import type { ReviewDecision, ReviewItem } from '../contracts/index.ts';
 
-/** A review record's position: the version of the document a reviewer looks at. */
+/**
+ * A review record's position: the version of the document a reviewer looks at. `timestamp`
+ * (the record's, ms) orders versions on different partitions (a writer with another
+ * partitioner, partitions added): offsets mean nothing across partitions.
+ */
 export interface ItemVersion {
   topic: string;
   partition: number;
   offset: string;
+  timestamp?: number | undefined;
 }
 
 export interface QueueItem {
@@ -33,10 +38,23 @@ export type DecisionCheck =
   /** A newer review record of the document arrived: the reviewer decided on an old version. */
   | { kind: 'stale'; latest: ItemVersion };
 
-/** Whether a decision about version `decided` covers version `v` (the same record or a later one). */
-export function covers(decided: ItemVersion, v: ItemVersion): boolean {
-  return decided.topic === v.topic && decided.partition === v.partition && BigInt(decided.offset) >= BigInt(v.offset);
+const sameRecord = (a: ItemVersion, b: ItemVersion) => a.topic === b.topic && a.partition === b.partition && a.offset === b.offset;
+
+/**
+ * Whether version `a` is `b` or a later one. On one partition the offset says; across partitions
+ * the record timestamp does (a tie broken by partition, then offset, so that every console
+ * instance and every restart picks the same); a version without a timestamp (a decision written
+ * before they carried one) is ordered only on its own partition.
+ */
+export function atOrAfter(a: ItemVersion, b: ItemVersion): boolean {
+  if (a.topic === b.topic && a.partition === b.partition) return BigInt(a.offset) >= BigInt(b.offset);
+  if (a.timestamp === undefined || b.timestamp === undefined) return false;
+  if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
+  return a.partition !== b.partition ? a.partition > b.partition : BigInt(a.offset) >= BigInt(b.offset);
 }
+
+/** Whether a decision about version `decided` covers version `v` (the same record or a later one). */
+export const covers = (decided: ItemVersion, v: ItemVersion): boolean => atOrAfter(decided, v);
 
 export interface ReviewState {
   /** A review record (the latest per document wins; an older one read late is ignored). */
@@ -71,7 +89,8 @@ export function createReviewState(): ReviewState {
   return {
     applyItem(q) {
       const previous = items.get(q.documentId);
-      if (previous && covers(previous.version, q.version) && previous.version.offset !== q.version.offset) return;
+      // The newest version wins whatever the order the partitions were read in; the same record read again refreshes it.
+      if (previous && atOrAfter(previous.version, q.version) && !sameRecord(previous.version, q.version)) return;
       items.set(q.documentId, q);
       changed();
     },
@@ -80,7 +99,7 @@ export function createReviewState(): ReviewState {
       if (previous?.decision_id === d.decision_id) return;
       // Compaction keeps the latest per key, but a reader may see an older decision after a newer one
       // of our own that it applied first: keep the one about the later version.
-      if (previous && covers(previous.item, d.item) && previous.item.offset !== d.item.offset) return;
+      if (previous && atOrAfter(previous.item, d.item) && !sameRecord(previous.item, d.item)) return;
       decided.set(d.document_id, d);
       changed();
     },

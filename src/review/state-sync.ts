@@ -41,7 +41,7 @@ export function createStateSync(deps: { kafka: KafkaClient; topics: { review: st
       const item = decodeJson(jsonBody(r.value), ReviewItem, 'decode', 'review item');
       const q: QueueItem = {
         documentId: item.document_id,
-        version: { topic: deps.topics.review, partition: r.partition, offset: r.offset },
+        version: { topic: deps.topics.review, partition: r.partition, offset: r.offset, timestamp: Number(r.message.timestamp) },
         timestamp: Number(r.message.timestamp),
         runId: headerString(r.message.headers as Record<string, unknown>, Headers.runId),
         item,

@@ -21,6 +21,29 @@ describe('review state', () => {
     expect(covers({ topic: 'r', partition: 0, offset: '10' }, { topic: 'r', partition: 0, offset: '9' })).toBe(true);
   });
 
+  it('orders the versions of a document on two partitions by record timestamp, in either read order (issue 25)', () => {
+    // A writer with another partitioner, or partitions added: one document's records on 0 and 1.
+    const older = { ...item('a', '40', 0), version: { topic: 'r', partition: 0, offset: '40', timestamp: 5_000 } };
+    const newer = { ...item('a', '3', 1), version: { topic: 'r', partition: 1, offset: '3', timestamp: 9_000 } };
+    for (const order of [[older, newer], [newer, older]]) {
+      const s = createReviewState();
+      for (const q of order) s.applyItem(q);
+      expect(s.item('a')!.version).toEqual(newer.version);
+      // A decision about the newer version closes it on every restart; one about the older does not.
+      s.applyDecision(decision('a', '3', { item: { topic: 'r', partition: 1, offset: '3', timestamp: 9_000 } }));
+      expect(s.isOpen(s.item('a')!)).toBe(false);
+    }
+    const s = createReviewState();
+    s.applyItem(newer);
+    s.applyDecision(decision('a', '40', { item: { topic: 'r', partition: 0, offset: '40', timestamp: 5_000 } }));
+    expect(s.isOpen(s.item('a')!)).toBe(true);
+    // Equal timestamps: the higher partition wins, the same way everywhere.
+    const tie = createReviewState();
+    tie.applyItem({ ...newer, version: { ...newer.version, timestamp: 5_000 } });
+    tie.applyItem(older);
+    expect(tie.item('a')!.version.partition).toBe(1);
+  });
+
   it('keeps the latest review record of a document, whatever order they are applied in', () => {
     const s = createReviewState();
     s.applyItem(item('a', '7'));

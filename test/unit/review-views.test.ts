@@ -75,7 +75,7 @@ describe('decision outputs', () => {
     expect(doc).not.toHaveProperty('review_reasons');
     expect(doc).not.toHaveProperty('threshold');
     expect(doc.classification).toMatchObject({ category: 'finance', confidence: 1 });
-    expect(doc.review).toEqual({ decision: 'accepted', reviewer: 'alice', decided_at: now.toISOString(), original_category: 'finance', original_confidence: 0.42 });
+    expect(doc.review).toEqual({ decision: 'accepted', reviewer: 'alice', decided_at: now.toISOString(), original_category: 'finance', original_confidence: 0.42, original_scores: q.item.classification.scores });
     expect(p.output).toMatchObject({ topic: 'enriched', key: 'doc-1', headers: { 'x-run-id': 'run-7', 'x-route': 'enriched' } });
     expect(p.output.headers).not.toHaveProperty('x-error-code');
     expect(p.decision).toMatchObject({ document_id: 'doc-1', decision: 'accepted', item: q.version, category: 'finance', review_reasons: ['LOW_CONFIDENCE', 'PARTIAL_CHAIN'], output_topic: 'enriched' });
@@ -85,6 +85,10 @@ describe('decision outputs', () => {
     const e = prepareDecision(q, { kind: 'edit', category: 'technology', summary: 'S.', entities: { ...none, people: ['Ann'] } }, { reviewer: 'bob', topics, now });
     const doc = EnrichedDocument.parse(JSON.parse(e.output.value!.toString()));
     expect([doc.classification.category, doc.summary, doc.entities.people, doc.review?.decision]).toEqual(['technology', 'S.', ['Ann'], 'edited']);
+    // Every number of the published classification is the person's; the model's stay in `review`.
+    expect(doc.classification).toEqual({ category: 'technology', confidence: 1, confidence_source: 'review', scores: expect.objectContaining({ technology: 1, finance: 0 }) });
+    expect(Math.max(...Object.entries(doc.classification.scores).filter(([c]) => c !== 'technology').map(([, v]) => v))).toBe(0);
+    expect(doc.review).toMatchObject({ original_category: 'finance', original_confidence: 0.42, original_scores: q.item.classification.scores });
     expect(e.decision.category).toBe('technology');
     const r = prepareDecision(q, { kind: 'reject', reason: 'DUPLICATE', note: 'same as doc-0' }, { reviewer: 'bob', topics, now, bulk: true });
     const rej = RejectedDocument.parse(JSON.parse(r.output.value!.toString()));

@@ -7,12 +7,21 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /**
- * One setting: the environment variable it is read from, and its parser with the default.
- * `secret`: its value is never echoed in an error. `fromFile`: `<NAME>_FILE` may name a file
- * holding the value instead (a mounted Kubernetes or Docker secret).
+ * One setting: the environment variable it is read from, its parser with the default, and what
+ * it is for (`doc`; `unset`: what applies when it is not set and has no default; `shown`: the
+ * default as people should read it, where the parsed one is of this machine). `secret`: its
+ * value is never echoed in an error. `fromFile`: `<NAME>_FILE` may name a file holding the
+ * value instead (a mounted Kubernetes or Docker secret).
  */
-export const env = <S extends z.ZodType>(name: string, schema: S, opts: { secret?: boolean; fromFile?: boolean } = {}) => ({ env: name, schema, ...opts });
-export type Setting = { env: string; schema: z.ZodType; secret?: boolean; fromFile?: boolean };
+export interface SettingOptions {
+  doc: string;
+  unset?: string;
+  shown?: string;
+  secret?: boolean;
+  fromFile?: boolean;
+}
+export const env = <S extends z.ZodType>(name: string, schema: S, opts: SettingOptions) => ({ env: name, schema, ...opts });
+export type Setting = { env: string; schema: z.ZodType } & SettingOptions;
 export type SettingTree = { [key: string]: Setting | SettingTree };
 export type Parsed<T> = { readonly [K in keyof T]: T[K] extends Setting ? z.output<T[K]['schema']> : Parsed<T[K]> };
 

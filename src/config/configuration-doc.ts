@@ -1,6 +1,6 @@
 /**
  * docs/configuration.md, rendered from the settings tree (settings.ts): every variable, its
- * default as the parser has it, and what it is for. `npm run docs:config` writes the file; a
+ * default as the parser has it, and what it is for. `npm run docs` writes the file; a
  * unit test fails when the file and the tree differ, so a setting, a default or a meaning
  * changed in the code is changed in the doc.
  */
@@ -56,9 +56,9 @@ export function renderConfigurationDoc(tree: SettingTree): string {
     'Every setting is an environment variable, parsed once by `src/config.ts` at start; a bad value stops the',
     'process with a message that names every bad variable (exit 2). Durations take `500ms`, `10s`, `2m`, `1h`, `7d`',
     'or plain milliseconds. A variable shown with `_FILE` may instead name a file that holds the value (a',
-    'mounted Kubernetes or Docker secret). Back to the [README](../README.md#configuration).',
+    'mounted Kubernetes or Docker secret). Back to the [README](../README.md#the-settings-everyone-sets).',
     '',
-    '<!-- Generated from src/config/settings.ts by `npm run docs:config`; test/unit/config-doc.test.ts checks it. -->',
+    '<!-- Generated from src/config/settings.ts by `npm run docs`; test/unit/config-doc.test.ts checks it. -->',
   ];
   for (const [key, node] of Object.entries(tree)) {
     out.push('', `## ${SECTIONS[key] ?? key}`, '', '| variable | default | what it is for |', '|---|---|---|');

@@ -58,7 +58,7 @@ export function accessDenied(e: unknown, asked: Asked, principal: string): Setup
     what = asked.topics?.operation === 'CREATE' ? 'CREATE topics on the cluster' : 'IDEMPOTENT_WRITE on the cluster (or WRITE on any topic)';
   }
   return new SetupError(
-    `Kafka refused: ${principal} is not authorized to ${what}; grant it with an ACL (the README lists every right, under "Connecting to your cluster")`,
+    `Kafka refused: ${principal} is not authorized to ${what}; grant it with an ACL (\`enricher acls\` prints every right each command needs)`,
     { code: ErrorCodes.KAFKA_NOT_AUTHORIZED, setting: `ACL: ${what}`, cause: e },
   );
 }

@@ -33,6 +33,8 @@ export interface TopicEntry {
   perRetryTier?: true;
   /** What it is, for people: the README's and docs/configuration.md's tables. */
   about: string;
+  /** What its records are keyed by. */
+  key: string;
   shape: TopicShape;
   /** The configured TOPIC_PARTITIONS, or a fixed count (1 where one writer keeps one order). */
   partitions: 'configured' | number;
@@ -49,69 +51,69 @@ const D = ['DESCRIBE'] as const;
 
 export const CATALOGUE = {
   raw: {
-    setting: { env: 'TOPIC_RAW', default: 'documents.raw' }, about: 'input: the documents to enrich, keyed by document id',
+    setting: { env: 'TOPIC_RAW', default: 'documents.raw' }, about: 'input: the documents to enrich', key: 'document id',
     shape: 'documents', partitions: 'configured', contract: 'raw-document',
     access: { start: R, produce: W, redrive: W, replay: R, review: D, 'topics create': D },
   },
   enriched: {
-    setting: { env: 'TOPIC_ENRICHED', default: 'documents.enriched' }, about: 'the published asset: confidently enriched documents, and those a reviewer accepted',
+    setting: { env: 'TOPIC_ENRICHED', default: 'documents.enriched' }, about: 'the published asset: confidently enriched documents, and those a reviewer accepted', key: 'document id',
     shape: 'documents', partitions: 'configured', contract: 'enriched-document',
     access: { start: W, review: W, 'topics create': D },
   },
   review: {
-    setting: { env: 'TOPIC_REVIEW', default: 'documents.review' }, about: 'enrichments routed to a person, with the reasons',
+    setting: { env: 'TOPIC_REVIEW', default: 'documents.review' }, about: 'enrichments routed to a person, with the reasons', key: 'document id',
     shape: 'documents', partitions: 'configured', contract: 'review-item',
     access: { start: W, review: R, 'topics create': D },
   },
   retryPrefix: {
-    setting: { env: 'TOPIC_RETRY_PREFIX', default: 'documents.retry' }, perRetryTier: true, about: 'documents waiting for their next attempt, one topic per delay tier',
+    setting: { env: 'TOPIC_RETRY_PREFIX', default: 'documents.retry' }, perRetryTier: true, about: 'documents waiting for their next attempt, one topic per delay tier', key: 'document id',
     shape: 'documents', partitions: 'configured', contract: 'retry-envelope',
     access: { start: RW, 'topics create': D },
   },
   // The DLQ keeps original bytes; the records we write there ourselves (a retried document that
   // ran out of tiers) carry the raw document, so its subject holds that contract.
   dlq: {
-    setting: { env: 'TOPIC_DLQ', default: 'documents.dlq' }, about: 'dead letters: original key, bytes and headers, with the reason in headers',
+    setting: { env: 'TOPIC_DLQ', default: 'documents.dlq' }, about: 'dead letters: original key, bytes and headers, with the reason in headers', key: 'the original key',
     shape: 'dead-letters', partitions: 'configured', contract: 'raw-document',
     access: { start: W, redrive: R, review: R, 'topics create': D },
   },
   redriven: {
-    namedAfter: { topic: 'dlq', suffix: '.redriven' }, about: 'one marker per dead letter sent back to the input, so each goes back at most once',
+    namedAfter: { topic: 'dlq', suffix: '.redriven' }, about: 'one marker per dead letter sent back to the input, so each goes back at most once', key: '`partition:offset` of the dead letter',
     shape: 'compacted', partitions: 1,
     access: { start: D, redrive: RW, 'topics create': D },
   },
   costEvents: {
-    setting: { env: 'TOPIC_COST_EVENTS', default: 'llm.cost-events' }, about: 'one event per billed LLM call, keyed by call id',
+    setting: { env: 'TOPIC_COST_EVENTS', default: 'llm.cost-events' }, about: 'one event per billed LLM call', key: 'call id',
     shape: 'events', partitions: 'configured', contract: 'cost-event',
     access: { start: W, 'aggregate-costs': R, 'topics create': D },
   },
   costsDaily: {
-    setting: { env: 'TOPIC_COSTS_DAILY', default: 'llm.costs.daily' }, about: 'spend per UTC day and model, written by the cost aggregator',
+    setting: { env: 'TOPIC_COSTS_DAILY', default: 'llm.costs.daily' }, about: 'spend per UTC day and model, written by the cost aggregator', key: '`day|model`',
     shape: 'compacted', partitions: 1, contract: 'daily-cost',
     access: { start: R, 'aggregate-costs': RW, costs: R, review: R, 'topics create': D },
   },
   budgetAlerts: {
-    setting: { env: 'TOPIC_BUDGET_ALERTS', default: 'llm.budget-alerts' }, about: 'one record per day and budget level reached (80 %, 100 %)',
+    setting: { env: 'TOPIC_BUDGET_ALERTS', default: 'llm.budget-alerts' }, about: 'one record per day and budget level reached (80 %, 100 %)', key: '`day|level`',
     shape: 'events', partitions: 1, contract: 'budget-alert',
     access: { start: D, 'aggregate-costs': RW, 'topics create': D },
   },
   config: {
-    setting: { env: 'TOPIC_CONFIG', default: 'pipeline.config' }, about: 'runtime settings (quality threshold, daily budget), changed while processors run',
+    setting: { env: 'TOPIC_CONFIG', default: 'pipeline.config' }, about: 'runtime settings (quality threshold, daily budget), changed while processors run', key: 'setting name',
     shape: 'compacted', partitions: 1, contract: 'config-record',
     access: { start: R, 'aggregate-costs': R, costs: R, 'config get': R, 'config set, unset': W, review: R, 'topics create': D },
   },
   alerts: {
-    setting: { env: 'TOPIC_ALERTS', default: 'pipeline.alerts' }, about: 'a processor that stopped itself (DLQ storm), and the operator’s resume',
+    setting: { env: 'TOPIC_ALERTS', default: 'pipeline.alerts' }, about: 'a processor that stopped itself (DLQ storm), and the operator’s resume', key: '`dlq-storm|<instance>`, `resume`',
     shape: 'events', partitions: 1, contract: 'pipeline-alert',
     access: { start: RW, resume: W, 'topics create': D },
   },
   rejected: {
-    setting: { env: 'TOPIC_REJECTED', default: 'documents.rejected' }, about: 'documents a reviewer refused, with the reason',
+    setting: { env: 'TOPIC_REJECTED', default: 'documents.rejected' }, about: 'documents a reviewer refused, with the reason', key: 'document id',
     shape: 'documents', partitions: 'configured', contract: 'rejected-document',
     access: { review: W, 'topics create': D },
   },
   reviewDecisions: {
-    setting: { env: 'TOPIC_REVIEW_DECISIONS', default: 'documents.review.decisions' }, about: 'every reviewer decision, latest per document',
+    setting: { env: 'TOPIC_REVIEW_DECISIONS', default: 'documents.review.decisions' }, about: 'every reviewer decision, latest per document', key: 'document id',
     shape: 'compacted', partitions: 'configured', contract: 'review-decision',
     access: { review: RW, 'topics create': D },
   },

@@ -1,4 +1,4 @@
-/** The README's ACL table, rendered from src/kafka/acls.ts with the default names. */
+/** docs/connecting.md's ACL table, rendered from src/kafka/acls.ts with the default names. */
 import { loadConfig } from '../../src/config.ts';
 import { ACL_COMMANDS, requiredAcls, type AclRule } from '../../src/kafka/acls.ts';
 

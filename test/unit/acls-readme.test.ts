@@ -8,9 +8,9 @@ import { aclTableMarkdown } from '../support/acl-table.ts';
 
 describe('the ACLs each command needs', () => {
   it('are the README\'s table (the secured stack grants exactly these; the security tests run with them)', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../../docs/connecting.md', import.meta.url), 'utf8');
     const block = /<!-- acl-table:[^>]*-->\n([\s\S]*?)\n<!-- \/acl-table -->/.exec(readme)?.[1];
-    expect(block, 'the README has no acl-table block').toBeDefined();
+    expect(block, 'docs/connecting.md has no acl-table block').toBeDefined();
     expect(block!.trim()).toBe(aclTableMarkdown());
   });
 

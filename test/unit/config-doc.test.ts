@@ -13,7 +13,7 @@ const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url)
 const row = (name: string) => doc.split('\n').find((l) => l.startsWith(`| \`${name}\``));
 
 describe('docs/configuration.md', () => {
-  it('is what the settings tree renders (run `npm run docs:config` after changing a setting)', () => {
+  it('is what the settings tree renders (run `npm run docs` after changing a setting)', () => {
     expect(doc).toBe(renderConfigurationDoc(SETTINGS));
   });
 

@@ -92,7 +92,7 @@ describe('naming a refused operation', () => {
 
   it('says who was refused what, on which topic, group or transactional id', () => {
     const group = accessDenied(protocolError('GROUP_AUTHORIZATION_FAILED', 'Not authorized to access group: Group authorization failed'), { group: { operation: 'READ', name: 'llm-enricher' } }, 'user "app"');
-    expect(group.message).toBe('Kafka refused: user "app" is not authorized to READ group "llm-enricher"; grant it with an ACL (the README lists every right, under "Connecting to your cluster")');
+    expect(group.message).toBe('Kafka refused: user "app" is not authorized to READ group "llm-enricher"; grant it with an ACL (`enricher acls` prints every right each command needs)');
     expect(group.setting).toBe('ACL: READ group "llm-enricher"');
     const write = accessDenied(protocolError('TOPIC_AUTHORIZATION_FAILED', 'x'), { topics: { operation: 'WRITE', names: ['documents.enriched'] } }, 'user "app"');
     expect(write.setting).toBe('ACL: WRITE topic "documents.enriched"');

@@ -10,6 +10,8 @@ import { requiredAcls } from '../../src/kafka/acls.ts';
 import { subjectsWrittenBy, valueContracts } from '../../src/kafka/registry/subjects.ts';
 import { topicSpecs, topicsOf } from '../../src/kafka/topics.ts';
 import { CATALOGUE, type Catalogue } from '../../src/topics/catalogue.ts';
+import { renderTopicsTable } from '../../src/topics/topics-table.ts';
+import { readFileSync } from 'node:fs';
 
 const config = loadConfig({ RETRY_DELAYS: '10s,20s' });
 
@@ -17,6 +19,12 @@ describe('the topic catalogue', () => {
   it('names every topic setting the service reads', () => {
     for (const e of Object.values(CATALOGUE as Catalogue)) if (e.setting) expect(SETTING_VARIABLES).toContain(e.setting.env);
     expect(config.topics.raw).toBe('documents.raw');
+  });
+
+  it('is the README\'s table of topics (run `npm run docs` after changing an entry)', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const block = /<!-- topics-table:[^>]*-->\n([\s\S]*?)\n<!-- \/topics-table -->/.exec(readme)?.[1];
+    expect(block).toBe(renderTopicsTable(CATALOGUE));
   });
 
   it('gives each process the topics it uses to create, and no other', () => {
@@ -34,7 +42,7 @@ describe('the topic catalogue', () => {
     const catalogue: Catalogue = {
       ...CATALOGUE,
       summaries: {
-        setting: { env: 'TOPIC_SUMMARIES', default: 'documents.summaries' }, about: 'summaries alone, for a search front end',
+        setting: { env: 'TOPIC_SUMMARIES', default: 'documents.summaries' }, about: 'summaries alone, for a search front end', key: 'document id',
         shape: 'compacted', partitions: 'configured', contract: 'enriched-document',
         access: { start: ['WRITE'], 'topics create': ['DESCRIBE'] },
       },
@@ -50,5 +58,6 @@ describe('the topic catalogue', () => {
     expect(requiredAcls(withName, 'topics create', catalogue)).toContainEqual({ resource: 'TOPIC', pattern: 'LITERAL', name: 'acme.summaries', operations: ['DESCRIBE'] });
     expect(subjectsWrittenBy(withName, 'start', catalogue)).toContainEqual({ topic: 'acme.summaries', subject: 'acme.summaries-value', contract: 'enriched-document' });
     expect(valueContracts(withName, catalogue)).toHaveLength(valueContracts(config).length + 1);
+    expect(renderTopicsTable(catalogue)).toContain('| `documents.summaries` (`TOPIC_SUMMARIES`) | document id | [enriched-document](schemas/enriched-document.json) |');
   });
 });

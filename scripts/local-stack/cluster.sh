@@ -56,25 +56,7 @@ advertised.listeners=PLAINTEXT://$HOST:$(broker_port "$n")
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
-log.dirs=$nd/data
-num.partitions=3
-default.replication.factor=3
-min.insync.replicas=2
-auto.create.topics.enable=false
-# Every internal topic on all three nodes, writable with one of them dead.
-offsets.topic.replication.factor=3
-offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=3
-transaction.state.log.min.isr=2
-transaction.state.log.num.partitions=10
-share.coordinator.state.topic.replication.factor=3
-share.coordinator.state.topic.min.isr=2
-# Tests create and join many groups; do not wait 3 s for more members on each.
-group.initial.rebalance.delay.ms=0
-log.retention.hours=168
-log.segment.bytes=67108864
-message.max.bytes=16777216
-replica.fetch.max.bytes=16777216
+$(kafka_common_props "$nd/data" 3 2)
 PROPS
 }
 

@@ -40,21 +40,24 @@ kafka_fetch_jars() {
   touch "$libs/.complete"
 }
 
-# The properties every single-node local broker has, for its data directory $1.
+# The properties every local broker has, for its data directory $1. $2 replicas of every internal
+# topic (default 1: a single node) and $3 its min ISR (default 1); a cluster of three sets 3 and 2,
+# so that every internal topic is on all three nodes and writable with one of them dead.
 kafka_common_props() {
+  local rf=${2:-1} isr=${3:-1}
   cat <<PROPS
 log.dirs=$1
 num.partitions=3
+default.replication.factor=$rf
 auto.create.topics.enable=false
-# A single node: every internal topic has one replica.
-offsets.topic.replication.factor=1
+offsets.topic.replication.factor=$rf
 offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
 transaction.state.log.num.partitions=10
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-min.insync.replicas=1
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=$isr
+min.insync.replicas=$isr
 # Tests create and join many groups; do not wait 3 s for more members on each.
 group.initial.rebalance.delay.ms=0
 log.retention.hours=168

@@ -15,6 +15,7 @@
  * test/long/combined-faults.test.ts (the issue's full profile, by hand: scripts/chaos.sh).
  */
 import { execFileSync } from 'node:child_process';
+import { expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../../src/config.ts';
 import type { RawDocument } from '../../src/contracts/index.ts';
@@ -292,4 +293,15 @@ function describe(id: string, all: ReadRecord[]): string {
 export function summaryLine(r: FaultRunResult): string {
   return `[combined-faults] seed=${r.seed} profile=${r.profile} docs=${r.documents} enriched=${r.enriched} review=${r.review} dlq=${r.dlq} ` +
     `duplicates=${r.duplicates.length} missing=${r.missing} alive=${r.alive}/${r.processors} clean-exits=${r.cleanExits} llm-calls=${r.llmCalls} seconds=${r.seconds}`;
+}
+
+/** What a run must show, printed first: every document once, none dead-lettered, every processor alive and stopping cleanly. */
+export function expectCleanRun(r: FaultRunResult): void {
+  console.log(summaryLine(r));
+  console.log(`[combined-faults] timeline: ${r.timeline.join('; ')}`);
+  if (r.duplicates.length) console.log(`duplicates:\n${r.duplicateDetail.join('\n')}\nlogs:\n${r.logs.join('\n')}`);
+  expect({ duplicates: r.duplicates, missing: r.missing, dlq: r.dlq }).toEqual({ duplicates: [], missing: 0, dlq: 0 });
+  expect(r.enriched + r.review).toBe(r.documents);
+  expect(r.alive).toBe(r.processors);
+  expect(r.cleanExits).toBe(r.processors);
 }

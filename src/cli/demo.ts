@@ -12,7 +12,8 @@ import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { createProcessor } from '../processes/processor.ts';
+import { createProcessor, type Processor } from '../processes/processor.ts';
+import { startHttpEndpoints } from '../observability/http.ts';
 import type { Config } from '../config.ts';
 import type { CostEvent } from '../contracts/index.ts';
 import { kafkaClient } from '../processes/clients.ts';
@@ -54,6 +55,8 @@ export interface DemoOptions {
   out?: ProgressOutput;
   /** Where the logger writes, for the summary to name. */
   logFile?: string;
+  /** Keeps the processor (and /metrics, with METRICS_PORT) running after the summary until this settles. */
+  holdUntil?: Promise<void>;
 }
 
 interface DemoRun {
@@ -66,7 +69,7 @@ interface DemoRun {
 const countOf = (routed: Map<string, string>, route: string) => [...routed.values()].filter((v) => v === route).length;
 
 /** Loads the corpus and runs the processor until every document is routed, showing progress on one line. */
-async function processCorpus(config: Config, logger: Logger, file: string, ids: ReadonlySet<string>, runId: string, stdout: ProgressOutput): Promise<DemoRun> {
+async function processCorpus(config: Config, logger: Logger, file: string, ids: ReadonlySet<string>, runId: string, stdout: ProgressOutput, hold: boolean): Promise<DemoRun & { app: Processor }> {
   const progress = createProgressLine(stdout);
   const routed = new Map<string, string>();
   const routedLine = () =>
@@ -82,6 +85,7 @@ async function processCorpus(config: Config, logger: Logger, file: string, ids: 
   });
   try {
     progress.show('  starting the processor and the cost aggregator…');
+    await startHttpEndpoints({ port: config.metrics.port, metrics: app.metrics, readiness: () => app.readiness() });
     // The cost aggregator runs alongside, so that the end shows what `enricher costs` prints.
     const aggregator = await startDemoAggregator(config, logger);
     await app.start();
@@ -95,12 +99,14 @@ async function processCorpus(config: Config, logger: Logger, file: string, ids: 
     }
     await app.raw.flush();
     const seconds = (Date.now() - t0) / 1000;
-    progress.show(`  routed ${routed.size}/${ids.size}; stopping the processor…`);
-    await app.stop();
+    if (!hold) {
+      progress.show(`  routed ${routed.size}/${ids.size}; stopping the processor…`);
+      await app.stop();
+    }
     progress.show(`  routed ${routed.size}/${ids.size}; waiting for the cost totals…`);
     const aggregated = await aggregator.waitForRun(runId, costs.length, 30_000);
     await aggregator.stop();
-    return { routed, costs, seconds, aggregated };
+    return { routed, costs, seconds, aggregated, app };
   } finally {
     // Also on a failure: the error message then starts on a line of its own.
     progress.done(routedLine());
@@ -116,7 +122,9 @@ export async function runDemo(config: Config, logger: Logger, opts: DemoOptions 
   const ids = new Set(linesToMessages(readFileSync(file, 'utf8')).messages.map((m) => m.key).filter((k): k is string => k !== null));
   const runId = `demo-${new Date().toISOString()}`;
   out(`Demo run ${runId}: ${ids.size} documents from ${shown(file)}, offline provider, broker ${config.kafka.brokers.join(',')}\n`);
-  const { routed, costs, seconds, aggregated } = await processCorpus(config, logger, file, ids, runId, stdout);
+  if (config.metrics.port) out(`/metrics, /healthz and /readyz on http://127.0.0.1:${config.metrics.port}/ while the processor runs\n`);
+  const hold = opts.holdUntil !== undefined;
+  const { routed, costs, seconds, aggregated, app } = await processCorpus(config, logger, file, ids, runId, stdout, hold);
 
   const enriched = countOf(routed, 'enriched');
   const review = countOf(routed, 'review');
@@ -138,6 +146,11 @@ export async function runDemo(config: Config, logger: Logger, opts: DemoOptions 
   out(`\nToday's spend from ${config.topics.costsDaily}, as \`enricher costs\` prints it${aggregated ? '' : ' (the aggregator had not caught up with this run within 30 s)'}:\n`);
   out(await costsReport(config, logger, {}));
   if (opts.logFile) out(`\nThe processor's log (pino JSON, level ${config.log.level}): ${shown(opts.logFile)}\n`);
+  if (hold) {
+    out(`\nThe processor keeps running${config.metrics.port ? ` (http://127.0.0.1:${config.metrics.port}/metrics)` : ''} until Ctrl-C\n`);
+    await opts.holdUntil;
+    await app.stop();
+  }
   if (routed.size < ids.size) throw new Error(`only ${routed.size} of ${ids.size} documents were routed within 10 minutes`);
   return { enriched, review, dlq, docsPerSec };
 }
@@ -147,15 +160,17 @@ export function registerDemoCommand(program: Command, boot: Boot): void {
     .command('demo')
     .option('--file <file.jsonl>', 'corpus to load (default: the bundled sample corpus)')
     .option('--log <file>', `where the processor's log goes (default: ${shown(DEMO_LOG)})`)
+    .option('--hold', 'keep the processor running after the summary (with METRICS_PORT, its /metrics too) until Ctrl-C')
     .description('start the local stack, load the sample corpus, process it with the offline provider and print a summary')
-    .action(async (opts: { file?: string; log?: string }) => {
+    .action(async (opts: { file?: string; log?: string; hold?: boolean }) => {
       // The demo shows the embedded offline provider: no key, no network, real token counts.
       const { config } = boot({ LLM_PROVIDER: 'offline' });
       const logFile = opts.log ?? DEMO_LOG;
       const logger = fileLogger(config.log.level, logFile);
       logNodeWarnings(logger);
       try {
-        await runDemo(config, logger, { logFile, ...(opts.file ? { file: opts.file } : {}) });
+        const holdUntil = opts.hold ? new Promise<void>((r) => ['SIGINT', 'SIGTERM'].forEach((s) => process.once(s, () => r()))) : undefined;
+        await runDemo(config, logger, { logFile, ...(opts.file ? { file: opts.file } : {}), ...(holdUntil ? { holdUntil } : {}) });
       } catch (e) {
         logger.error({ err: e }, 'demo failed');
         throw new Error(`${e instanceof Error ? e.message : String(e)} (the processor's log: ${shown(logFile)})`, { cause: e });

@@ -8,7 +8,7 @@ import type { Committer } from '../kafka/transactional-committer.ts';
 import { isFencing } from '../kafka/error-kinds.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import type { Committable } from './partition-tracker.ts';
+import type { Committable, Outcome } from './partition-tracker.ts';
 import type { CommittedOffsetReader, PartitionOwnership, PartitionState } from './partition-ownership.ts';
 
 export interface CommitPath {
@@ -34,11 +34,17 @@ export function createCommitPath(deps: {
   /** Told of every answer from the cluster and every failure, to give up on a cluster gone for good. */
   watchdog: { contact(): void; check(error: Error): void };
   log: Logger;
-  metrics: Pick<Metrics, 'commits' | 'pendingCommit'>;
+  metrics: Pick<Metrics, 'commits' | 'pendingCommit' | 'commitDuration' | 'endToEnd'>;
 }): CommitPath {
   const { committer, partitions, log, metrics } = deps;
   let committed = 0;
   let closed = false;
+
+  /** A document's output is committed: its end-to-end latency ends here (a retry hop is not an output). */
+  function observeCommitted(o: Outcome): void {
+    if (o.route === 'retry' || o.enteredAt === undefined) return;
+    metrics.endToEnd.observe({ route: o.route }, Math.max(0, Date.now() - o.enteredAt) / 1000);
+  }
 
   /**
    * After a commit with an unknown outcome: fence (which ends any open transaction for the
@@ -62,7 +68,7 @@ export function createCommitPath(deps: {
     s.unknownCommit = undefined;
     if (committedNow === s.committedUpTo) return true;
     if (committedNow === attempt.nextOffset) {
-      s.tracker.markCommitted(attempt.count);
+      s.tracker.markCommitted(attempt.count, observeCommitted);
       s.committedUpTo = committedNow;
       committed += attempt.count;
       log.info({ topic: s.topic, partition: s.partition, count: attempt.count, committedOffset: committedNow.toString() }, 'the earlier commit did go through: not committing it again');
@@ -75,6 +81,8 @@ export function createCommitPath(deps: {
 
   async function attempt(s: PartitionState): Promise<void> {
     let c: Committable | undefined;
+    let started = 0;
+    const took = () => (performance.now() - started) / 1000;
     try {
       if (s.unknownCommit && !(await settleUnknownCommit(s))) return;
       // Checked with nothing awaited before the commit starts: the work of a partition taken
@@ -83,14 +91,17 @@ export function createCommitPath(deps: {
       if (!partitions.isCurrent(s)) return;
       c = s.tracker.peekCommittable(deps.flushMaxMessages * 4);
       if (!c) return;
+      started = performance.now();
       await committer.commit(s.topic, s.partition, c.messages, c.nextOffset);
+      metrics.commitDuration.observe({ outcome: 'committed' }, took());
       deps.watchdog.contact();
-      if (partitions.isCurrent(s)) s.tracker.markCommitted(c.count);
+      if (partitions.isCurrent(s)) s.tracker.markCommitted(c.count, observeCommitted);
       s.committedUpTo = BigInt(c.nextOffset);
       committed += c.count;
       metrics.commits.inc();
       log.debug({ topic: s.topic, partition: s.partition, count: c.count, nextOffset: c.nextOffset, outputs: c.messages.length }, 'committed');
     } catch (e) {
+      if (started > 0) metrics.commitDuration.observe({ outcome: isFencing(e) ? 'aborted' : 'unknown' }, took());
       if (isFencing(e)) {
         // Another instance owns this partition now: its outputs are its business.
         log.warn({ topic: s.topic, partition: s.partition, err: (e as Error).message }, 'fenced by a newer owner; dropping the partition');

@@ -55,6 +55,8 @@ export interface PartitionOwnership {
   handOver(s: PartitionState, why: string): Promise<void>;
   /** A new assignment: drops the state of every partition not in it. */
   onAssignment(assignment: Record<string, number[]>): void;
+  /** The partitions the group gave us last, read or not (a paused consumer reads none). */
+  assignment(): Record<string, number[]>;
 }
 
 export function createPartitionOwnership(deps: {
@@ -70,6 +72,7 @@ export function createPartitionOwnership(deps: {
   /** The states in `partitions`, for isCurrent: asked several times per document, without building a key. */
   const current = new Set<PartitionState>();
   const pkey = (topic: string, partition: number) => `${topic}:${partition}`;
+  let assigned: Record<string, number[]> = {};
 
   async function drop(s: PartitionState, why: string): Promise<void> {
     const k = pkey(s.topic, s.partition);
@@ -130,7 +133,10 @@ export function createPartitionOwnership(deps: {
       }
     },
 
+    assignment: () => assigned,
+
     onAssignment(assignment) {
+      assigned = assignment;
       const owned = new Set<string>();
       for (const [topic, parts] of Object.entries(assignment)) for (const p of parts) owned.add(pkey(topic, p));
       for (const [k, s] of partitions) {

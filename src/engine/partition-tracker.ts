@@ -10,6 +10,16 @@ interface Entry {
   done: boolean;
   messages: OutgoingMessage[];
   bytes: number;
+  /** When it was read (epoch ms): the oldest uncommitted document's age starts there. */
+  readAt: number;
+  outcome: Outcome | undefined;
+}
+
+/** What a finished document became, for the latency of its commit. */
+export interface Outcome {
+  route: string;
+  /** When the document first entered (its raw record's timestamp, epoch ms), when known. */
+  enteredAt: number | undefined;
 }
 
 export interface Committable {
@@ -21,13 +31,15 @@ export interface Committable {
 }
 
 export interface PartitionTracker {
-  add(offset: string): void;
+  add(offset: string, readAt?: number): void;
   /** False when the offset is not tracked (its partition was reset meanwhile). */
-  complete(offset: string, messages: OutgoingMessage[]): boolean;
+  complete(offset: string, messages: OutgoingMessage[], outcome?: Outcome): boolean;
   /** The done prefix (at most maxCount entries), left in place until markCommitted. */
   peekCommittable(maxCount?: number): Committable | undefined;
-  /** Removes the first `count` entries once their transaction committed. */
-  markCommitted(count: number): void;
+  /** Removes the first `count` entries once their transaction committed; `each` is told each one's outcome. */
+  markCommitted(count: number, each?: (outcome: Outcome) => void): void;
+  /** When the oldest uncommitted document was read (epoch ms); undefined when none is. */
+  oldestReadAt(): number | undefined;
   /** The highest offset added, to skip records KafkaJS delivers again after a restart. */
   highestAdded(): bigint | undefined;
   readonly inFlight: number;
@@ -53,18 +65,19 @@ export function createPartitionTracker(): PartitionTracker {
   let highest: bigint | undefined;
 
   return {
-    add(offset) {
-      const e: Entry = { offset, done: false, messages: [], bytes: 0 };
+    add(offset, readAt = Date.now()) {
+      const e: Entry = { offset, done: false, messages: [], bytes: 0, readAt, outcome: undefined };
       queue.push(e);
       byOffset.set(offset, e);
       inFlight++;
       highest = BigInt(offset);
     },
-    complete(offset, messages) {
+    complete(offset, messages, outcome) {
       const e = byOffset.get(offset);
       if (!e || e.done) return false;
       e.done = true;
       e.messages = messages;
+      e.outcome = outcome;
       e.bytes = messageBytes(messages);
       inFlight--;
       waiting++;
@@ -87,9 +100,10 @@ export function createPartitionTracker(): PartitionTracker {
       if (!last) return undefined;
       return { messages, nextOffset: (BigInt(last.offset) + 1n).toString(), count, bytes };
     },
-    markCommitted(count) {
+    markCommitted(count, each) {
       for (let i = 0; i < count && head < queue.length; i++) {
         const e = queue[head]!;
+        if (each && e.outcome) each(e.outcome);
         byOffset.delete(e.offset);
         waiting--;
         waitingBytes -= e.bytes;
@@ -102,6 +116,7 @@ export function createPartitionTracker(): PartitionTracker {
       }
     },
     highestAdded: () => highest,
+    oldestReadAt: () => (head < queue.length ? queue[head]!.readAt : undefined),
     get inFlight() {
       return inFlight;
     },

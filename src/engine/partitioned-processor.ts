@@ -20,6 +20,7 @@ import type { EnricherError } from '../errors.ts';
 import type { HandleResult, Route } from '../pipeline/document-handler.ts';
 import { ALL_REASONS, type IntakeControl, type PauseReason } from '../guards/intake-control.ts';
 import { createBrokerWatchdog } from '../kafka/broker-watchdog.ts';
+import { groupLag } from '../kafka/group-lag.ts';
 import { createCapacity } from './capacity.ts';
 import { createCommitPath } from './commit-path.ts';
 import { createConsumerLifecycle } from '../kafka/consumer-lifecycle.ts';
@@ -82,6 +83,7 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
   let flushTimer: NodeJS.Timeout | undefined;
   let stopping = false;
   let unsubscribeIntake: (() => void) | undefined;
+  let removeLiveSources: (() => void) | undefined;
   const isStopping = () => stopping;
 
   const watchdog = createBrokerWatchdog({ giveUpAfterMs: options.giveUpAfterMs, isStopping, onFatal: deps.onFatal, log });
@@ -119,6 +121,26 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
     watchdog, isStopping, log,
   });
 
+  /** The lag of the partitions the group gave us (read or paused) and our oldest uncommitted document, for /metrics. */
+  function registerLiveSources(): () => void {
+    const removeLag = metrics.live.addLag(async () => {
+      const lists = await Promise.all(Object.entries(partitions.assignment()).map(([topic, parts]) => groupLag(admin!, deps.groupId, topic, parts)));
+      return lists.flat();
+    });
+    const removeOldest = metrics.live.addOldestUncommitted(() => {
+      let oldest: number | undefined;
+      for (const s of partitions.all()) {
+        const at = s.tracker.oldestReadAt();
+        if (at !== undefined && (oldest === undefined || at < oldest)) oldest = at;
+      }
+      return oldest;
+    });
+    return () => {
+      removeLag();
+      removeOldest();
+    };
+  }
+
   function waitingTotal(): number {
     let waiting = 0;
     for (const s of partitions.all()) waiting += s.tracker.waiting;
@@ -132,6 +154,7 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
       // Subscribed before the consumer starts, so that no pause or resume during its start is missed.
       unsubscribeIntake = intake.subscribe((paused) => (paused ? consumer.pause() : consumer.resume()), pauseOn);
       await consumer.start();
+      removeLiveSources = registerLiveSources();
       flushTimer = setInterval(() => {
         void commits.flush().catch((e) => log.error({ err: e }, 'flush failed'));
         watchdog.tick();
@@ -141,6 +164,7 @@ export function createPartitionedProcessor(deps: PartitionedProcessorDeps): Part
     async stop() {
       stopping = true;
       unsubscribeIntake?.();
+      removeLiveSources?.();
       consumer.pause();
       const deadline = Date.now() + options.shutdownTimeoutMs;
       // Finish what is in flight, within the shutdown timeout; what is not finished is handed

@@ -24,7 +24,11 @@ import type { RuntimeSettings } from '../settings/runtime-settings.ts';
 export type Route = 'enriched' | 'review' | 'retry' | 'dlq';
 
 export type HandleResult =
-  | { kind: 'done'; route: Route; documentId: string | undefined; messages: OutgoingMessage[] }
+  | {
+    kind: 'done'; route: Route; documentId: string | undefined; messages: OutgoingMessage[];
+    /** When the document first entered (its raw record's timestamp, epoch ms): end-to-end latency starts there. */
+    enteredAt?: number | undefined;
+  }
   | { kind: 'service-error'; documentId: string; error: EnricherError }
   /** The caller said the result is no longer wanted (see CallContext.abandoned): nothing to route. */
   | { kind: 'abandoned'; documentId: string };
@@ -77,6 +81,12 @@ interface Attempt {
   outageDeferrals: number;
 }
 
+/** A routed result with when its document first entered (a record timestamp: epoch ms as a string). */
+function enteredAt(result: HandleResult, timestamp: string | undefined): HandleResult {
+  const ms = Number(timestamp);
+  return result.kind === 'done' && timestamp && Number.isFinite(ms) ? { ...result, enteredAt: ms } : result;
+}
+
 const turnOf = (r: SourceRecord): Turn => ({ lane: `${r.topic}/${r.partition}`, order: Number(r.offset) });
 
 export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandler {
@@ -117,12 +127,16 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
    * partition behind a document that never completes: the DLQ keeps the document and the reason.
    */
   async function attemptChain(a: Attempt): Promise<HandleResult> {
+    const started = performance.now();
+    let result: HandleResult;
     try {
-      return await runChain(a);
+      result = await runChain(a);
     } catch (e) {
       if (!(e instanceof EnricherError) || e.code !== ErrorCodes.OUTPUT_SCHEMA_INVALID) throw e;
-      return dlq(a.dlqRecord, a.origin, e, a.attempt, a.doc.id);
+      result = dlq(a.dlqRecord, a.origin, e, a.attempt, a.doc.id);
     }
+    if (result.kind === 'done') metrics.chainDuration.observe({ route: result.route }, (performance.now() - started) / 1000);
+    return enteredAt(result, a.origin.timestamp);
   }
 
   async function runChain(a: Attempt): Promise<HandleResult> {
@@ -198,7 +212,7 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
         const key = record.key?.toString('utf8');
         // The registry cannot tell us the writer's schema now: not the document's fault, it waits.
         if (err.scope === 'service') return { kind: 'service-error', documentId: key ?? `offset:${record.offset}`, error: err };
-        return dlq(record, origin, err, 1, key);
+        return enteredAt(dlq(record, origin, err, 1, key), record.timestamp);
       }
       return attemptChain({
         doc, attempt: 1, progress: {}, origin, firstFailedAt: undefined, dlqRecord: record, headers: record.headers,

@@ -80,6 +80,7 @@ export function createProcessor(config: Config, logger: Logger, o: ProcessorOver
   // Runtime settings follow pipeline.config; the budget holds calls once the day's spend reaches it.
   const settingsFollower = createSettingsFollower({ kafka, config, settings, logger });
   const budget = createBudgetEnforcement({ kafka, config, settings, intake, logger });
+  metrics.live.setBudget(() => budget.guard.status());
   const llm = createProcessorLlm({ config, logger, metrics, kafka, intake, budget, encode, o });
   const guards = createProcessorGuards({ config, logger, metrics, kafka, intake, provider: llm.provider, redis: llm.redis, registry, encode });
   const handler = createDocumentHandler({

@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { connectTestKafka, testEnv, type TestKafka } from '../support/kafka.ts';
+import { freePort } from '../support/ports.ts';
+import { sleep } from '../../src/util/sleep.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -61,4 +63,38 @@ it('prints only the demo\'s own lines; the processor\'s log goes to the file the
   const log = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string });
   expect(log.filter((l) => l.msg === 'routed')).toHaveLength(72);
   expect(log.some((l) => l.msg === 'starting processor')).toBe(true);
+});
+
+it('with METRICS_PORT and --hold, /metrics shows the latency histograms and the lag until Ctrl-C', async () => {
+  const port = await freePort();
+  const env = testEnv({ METRICS_PORT: String(port) });
+  const config = loadConfig(env);
+  tk = await connectTestKafka(config);
+  await tk.createTopics(config);
+  dir = mkdtempSync(join(tmpdir(), 'demo-hold-'));
+  const proc = spawn(process.execPath, ['src/cli/main.ts', 'demo', '--hold', '--log', join(dir, 'demo.log')], {
+    cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  proc.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once('close', resolve));
+  const deadline = Date.now() + 120_000;
+  while (!stdout.includes('keeps running') && Date.now() < deadline) await sleep(200);
+  expect(stdout).toContain(`/metrics, /healthz and /readyz on http://127.0.0.1:${port}/`);
+  expect(stdout).toContain(`The processor keeps running (http://127.0.0.1:${port}/metrics) until Ctrl-C`);
+
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const value = (re: RegExp) => [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+  // 72 documents, 3 steps each: every chain and every output measured.
+  expect(value(/^enricher_chain_duration_seconds_count\{[^}]*\} (\S+)$/gm)).toBe(72);
+  expect(value(/^enricher_end_to_end_latency_seconds_count\{[^}]*\} (\S+)$/gm)).toBe(72);
+  expect(value(/^gen_ai_client_operation_duration_seconds_count\{[^}]*step="classify"[^}]*\} (\S+)$/gm)).toBeGreaterThan(0);
+  expect(text).toMatch(/^gen_ai_client_operation_duration_seconds_bucket\{le="0\.05",step="extract",gen_ai_operation_name="chat",gen_ai_provider_name="offline",/m);
+  // Every partition of documents.raw the processor owns, each committed to its end.
+  const lags = [...text.matchAll(new RegExp(`^enricher_consumer_lag\\{topic="${config.topics.raw}",partition="(\\d+)"\\} (\\S+)$`, 'gm'))];
+  expect(lags.map((m) => m[1]).sort()).toEqual(Array.from({ length: config.topics.partitions }, (_, i) => String(i)));
+  expect(lags.every((m) => m[2] === '0')).toBe(true);
+
+  proc.kill('SIGINT');
+  expect(await exited).toBe(0);
 });

@@ -104,14 +104,33 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
    */
   async function inPool<R>(step: string, ctx: CallContext, weight: number, run: () => Promise<R>): Promise<R> {
     for (let retries = 0; ; retries++) {
+      const queuedAt = performance.now();
       try {
-        return await limiter.schedule(weight, run, ctx.turn);
+        return await limiter.schedule(weight, () => {
+          metrics.poolWait.observe({ step }, (performance.now() - queuedAt) / 1000);
+          return run();
+        }, ctx.turn);
       } catch (e) {
         if (!(e instanceof EnricherError && e.backOffAlone) || retries >= (deps.callRetries ?? 2)) throw e;
         const waitMs = Math.min(e.retryAfterMs ?? 1_000, SDK_MAX_RETRY_WAIT_MS);
         deps.logger.debug({ documentId: ctx.documentId, step, waitMs, retry: retries + 1 }, 'LLM call refused alone (429, budget left): trying again after its Retry-After, outside the pool');
         await sleep(waitMs);
       }
+    }
+  }
+
+  /** The operation's duration, in the GenAI conventions' histogram: the answer's model, or the error's code. */
+  async function timed<R extends { model: string }>(step: string, call: Promise<R>): Promise<R> {
+    const started = performance.now();
+    const labels = { step, gen_ai_operation_name: 'chat', gen_ai_provider_name: provider.name, gen_ai_request_model: provider.model };
+    try {
+      const res = await call;
+      metrics.llmDuration.observe({ ...labels, gen_ai_response_model: res.model, outcome: 'ok', error_type: '' }, (performance.now() - started) / 1000);
+      return res;
+    } catch (e) {
+      const code = e instanceof EnricherError ? e.code : 'unknown';
+      metrics.llmDuration.observe({ ...labels, gen_ai_response_model: '', outcome: 'error', error_type: code }, (performance.now() - started) / 1000);
+      throw e;
     }
   }
 
@@ -126,13 +145,13 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
     }
     throwIfAbandoned(ctx, call.step);
     if (deps.beforeCall) await deps.beforeCall(ctx);
-    const bill = startBill({ step: call.step, ctx, provider: provider.name, instanceId: deps.instanceId, pricing: deps.pricing, costs: deps.costs, metrics });
+    const bill = startBill({ step: call.step, ctx, provider: provider.name, requestModel: provider.model, instanceId: deps.instanceId, pricing: deps.pricing, costs: deps.costs, metrics });
     const weight = limiter.weighted ? (await countTokens(`${call.messages.system}\n${call.messages.user}`)) + deps.maxOutputTokens : 1;
     try {
       const res = await inPool(call.step, ctx, weight, () => {
         // Checked again with the slot in hand: the wait for it can be long.
         throwIfAbandoned(ctx, call.step);
-        return provider.complete({
+        return timed(call.step, provider.complete({
           step: call.step,
           documentId: ctx.documentId,
           messages: call.messages,
@@ -144,7 +163,7 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
           ...(call.probabilityOf && provider.tokenProbabilities ? { probabilityOf: call.probabilityOf } : {}),
           ...(call.categories ? { categories: call.categories } : {}),
           ...(ctx.signal ? { signal: ctx.signal } : {}),
-        });
+        }));
       });
       await bill.recorded();
       const probability = res.fieldProbability === undefined ? {} : { fieldProbability: res.fieldProbability };

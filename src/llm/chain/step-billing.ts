@@ -43,8 +43,12 @@ export interface StepBill {
   settled(): Promise<void>;
 }
 
-function recordCallMetrics(metrics: Metrics, step: string, b: BilledCall, costUsd: number, cacheSavingUsd: number): void {
+function recordCallMetrics(metrics: Metrics, call: { step: string; provider: string; requestModel: string }, b: BilledCall, costUsd: number, cacheSavingUsd: number): void {
+  const step = call.step;
   metrics.llmCalls.inc({ step, outcome: b.ok ? 'ok' : 'unusable' });
+  const genAi = { step, gen_ai_operation_name: 'chat', gen_ai_provider_name: call.provider, gen_ai_request_model: call.requestModel, gen_ai_response_model: b.model };
+  metrics.llmTokenUsage.observe({ ...genAi, gen_ai_token_type: 'input' }, b.inputTokens);
+  metrics.llmTokenUsage.observe({ ...genAi, gen_ai_token_type: 'output' }, b.outputTokens);
   metrics.llmTokens.inc({ direction: 'input', model: b.model }, b.inputTokens);
   metrics.llmTokens.inc({ direction: 'cached_input', model: b.model }, b.cachedInputTokens ?? 0);
   metrics.llmTokens.inc({ direction: 'output', model: b.model }, b.outputTokens);
@@ -58,6 +62,8 @@ export function startBill(deps: {
   step: string;
   ctx: { documentId: string; attempt: number; runId?: string | undefined };
   provider: string;
+  /** The model asked for (the response names the one that answered). */
+  requestModel: string;
   instanceId: string;
   pricing: Pricing;
   costs: CostSink;
@@ -72,7 +78,7 @@ export function startBill(deps: {
       const reasoningTokens = b.reasoningTokens ?? 0;
       const { costUsd, source, cacheSavingUsd } = deps.pricing.price({ model: b.model, inputTokens: b.inputTokens, cachedInputTokens, outputTokens: b.outputTokens, serviceTier: b.serviceTier });
       usage = addUsage(usage, { calls: 1, cachedCalls: 0, inputTokens: b.inputTokens, cachedInputTokens, outputTokens: b.outputTokens, reasoningTokens, costUsd });
-      recordCallMetrics(deps.metrics, step, b, costUsd, cacheSavingUsd);
+      recordCallMetrics(deps.metrics, { step, provider: deps.provider, requestModel: deps.requestModel }, b, costUsd, cacheSavingUsd);
       const event: CostEvent = {
         call_id: randomUUID(),
         document_id: ctx.documentId,

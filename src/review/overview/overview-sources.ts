@@ -12,7 +12,8 @@ import { picoToUsd } from '../../costs/money.ts';
 import { utcDay } from '../../costs/daily-totals.ts';
 import type { KafkaClient } from '../../kafka/client.ts';
 import { headerString } from '../../kafka/serde.ts';
-import { createTopicFollower, readerGroupId, topicOffsets, type TopicFollower } from '../../kafka/topic-reader.ts';
+import { groupLag } from '../../kafka/group-lag.ts';
+import { createTopicFollower, readerGroupId, type TopicFollower } from '../../kafka/topic-reader.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { RuntimeSettings } from '../../settings/runtime-settings.ts';
 import { createRouteRates, type RouteName } from './route-rates.ts';
@@ -71,13 +72,7 @@ export function createOverviewSources(deps: { kafka: KafkaClient; config: Config
     let value: OverviewSnapshot['lag'];
     try {
       await admin.connect();
-      const [ends, committed] = await Promise.all([topicOffsets(kafka, config.topics.raw), admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [config.topics.raw] })]);
-      const byPartition = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, p.offset]));
-      value = ends.map((e) => {
-        const c = byPartition.get(e.partition);
-        const from = c !== undefined && Number(c) >= 0 ? c : undefined;
-        return { partition: e.partition, committed: from, high: e.high, lag: Number(BigInt(e.high) - BigInt(from ?? e.low)) };
-      }).sort((a, b) => a.partition - b.partition);
+      value = (await groupLag(admin, config.kafka.groupId, config.topics.raw)).map(({ partition, committed, high, lag }) => ({ partition, committed, high, lag }));
     } catch (e) {
       value = { error: (e as Error).message };
     } finally {

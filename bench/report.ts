@@ -20,7 +20,7 @@ export interface StoredResult extends ScenarioResult {
  * the others, so one scenario can be re-measured alone without losing the rest.
  */
 export function mergeResults(jsonPath: string, info: RunInfo, fresh: ScenarioResult[]): StoredResult[] {
-  const order = ['saturation', 'overhead', 'latency', 'scaleout', 'replay', 'instant', 'heavy-tail'];
+  const order = ['saturation', 'overhead', 'latency', 'scaleout', 'replay', 'instant', 'heavy-tail', 'tracing'];
   const old: StoredResult[] = existsSync(jsonPath) ? (JSON.parse(readFileSync(jsonPath, 'utf8')) as StoredResult[]) : [];
   const byName = new Map(old.map((r) => [r.name, r]));
   for (const r of fresh) byName.set(r.name, { ...r, run: info });

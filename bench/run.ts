@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --scenario saturation|overhead|latency|scaleout|replay|instant|heavy-tail|all] [--quick] [--profile] [--out FILE]`
+ * `npm run bench [-- --scenario saturation|overhead|latency|scaleout|replay|instant|heavy-tail|tracing|all] [--quick] [--profile] [--out FILE]`
  * Starts what it needs (the local Kafka stack when no broker answers; the local
  * OpenAI-compatible server per scenario), runs the scenarios one after another, and writes
  * bench/RESULTS.md and bench/results.svg (a --quick run writes bench/out/ instead).
@@ -20,9 +20,10 @@ import { scaleout } from './scenarios/scaleout.ts';
 import { instant } from './scenarios/instant.ts';
 import { replay } from './scenarios/replay.ts';
 import { heavyTail } from './scenarios/heavy-tail.ts';
+import { tracingOverhead } from './scenarios/tracing.ts';
 import type { ScenarioResult } from './scenarios/types.ts';
 
-const ALL = ['saturation', 'overhead', 'latency', 'scaleout', 'replay', 'instant', 'heavy-tail'] as const;
+const ALL = ['saturation', 'overhead', 'latency', 'scaleout', 'replay', 'instant', 'heavy-tail', 'tracing'] as const;
 const { values } = parseArgs({
   options: {
     scenario: { type: 'string', multiple: true },
@@ -68,6 +69,7 @@ for (const name of wanted) {
     else r = await replay({ quick, redisUrl, profileDir });
   } else if (name === 'instant') r = await instant({ quick, profileDir, redisUrl: redisAnswers() ? redisUrl : undefined });
   else if (name === 'heavy-tail') r = await heavyTail({ quick });
+  else if (name === 'tracing') r = await tracingOverhead({ quick });
   if (r) {
     r.load = { start: loadAtStart, end: loadavg()[0]! };
     results.push(r);

@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { CATALOGUE, type NamedTopicId } from '../topics/catalogue.ts';
-import { bool, duration, durationList, extensions, fileText, int, list, optionalPositive, optionalString, saslMechanism } from '../util/env-parsers.ts';
+import { bool, duration, durationList, extensions, fileText, int, keyValueList, list, optionalPositive, optionalString, saslMechanism } from '../util/env-parsers.ts';
 import { env, type SettingTree } from './setting-tree.ts';
 
 export const DEFAULT_CATEGORIES = [
@@ -20,6 +20,9 @@ export type ServiceTier = (typeof SERVICE_TIERS)[number];
 /** Which confidence the quality gate reads (CONFIDENCE_MODE); src/llm/chain/confidence.ts. */
 export const CONFIDENCE_MODES = ['self', 'logprob', 'min'] as const;
 export type ConfidenceMode = (typeof CONFIDENCE_MODES)[number];
+
+/** An OTLP/HTTP URL (secret: it may carry credentials). */
+const otlpUrl = optionalString.pipe(z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional());
 
 const topicName = (e: { env: string; default: string }, about: string) => env(e.env, z.string().min(1).default(e.default), { doc: `the topic of ${about}` });
 
@@ -160,5 +163,26 @@ export const SETTINGS = {
   },
   metrics: {
     port: env('METRICS_PORT', int(0, 65_535).default(0), { doc: '`/metrics`, `/healthz` and `/readyz` on this port; `0`: none' }),
+  },
+  /**
+   * OpenTelemetry export (traces and the /metrics series over OTLP/HTTP), with the variables the
+   * specification names, so the settings a platform already sets for every service work here.
+   */
+  telemetry: {
+    endpoint: env('OTEL_EXPORTER_OTLP_ENDPOINT', otlpUrl, { doc: 'OTLP/HTTP base URL (a collector, Jaeger, Tempo…): traces go to `<url>/v1/traces`, metrics to `<url>/v1/metrics` ([observability](observability.md))', unset: 'no export: tracing off', secret: true }),
+    tracesEndpoint: env('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', otlpUrl, { doc: 'the full URL for traces, instead of the base URL\'s', unset: '`<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces`', secret: true }),
+    metricsEndpoint: env('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', otlpUrl, { doc: 'the full URL for metrics, instead of the base URL\'s', unset: '`<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/metrics`', secret: true }),
+    protocol: env('OTEL_EXPORTER_OTLP_PROTOCOL', z.string().trim().pipe(z.enum(['http/protobuf', 'http/json'], { error: 'expected http/protobuf or http/json (grpc is not supported: use a collector\'s OTLP/HTTP port, 4318)' })).default('http/protobuf'), { doc: '`http/protobuf` or `http/json`' }),
+    headers: env('OTEL_EXPORTER_OTLP_HEADERS', keyValueList, { doc: 'headers of every export request, `key=value` pairs separated by commas (an API key: it is never logged)', secret: true, fromFile: true }),
+    timeoutMs: env('OTEL_EXPORTER_OTLP_TIMEOUT', int(1).default(10_000), { doc: 'one export request\'s timeout, in milliseconds' }),
+    serviceName: env('OTEL_SERVICE_NAME', z.string().min(1).default('llm-enricher'), { doc: 'the `service.name` resource attribute' }),
+    resourceAttributes: env('OTEL_RESOURCE_ATTRIBUTES', keyValueList, { doc: 'more resource attributes, `key=value` pairs separated by commas (`deployment.environment.name=prod`)' }),
+    sampler: env('OTEL_TRACES_SAMPLER', z.enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio']).default('parentbased_always_on'), { doc: 'which attempts are traced: `parentbased_*` follows the sampling decision of the producer\'s trace' }),
+    samplerArg: env('OTEL_TRACES_SAMPLER_ARG', z.coerce.number().min(0).max(1).default(1), { doc: 'the ratio of the `*traceidratio` samplers, 0 to 1' }),
+    tracesExporter: env('OTEL_TRACES_EXPORTER', z.enum(['otlp', 'none']).default('otlp'), { doc: '`none` exports no traces (metrics still go)' }),
+    metricsExporter: env('OTEL_METRICS_EXPORTER', z.enum(['otlp', 'none']).default('otlp'), { doc: '`none` exports no metrics over OTLP (/metrics is unaffected)' }),
+    metricExportIntervalMs: env('OTEL_METRIC_EXPORT_INTERVAL', int(100).default(60_000), { doc: 'how often metrics are exported, in milliseconds' }),
+    disabled: env('OTEL_SDK_DISABLED', bool.default(false), { doc: '`true` turns every export off, whatever else is set' }),
+    captureContent: env('OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT', bool.default(false), { doc: '`true` puts prompts and answers in the step spans (`gen_ai.input.messages`, `gen_ai.output.messages`): document text leaves with the traces, so only where that is allowed' }),
   },
 } satisfies SettingTree;

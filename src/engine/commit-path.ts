@@ -8,6 +8,7 @@ import type { Committer } from '../kafka/transactional-committer.ts';
 import { isFencing } from '../kafka/error-kinds.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { epochNow } from '../observability/tracing/document-trace.ts';
 import type { Committable, Outcome } from './partition-tracker.ts';
 import type { CommittedOffsetReader, PartitionOwnership, PartitionState } from './partition-ownership.ts';
 
@@ -40,8 +41,12 @@ export function createCommitPath(deps: {
   let committed = 0;
   let closed = false;
 
-  /** A document's output is committed: its end-to-end latency ends here (a retry hop is not an output). */
-  function observeCommitted(o: Outcome): void {
+  /**
+   * A document's output is committed: its trace ends with the transaction, and its end-to-end
+   * latency ends here (a retry hop is not an output).
+   */
+  function observeCommitted(o: Outcome, commit: { start: number; end: number; settled?: boolean }): void {
+    o.trace?.committed(commit);
     if (o.route === 'retry' || o.enteredAt === undefined) return;
     metrics.endToEnd.observe({ route: o.route }, Math.max(0, Date.now() - o.enteredAt) / 1000);
   }
@@ -68,7 +73,9 @@ export function createCommitPath(deps: {
     s.unknownCommit = undefined;
     if (committedNow === s.committedUpTo) return true;
     if (committedNow === attempt.nextOffset) {
-      s.tracker.markCommitted(attempt.count, observeCommitted);
+      // When that commit ran is not known: its spans end now, marked as settled.
+      const now = epochNow();
+      s.tracker.markCommitted(attempt.count, (o) => observeCommitted(o, { start: now, end: now, settled: true }));
       s.committedUpTo = committedNow;
       committed += attempt.count;
       log.info({ topic: s.topic, partition: s.partition, count: attempt.count, committedOffset: committedNow.toString() }, 'the earlier commit did go through: not committing it again');
@@ -95,7 +102,8 @@ export function createCommitPath(deps: {
       await committer.commit(s.topic, s.partition, c.messages, c.nextOffset);
       metrics.commitDuration.observe({ outcome: 'committed' }, took());
       deps.watchdog.contact();
-      if (partitions.isCurrent(s)) s.tracker.markCommitted(c.count, observeCommitted);
+      const span = { start: performance.timeOrigin + started, end: epochNow() };
+      if (partitions.isCurrent(s)) s.tracker.markCommitted(c.count, (o) => observeCommitted(o, span));
       s.committedUpTo = BigInt(c.nextOffset);
       committed += c.count;
       metrics.commits.inc();

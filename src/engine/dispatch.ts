@@ -82,7 +82,7 @@ export function createDispatch(deps: {
             continue;
           }
           if (abandoned()) return; // revoked or fenced meanwhile
-          if (s.tracker.complete(message.offset, result.messages, { route: result.route, enteredAt: result.enteredAt })) {
+          if (s.tracker.complete(message.offset, result.messages, { route: result.route, enteredAt: result.enteredAt, trace: result.trace })) {
             routes[result.route]++;
             deps.onRouted?.(result.route, result.documentId);
             deps.commits.finished(s);

@@ -4,6 +4,7 @@
  * commit point, never the work behind it.
  */
 import type { OutgoingMessage } from '../kafka/records.ts';
+import type { DocumentTrace } from '../observability/tracing/document-trace.ts';
 
 interface Entry {
   offset: string;
@@ -20,6 +21,8 @@ export interface Outcome {
   route: string;
   /** When the document first entered (its raw record's timestamp, epoch ms), when known. */
   enteredAt: number | undefined;
+  /** Its attempt's trace, ended by the commit (tracing on). */
+  trace?: DocumentTrace | undefined;
 }
 
 export interface Committable {

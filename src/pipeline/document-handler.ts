@@ -12,13 +12,15 @@ import type { Turn } from '../llm/limiter/limiter.ts';
 import { EnricherError, ErrorCodes, toEnricherError } from '../errors.ts';
 import { routeFailure } from './failure-routing.ts';
 import { gateInput, qualityGate } from './gate.ts';
-import { decodeJson, decodePlainRaw, encodeJson, headerString, plainJson, type ValueEncoder } from '../kafka/serde.ts';
+import { decodeJson, decodePlainRaw, headerString, plainJson, type ValueEncoder } from '../kafka/serde.ts';
 import { retryTopicName } from '../kafka/topics.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { epochNow, noTracing, type DocumentTrace, type Tracing } from '../observability/tracing/document-trace.ts';
 import { buildEnriched, buildReviewItem } from './outputs.ts';
 import type { OutgoingMessage, SourceRecord } from '../kafka/records.ts';
-import { dlqMessage, enrichedMessage, retryMessage, reviewMessage } from './messages.ts';
+import { enrichedMessage, retryMessage, reviewMessage } from './messages.ts';
+import { createDeadLetterRoute } from './dead-letter-route.ts';
 import type { RuntimeSettings } from '../settings/runtime-settings.ts';
 
 export type Route = 'enriched' | 'review' | 'retry' | 'dlq';
@@ -28,6 +30,8 @@ export type HandleResult =
     kind: 'done'; route: Route; documentId: string | undefined; messages: OutgoingMessage[];
     /** When the document first entered (its raw record's timestamp, epoch ms): end-to-end latency starts there. */
     enteredAt?: number | undefined;
+    /** The attempt's trace (tracing on): its spans end when the outputs commit. */
+    trace?: DocumentTrace | undefined;
   }
   | { kind: 'service-error'; documentId: string; error: EnricherError }
   /** The caller said the result is no longer wanted (see CallContext.abandoned): nothing to route. */
@@ -56,6 +60,8 @@ export interface DocumentHandlerDeps {
   encode?: ValueEncoder;
   /** Decodes a raw message (default: plain JSON; with a schema registry, wire format as well). */
   decodeRaw?: (bytes: Buffer | null) => Promise<RawDocument>;
+  /** Traces every attempt (OTEL_EXPORTER_OTLP_ENDPOINT); default: none. */
+  tracing?: Tracing;
 }
 
 export interface DeadLetterWatch {
@@ -79,6 +85,7 @@ interface Attempt {
   abandoned: (() => boolean) | undefined;
   /** Times put back without spending an attempt during a declared outage. */
   outageDeferrals: number;
+  trace: DocumentTrace | undefined;
 }
 
 /** A routed result with when its document first entered (a record timestamp: epoch ms as a string). */
@@ -95,32 +102,7 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
   const encode = deps.encode ?? plainJson;
   const decodeRaw = deps.decodeRaw ?? (async (bytes: Buffer | null) => decodePlainRaw(bytes, RawDocument));
 
-  function dlq(record: Attempt['dlqRecord'], origin: Attempt['origin'], err: EnricherError, attempts: number, documentId?: string): HandleResult {
-    const held = deps.deadLetters?.hold(err);
-    if (held) {
-      logger.warn({ documentId, code: err.code, stage: err.stage, attempts }, 'not dead-lettered: held while the DLQ storm guard has intake stopped');
-      return { kind: 'service-error', documentId: documentId ?? '(no id)', error: held };
-    }
-    deps.deadLetters?.finished('dlq', err.code);
-    metrics.dlq.inc({ code: err.code });
-    logger.warn({ documentId, code: err.code, stage: err.stage, attempts, err: err.message.slice(0, 500) }, 'routed to the DLQ');
-    return {
-      kind: 'done',
-      route: 'dlq',
-      documentId,
-      messages: [dlqMessage(t.dlq, record, origin, { code: err.code, message: err.message, stage: err.stage, attempts })],
-    };
-  }
-
-  /** The DLQ takes any bytes: a document its subject's schema refuses (our bug) still gets there, as plain JSON. */
-  function dlqValue(doc: RawDocument): Buffer {
-    try {
-      return encode(t.dlq, doc);
-    } catch (e) {
-      logger.error({ documentId: doc.id, err: (e as Error).message }, 'the DLQ subject\'s schema refuses this document; it goes there as plain JSON');
-      return encodeJson(doc);
-    }
-  }
+  const { dlq, dlqValue } = createDeadLetterRoute({ topic: t.dlq, encode, deadLetters: deps.deadLetters, metrics, logger });
 
   /**
    * An output that fails its own registered schema is a bug of ours; it must not stall the
@@ -140,7 +122,8 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
   }
 
   async function runChain(a: Attempt): Promise<HandleResult> {
-    const outcome = await deps.chain(a.doc, { documentId: a.doc.id, attempt: a.attempt, runId: a.runId, turn: a.turn, abandoned: a.abandoned }, a.progress);
+    a.trace?.identify(a.doc.id, a.attempt);
+    const outcome = await deps.chain(a.doc, { documentId: a.doc.id, attempt: a.attempt, runId: a.runId, turn: a.turn, abandoned: a.abandoned, trace: a.trace }, a.progress);
     // Not a failure of the document or of the API: no routing, no outage statistics.
     if (a.abandoned?.()) {
       logger.debug({ documentId: a.doc.id, attempt: a.attempt }, 'abandoned: its partition was taken by another instance');
@@ -149,7 +132,10 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
     deps.onChainOutcome?.(outcome.ok, outcome.ok ? undefined : outcome.error);
     if (outcome.ok) {
       const threshold = deps.settings.qualityThreshold();
-      const decision = qualityGate(gateInput(outcome.result), threshold);
+      const gateStart = a.trace ? epochNow() : 0;
+      const judged = gateInput(outcome.result);
+      const decision = qualityGate(judged, threshold);
+      a.trace?.gate({ start: gateStart, end: epochNow(), route: decision.route, confidence: judged.classification.confidence, threshold, reasons: decision.route === 'review' ? decision.reasons.map((r) => r.code) : [] });
       const enriched = buildEnriched(a.doc, outcome.result, { provider: deps.provider, promptVersion: deps.promptVersion });
       metrics.documents.inc({ route: decision.route });
       deps.deadLetters?.finished(decision.route);
@@ -195,46 +181,68 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
     return { kind: 'done', route: 'retry', documentId: a.doc.id, messages: [retryMessage(topic, envelope, a.headers, encode)] };
   }
 
+  /** The attempt's trace follows its result: the outputs carry it on; an attempt without outputs ends it now. */
+  function traced(result: HandleResult, trace: DocumentTrace | undefined): HandleResult {
+    if (!trace) return result;
+    if (result.kind === 'done') {
+      trace.carry(result.messages, result.route);
+      return { ...result, trace };
+    }
+    trace.endWithout(result.kind, result.kind === 'service-error' ? result.error.code : undefined);
+    return result;
+  }
+
+  const tracing = deps.tracing ?? noTracing;
+
+  async function raw(record: SourceRecord, abandoned: (() => boolean) | undefined, trace: DocumentTrace | undefined): Promise<HandleResult> {
+    const origin = { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp };
+    let doc: RawDocument;
+    try {
+      const size = record.value?.length ?? 0;
+      if (size > config.processing.maxDocumentBytes) {
+        throw new EnricherError(`document is ${size} bytes, over MAX_DOCUMENT_BYTES (${config.processing.maxDocumentBytes})`, {
+          code: ErrorCodes.DOCUMENT_TOO_LARGE, stage: 'validate', retriable: false,
+        });
+      }
+      doc = await decodeRaw(record.value);
+    } catch (e) {
+      const err = toEnricherError(e, 'decode');
+      const key = record.key?.toString('utf8');
+      // The registry cannot tell us the writer's schema now: not the document's fault, it waits.
+      if (err.scope === 'service') return { kind: 'service-error', documentId: key ?? `offset:${record.offset}`, error: err };
+      return enteredAt(dlq(record, origin, err, 1, key), record.timestamp);
+    }
+    return attemptChain({
+      doc, attempt: 1, progress: {}, origin, firstFailedAt: undefined, dlqRecord: record, headers: record.headers,
+      runId: headerString(record.headers, Headers.runId), turn: turnOf(record), abandoned, outageDeferrals: 0, trace,
+    });
+  }
+
+  async function retry(record: SourceRecord, abandoned: (() => boolean) | undefined, trace: DocumentTrace | undefined): Promise<HandleResult> {
+    let env: RetryEnvelope;
+    try {
+      env = decodeJson(record.value, RetryEnvelope, 'retry', 'retry envelope');
+    } catch (e) {
+      const origin = { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp };
+      return dlq(record, origin, toEnricherError(e, 'retry'), 0, record.key?.toString('utf8'));
+    }
+    // The DLQ gets the document as it came in (key = its id), with the headers it carried.
+    const dlqRecord = { key: Buffer.from(env.document.id), value: dlqValue(env.document), headers: record.headers };
+    return attemptChain({
+      doc: env.document, attempt: env.attempt, progress: env.progress, origin: env.original,
+      firstFailedAt: env.first_failed_at, dlqRecord, headers: record.headers, runId: env.run_id, turn: turnOf(record), abandoned,
+      outageDeferrals: env.outage_deferrals ?? 0, trace,
+    });
+  }
+
   return {
     async handleRaw(record, abandoned) {
-      const origin = { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp };
-      let doc: RawDocument;
-      try {
-        const size = record.value?.length ?? 0;
-        if (size > config.processing.maxDocumentBytes) {
-          throw new EnricherError(`document is ${size} bytes, over MAX_DOCUMENT_BYTES (${config.processing.maxDocumentBytes})`, {
-            code: ErrorCodes.DOCUMENT_TOO_LARGE, stage: 'validate', retriable: false,
-          });
-        }
-        doc = await decodeRaw(record.value);
-      } catch (e) {
-        const err = toEnricherError(e, 'decode');
-        const key = record.key?.toString('utf8');
-        // The registry cannot tell us the writer's schema now: not the document's fault, it waits.
-        if (err.scope === 'service') return { kind: 'service-error', documentId: key ?? `offset:${record.offset}`, error: err };
-        return enteredAt(dlq(record, origin, err, 1, key), record.timestamp);
-      }
-      return attemptChain({
-        doc, attempt: 1, progress: {}, origin, firstFailedAt: undefined, dlqRecord: record, headers: record.headers,
-        runId: headerString(record.headers, Headers.runId), turn: turnOf(record), abandoned, outageDeferrals: 0,
-      });
+      const trace = tracing.startDocument(record);
+      return traced(await raw(record, abandoned, trace), trace);
     },
-
     async handleRetry(record, abandoned) {
-      let env: RetryEnvelope;
-      try {
-        env = decodeJson(record.value, RetryEnvelope, 'retry', 'retry envelope');
-      } catch (e) {
-        const origin = { topic: record.topic, partition: record.partition, offset: record.offset, timestamp: record.timestamp };
-        return dlq(record, origin, toEnricherError(e, 'retry'), 0, record.key?.toString('utf8'));
-      }
-      // The DLQ gets the document as it came in (key = its id), with the headers it carried.
-      const dlqRecord = { key: Buffer.from(env.document.id), value: dlqValue(env.document), headers: record.headers };
-      return attemptChain({
-        doc: env.document, attempt: env.attempt, progress: env.progress, origin: env.original,
-        firstFailedAt: env.first_failed_at, dlqRecord, headers: record.headers, runId: env.run_id, turn: turnOf(record), abandoned,
-        outageDeferrals: env.outage_deferrals ?? 0,
-      });
+      const trace = tracing.startDocument(record);
+      return traced(await retry(record, abandoned, trace), trace);
     },
   };
 }

@@ -16,6 +16,7 @@ import type { ProviderWithProbe } from '../llm/providers/create-provider.ts';
 import type { Readiness } from '../observability/http.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createMetrics, type Metrics } from '../observability/metrics.ts';
+import { createTelemetry } from '../observability/tracing/telemetry.ts';
 import { createDocumentHandler, type Route } from '../pipeline/document-handler.ts';
 import { createSettingsFollower } from '../settings/settings-follower.ts';
 import { createRuntimeSettings, type MutableRuntimeSettings } from '../settings/runtime-settings.ts';
@@ -82,6 +83,8 @@ export function createProcessor(config: Config, logger: Logger, o: ProcessorOver
   const budget = createBudgetEnforcement({ kafka, config, settings, intake, logger });
   metrics.live.setBudget(() => budget.guard.status());
   const llm = createProcessorLlm({ config, logger, metrics, kafka, intake, budget, encode, o });
+  // Traces and OTLP metrics, only with OTEL_EXPORTER_OTLP_ENDPOINT: otherwise nothing is loaded.
+  const telemetry = createTelemetry({ config, instanceId: config.kafka.instanceId, registry: metrics.registry, logger });
   const guards = createProcessorGuards({ config, logger, metrics, kafka, intake, provider: llm.provider, redis: llm.redis, registry, encode });
   const handler = createDocumentHandler({
     config, chain: llm.chain, settings, provider: llm.provider.name, promptVersion: llm.promptVersion, logger, metrics,
@@ -89,6 +92,7 @@ export function createProcessor(config: Config, logger: Logger, o: ProcessorOver
     outageDeclared: () => guards.outage.declared,
     deadLetters: guards.storm,
     encode,
+    tracing: telemetry.tracing,
     ...(registry ? { decodeRaw: (bytes: Buffer | null) => registry.decodeRaw(bytes) } : {}),
   });
   const engines = createProcessorEngines({ config, logger, metrics, kafka, intake, handler, service: guards.service, onRouted: o.onRouted, onFatal: o.onFatal });
@@ -97,6 +101,8 @@ export function createProcessor(config: Config, logger: Logger, o: ProcessorOver
   const run = processRun({
     command: 'start', config, logger, kafka, registry,
     parts: [
+      // Started first and stopped last: the engines' final commits end spans that must still be exported.
+      part('telemetry', telemetry),
       part('settings', settingsFollower),
       part('budget', budget),
       part('cost events', llm.costs),

@@ -24,6 +24,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { PreparedDecision } from './decision-outputs.ts';
 import type { DecisionCheck } from './review-state.ts';
 import { sleep } from '../util/sleep.ts';
+import { traceContextHeaders } from '../observability/tracing/document-trace.ts';
 
 export type WriteResult =
   | { status: 'written'; decision: ReviewDecision }
@@ -132,7 +133,8 @@ export function createDecisionWriter(deps: DecisionWriterDeps): DecisionWriter {
             acks: -1,
             topicMessages: [
               ...[...outputs].map(([t, messages]) => ({ topic: t, messages })),
-              { topic, messages: todo.map((d) => ({ key: d.decision.document_id, value: (deps.encode ?? plainJson)(topic, d.decision), partition: p })) },
+              // A decision continues the trace of the document it decides (the review record's traceparent).
+              { topic, messages: todo.map((d) => ({ key: d.decision.document_id, value: (deps.encode ?? plainJson)(topic, d.decision), partition: p, headers: traceContextHeaders(d.output.headers) })) },
             ],
           });
           await tx.commit();

@@ -74,3 +74,27 @@ export const fileText = optionalString.transform((path, ctx) => {
     return z.NEVER;
   }
 });
+
+/**
+ * The OpenTelemetry list form `key1=value1,key2=value2` (OTEL_EXPORTER_OTLP_HEADERS,
+ * OTEL_RESOURCE_ATTRIBUTES): values are percent-decoded, as the specification says.
+ */
+export const keyValueList = optionalString.transform((s, ctx) => {
+  if (s === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const pair of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const at = pair.indexOf('=');
+    const key = at > 0 ? pair.slice(0, at).trim() : '';
+    if (!key) {
+      ctx.addIssue({ code: 'custom', message: 'expected key=value pairs separated by commas' });
+      return z.NEVER;
+    }
+    try {
+      out[key] = decodeURIComponent(pair.slice(at + 1).trim());
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `the value of "${key}" is not valid percent-encoding` });
+      return z.NEVER;
+    }
+  }
+  return out;
+});

@@ -21,7 +21,7 @@ describe('benchmark harness (quick smoke run)', () => {
       timeout: 420_000,
     });
     const md = readFileSync(out, 'utf8');
-    const titles = ['LLM-bound saturation', 'Pipeline overhead', 'Added latency', 'Scale-out', 'Replay with the result cache warm', 'Pipeline ceiling', 'Saturation under heavy-tailed latency'];
+    const titles = ['LLM-bound saturation', 'Pipeline overhead', 'Added latency', 'Scale-out', 'Replay with the result cache warm', 'Pipeline ceiling', 'Saturation under heavy-tailed latency', 'Tracing overhead'];
     for (const title of titles) expect(md, title).toContain(`## ${title}`);
     // Every headline row carries a number (the measurement happened), whatever its value.
     const rows = md.split('\n').filter((l) => titles.some((t) => l.startsWith(`| ${t}`)));

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { EnricherError, ErrorCodes, toEnricherError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Metrics } from '../../observability/metrics.ts';
+import { epochNow, type DocumentTrace } from '../../observability/tracing/document-trace.ts';
 import { cacheKey, type ResultCache } from '../cache/result-cache.ts';
 import type { LlmLimiter, Turn } from '../limiter/limiter.ts';
 import { SDK_MAX_RETRY_WAIT_MS } from '../limiter/limiter-settings.ts';
@@ -33,6 +34,8 @@ export interface CallContext {
    * must still be counted.
    */
   abandoned?: (() => boolean) | undefined;
+  /** The attempt's trace: each step records its span there (tracing on). */
+  trace?: DocumentTrace | undefined;
 }
 
 /** A step's request, as chain steps make it (step.ts). */
@@ -102,12 +105,14 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
    * The call in a pool slot. A call the API refused alone (a 429 with budget left) waits for
    * its Retry-After outside the pool, its slot free for another call meanwhile, and tries again.
    */
-  async function inPool<R>(step: string, ctx: CallContext, weight: number, run: () => Promise<R>): Promise<R> {
+  async function inPool<R>(step: string, ctx: CallContext, weight: number, run: () => Promise<R>, waited: { ms: number }): Promise<R> {
     for (let retries = 0; ; retries++) {
       const queuedAt = performance.now();
       try {
         return await limiter.schedule(weight, () => {
-          metrics.poolWait.observe({ step }, (performance.now() - queuedAt) / 1000);
+          const ms = performance.now() - queuedAt;
+          waited.ms += ms;
+          metrics.poolWait.observe({ step }, ms / 1000);
           return run();
         }, ctx.turn);
       } catch (e) {
@@ -134,12 +139,24 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
     }
   }
 
+  /** The step's span (tracing on): its model, tokens, cost, cache hit and pool wait; the prompt and answer only when capture is asked for. */
+  function traceStep(trace: DocumentTrace, call: StepCall<unknown>, start: number, r: { usage: StepUsage; cached: boolean; model?: string | undefined; output?: unknown; waitedMs?: number; error?: EnricherError }): void {
+    trace.step({
+      step: call.step, provider: provider.name, requestModel: provider.model, responseModel: r.model, start, end: epochNow(), cached: r.cached,
+      inputTokens: r.usage.inputTokens, outputTokens: r.usage.outputTokens, cachedInputTokens: r.usage.cachedInputTokens ?? 0, costUsd: r.usage.costUsd, calls: r.usage.calls,
+      maxOutputTokens: deps.maxOutputTokens, poolWaitMs: r.waitedMs, errorType: r.error?.code, errorMessage: r.error?.message,
+      content: trace.captureContent && r.output !== undefined ? { system: call.messages.system, user: call.messages.user, output: r.output } : undefined,
+    });
+  }
+
   return async function callStep<T>(call: StepCall<T>, ctx: CallContext): Promise<StepCallResult<T>> {
+    const traceStart = ctx.trace ? epochNow() : 0;
     const key = cache ? cacheKey(call.step, provider.model, deps.promptVersion, call.messages) : undefined;
     if (cache && key) {
       const hit = await cachedAnswer(cache, key, call);
       if (hit) {
         metrics.llmCacheHits.inc({ step: call.step });
+        if (ctx.trace) traceStep(ctx.trace, call, traceStart, hit);
         return hit;
       }
     }
@@ -147,6 +164,7 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
     if (deps.beforeCall) await deps.beforeCall(ctx);
     const bill = startBill({ step: call.step, ctx, provider: provider.name, requestModel: provider.model, instanceId: deps.instanceId, pricing: deps.pricing, costs: deps.costs, metrics });
     const weight = limiter.weighted ? (await countTokens(`${call.messages.system}\n${call.messages.user}`)) + deps.maxOutputTokens : 1;
+    const waited = { ms: 0 };
     try {
       const res = await inPool(call.step, ctx, weight, () => {
         // Checked again with the slot in hand: the wait for it can be long.
@@ -164,11 +182,13 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
           ...(call.categories ? { categories: call.categories } : {}),
           ...(ctx.signal ? { signal: ctx.signal } : {}),
         }));
-      });
+      }, waited);
       await bill.recorded();
       const probability = res.fieldProbability === undefined ? {} : { fieldProbability: res.fieldProbability };
       if (cache && key) await cache.set(key, { output: res.output, model: res.model, ...probability });
-      return { output: res.output, usage: bill.usage, model: res.model, cached: false, ...probability };
+      const result = { output: res.output, usage: bill.usage, model: res.model, cached: false, ...probability };
+      if (ctx.trace) traceStep(ctx.trace, call, traceStart, { ...result, waitedMs: waited.ms });
+      return result;
     } catch (e) {
       // The calls of a failed step were paid for too: their costs are recorded before we
       // rethrow, and the error carries them so the document's usage counts them.
@@ -176,6 +196,7 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
       metrics.llmCalls.inc({ step: call.step, outcome: 'error' });
       const err = toEnricherError(e, call.step);
       if (bill.usage.calls > 0 && !err.billed) err.billed = bill.usage;
+      if (ctx.trace) traceStep(ctx.trace, call, traceStart, { usage: bill.usage, cached: false, waitedMs: waited.ms, error: err });
       throw err;
     }
   };

@@ -68,7 +68,9 @@ describe('review decisions across console instances (real broker)', () => {
 
   it('two instances deciding the same 30 items at once: one output per item, the loser told who won', async () => {
     const ids = Array.from({ length: 30 }, (_, i) => `race-${i}`);
-    await produceReviewItems(tk.kafka, config, ids.map((id) => reviewItem(id)));
+    // Each review record carries the trace its processor's span began (a W3C traceparent per item).
+    const traceparent = (id: string) => `00-${Buffer.from(id.padEnd(16, '.')).toString('hex').slice(0, 32)}-00f067aa0ba902b7-01`;
+    await produceReviewItems(tk.kafka, config, ids.map((id) => reviewItem(id)), undefined, (it) => ({ traceparent: traceparent(it.document_id) }));
     const a = await instance(config, 'console-a');
     const b = await instance(config, 'console-b');
     started.push(a, b);
@@ -103,6 +105,8 @@ describe('review decisions across console instances (real broker)', () => {
       expect(d.output_topic).toBe(o.topic);
       expect(jsonValue<{ review: { reviewer: string; decision: string } }>(o).review).toMatchObject({ reviewer: d.reviewer, decision: d.decision });
     }
+    // The trace goes on: the output and the decision each carry the review record's traceparent.
+    for (const r of [...raced(), ...racedDecisions()]) expect(r.headers.traceparent, `${r.topic} ${r.key}`).toBe(traceparent(r.key!));
     const aWins = results.filter((r) => r.a.status === 'written').length;
     console.log(`race: console-a won ${aWins}, console-b won ${30 - aWins} of 30`);
   });

@@ -83,14 +83,14 @@ export function reviewItem(id: string, opts: { category?: string; confidence?: n
   };
 }
 
-export async function produceReviewItems(kafka: KafkaClient, config: Config, items: ReviewItem[], runId?: string): Promise<void> {
+export async function produceReviewItems(kafka: KafkaClient, config: Config, items: ReviewItem[], runId?: string, extraHeaders?: (item: ReviewItem) => Record<string, string>): Promise<void> {
   const producer = kafka.producer();
   await producer.connect();
   try {
     await producer.send({
       topic: config.topics.review,
       acks: -1,
-      messages: items.map((it) => ({ key: it.document_id, value: JSON.stringify(it), headers: { [Headers.route]: 'review', ...(runId ? { [Headers.runId]: runId } : {}) } })),
+      messages: items.map((it) => ({ key: it.document_id, value: JSON.stringify(it), headers: { [Headers.route]: 'review', ...(runId ? { [Headers.runId]: runId } : {}), ...extraHeaders?.(it) } })),
     });
   } finally {
     await producer.disconnect();

@@ -1,9 +1,10 @@
 /**
  * Finds the Kafka broker for the test run, in this order:
  *   1. KAFKA_BROKERS, if set (CI, or a broker you run yourself);
- *   2. a testcontainers Kafka container, where a Docker engine answers;
+ *   2. a testcontainers Kafka container, where a Docker engine answers and has the image;
  *   3. the local stack (scripts/local-stack/up.sh), which it starts itself.
- * Only 1 and 3 can run on the project's own machines (no Docker engine there).
+ * A Docker engine alone never fails the run: without the image, or when the container does not
+ * start, the local stack is used and one line says why.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -23,9 +24,22 @@ function dockerAnswers(): boolean {
   }
 }
 
+/** The Kafka image of the container path: the release the local stack runs. */
+const KAFKA_IMAGE = 'apache/kafka:4.4.0';
+
+/** Whether the engine holds the image already: where no registry answers, a pull would only fail, slowly. */
+function imagePresent(image: string): boolean {
+  try {
+    execFileSync('docker', ['image', 'inspect', image], { stdio: 'ignore', timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function startContainer(): Promise<string> {
   const { KafkaContainer } = await import('@testcontainers/kafka');
-  const container = await new KafkaContainer('apache/kafka:4.1.1').withKraft().start();
+  const container = await new KafkaContainer(KAFKA_IMAGE).withKraft().start();
   stopContainer = () => container.stop();
   return `${container.getHost()}:${container.getMappedPort(9093)}`;
 }
@@ -58,10 +72,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let brokers = process.env.KAFKA_BROKERS;
   let source = 'KAFKA_BROKERS';
   if (!brokers) {
+    let why: string | undefined;
     if (dockerAnswers()) {
-      brokers = await startContainer();
-      source = 'testcontainers';
-    } else {
+      if (!imagePresent(KAFKA_IMAGE)) why = `Docker answers but has no ${KAFKA_IMAGE} image`;
+      else {
+        try {
+          brokers = await startContainer();
+          source = 'testcontainers';
+        } catch (e) {
+          why = `the ${KAFKA_IMAGE} container did not start (${(e as Error).message.split('\n')[0]})`;
+        }
+      }
+      if (why) console.log(`[test setup] not using testcontainers: ${why}; using the local stack`);
+    }
+    if (!brokers) {
       const alreadyUp = await brokerReachable('127.0.0.1:9092');
       if (!alreadyUp) {
         await run('bash', ['scripts/local-stack/up.sh'], { timeout: 300_000 });

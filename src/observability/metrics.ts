@@ -51,7 +51,11 @@ export function createMetrics() {
     pendingCommit: g('enricher_pending_commit', 'Finished documents waiting for a gap to fill before commit'),
     paused: g('enricher_paused', '1 while intake is paused, by reason', ['reason']),
     commits: c('enricher_commits_total', 'Output transactions committed'),
-    redisAvailable: g('enricher_redis_available', "1 while the shared LLM pool's Redis answers, 0 while it is away"),
+    redisAvailable: registeredOnFirstSet(registry, new client.Gauge({
+      name: 'enricher_redis_available',
+      help: "1 while the shared LLM pool's Redis answers, 0 while it is away; absent when the processor uses no Redis",
+      registers: [],
+    })),
     dlqStorms: c('enricher_dlq_storms_total', 'Times the DLQ storm guard stopped intake'),
 
     llmDuration: h(
@@ -75,3 +79,19 @@ export function createMetrics() {
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * An unlabelled gauge shows 0 from the start, so a processor without Redis would report Redis as
+ * away forever (and an alert on it would never clear). This one joins the registry when first
+ * set: absent until the Redis outage guard has an answer.
+ */
+function registeredOnFirstSet(registry: client.Registry, gauge: client.Gauge): { set(value: number): void } {
+  let registered = false;
+  return {
+    set(value) {
+      if (!registered) registry.registerMetric(gauge);
+      registered = true;
+      gauge.set(value);
+    },
+  };
+}

@@ -199,4 +199,13 @@ describe('gauges read at scrape time', () => {
     t.markCommitted(1);
     expect(await registry.metrics()).toContain('enricher_oldest_uncommitted_age_seconds 1');
   });
+
+  it('Redis availability is absent until a Redis outage guard reports (a processor without Redis is not "Redis away")', async () => {
+    const m = createMetrics();
+    expect(await m.registry.metrics()).not.toContain('enricher_redis_available');
+    m.redisAvailable.set(0);
+    expect(await m.registry.metrics()).toContain('\nenricher_redis_available 0\n');
+    m.redisAvailable.set(1);
+    expect(await m.registry.metrics()).toContain('\nenricher_redis_available 1\n');
+  });
 });

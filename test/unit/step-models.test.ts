@@ -12,6 +12,7 @@ import { resolveConfidenceMode } from '../../src/llm/chain/confidence.ts';
 import { createOfflineProvider } from '../../src/llm/offline/offline-provider.ts';
 import { PRICE_TABLE } from '../../src/llm/pricing.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
+import type { DocumentTrace, StepSpan } from '../../src/observability/tracing/document-trace.ts';
 import { createProcessor } from '../../src/processes/processor.ts';
 import { buildChain, ctx, okResult } from '../support/chain.ts';
 import { FIXTURE_DOC as doc, MODEL, TOKENS } from '../support/scripted-model.ts';
@@ -43,6 +44,18 @@ describe('a model per step: the calls', () => {
     const expected = Object.entries(MODELS).map(([s, m]) => `${s}=${m}`).sort();
     expect(await requested(metrics.llmDuration)).toEqual(expected);
     expect(await requested(metrics.llmTokenUsage)).toEqual(expected);
+  });
+
+  it('each step\'s span names its model as the request model, cache hits included', async () => {
+    const spans: StepSpan[] = [];
+    const trace = { captureContent: false, step: (s: StepSpan) => spans.push(s) } as unknown as DocumentTrace;
+    const { chain } = buildChain({ models: MODELS, cache: createMemoryCache(10) });
+    okResult(await chain(doc, { ...ctx, trace }));
+    okResult(await chain(doc, { ...ctx, trace }));
+    expect(spans.map((s) => [s.step, s.requestModel, s.cached])).toEqual([
+      ...Object.entries(MODELS).map(([step, m]) => [step, m, false]),
+      ...Object.entries(MODELS).map(([step, m]) => [step, m, true]),
+    ]);
   });
 
   it('the result cache keys on the step\'s model: a new classify model pays for classify alone', async () => {

@@ -136,10 +136,10 @@ export function loadPrompts(dir: string, specs: readonly PromptSpec[]): PromptSe
       continue;
     }
     files.push({ name, bytes });
-    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+    const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
     let decoded: string;
     try {
-      decoded = text.decode(bytes);
+      decoded = decoder.decode(bytes);
     } catch {
       problems.push(`  ${file}: not UTF-8 text`);
       continue;

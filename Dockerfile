@@ -6,6 +6,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts
 COPY src ./src
 COPY data ./data
+COPY prompts ./prompts
 COPY bin ./bin
 USER node
 ENTRYPOINT ["node", "src/cli/main.ts"]

@@ -8,10 +8,10 @@ import { createStepCaller } from '../src/llm/chain/call-step.ts';
 import { createProvider } from '../src/llm/providers/create-provider.ts';
 import { createLocalLimiter } from '../src/llm/limiter/local-pool.ts';
 import { createPricing } from '../src/llm/pricing.ts';
-import { PROMPT_VERSION } from '../src/llm/chain/prompts.ts';
 import { createChainRunner } from '../src/llm/chain/run-chain.ts';
 import { offlineAnswersOf } from '../src/llm/chain/step.ts';
-import { chainSteps } from '../src/llm/chain/steps/index.ts';
+import { loadPrompts } from '../src/llm/chain/prompt-files.ts';
+import { chainSteps, PROMPT_SPECS } from '../src/llm/chain/steps/index.ts';
 import { createDocumentHandler } from '../src/pipeline/document-handler.ts';
 import { createKafka } from '../src/kafka/client.ts';
 import { silentLogger } from '../src/observability/logger.ts';
@@ -25,17 +25,18 @@ export async function runNaiveBaseline(config: Config): Promise<{ stop(): Promis
   const metrics = createMetrics();
   const kafka = createKafka(config, logger, '-naive');
   const limiter = createLocalLimiter({ slots: config.llm.poolSlots, logger });
-  const steps = chainSteps({ categories: config.llm.categories });
+  const prompts = loadPrompts(config.llm.promptsDir, PROMPT_SPECS);
+  const steps = chainSteps({ categories: config.llm.categories, prompts });
   const provider = createProvider(config, logger, { offlineAnswers: offlineAnswersOf(steps) });
   const costs = createCostEventProducer({ kafka, topic: config.topics.costEvents });
   const callStep = createStepCaller({
-    provider, limiter, pricing: createPricing({ logger }), costs, promptVersion: PROMPT_VERSION,
+    provider, limiter, pricing: createPricing({ logger }), costs, promptVersion: prompts.version, models: config.llm.models,
     maxOutputTokens: config.llm.maxOutputTokens, instanceId: 'naive', logger, metrics,
   });
   const chain = createChainRunner({ steps, callStep, logger });
   const handler = createDocumentHandler({
     config, chain, settings: createRuntimeSettings({ qualityThreshold: config.processing.qualityThreshold, dailyBudgetUsd: undefined }),
-    provider: provider.name, promptVersion: PROMPT_VERSION, logger, metrics,
+    provider: provider.name, promptVersion: prompts.version, logger, metrics,
   });
   await costs.start();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });

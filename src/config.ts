@@ -2,6 +2,8 @@
  * The only reader of process.env. Every setting is parsed once, with zod, into a frozen
  * object that is passed down. A bad value fails at startup with the variable's name.
  */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { crossSettingProblems } from './config/cross-rules.ts';
 import { deepFreeze, leaves, readSettingFiles, toTree, type Parsed } from './config/setting-tree.ts';
@@ -13,10 +15,20 @@ export { isLoopbackHost } from './config/cross-rules.ts';
 export { CONFIDENCE_MODES, DEFAULT_CATEGORIES, SERVICE_TIERS, type ConfidenceMode, type ServiceTier } from './config/settings.ts';
 
 
+/** The prompt files that come with the package (PROMPTS_DIR's default), wherever it is run from. */
+export const BUNDLED_PROMPTS_DIR = fileURLToPath(new URL('../prompts', import.meta.url));
+
+/** The chain's steps that have a model setting of their own (LLM_MODEL_<STEP>). */
+export type ModelledStep = 'extract' | 'summarize' | 'classify';
 
 /** The parsed settings, with the few that finish() resolves narrowed to what they become. */
 export type Config = Parsed<typeof SETTINGS> & {
-  readonly llm: { readonly provider: 'openai' | 'offline' };
+  readonly llm: {
+    readonly provider: 'openai' | 'offline';
+    /** Each step's model: its LLM_MODEL_<STEP>, else LLM_MODEL. */
+    readonly models: Readonly<Record<ModelledStep, string>>;
+    readonly promptsDir: string;
+  };
   readonly costs: { readonly aggregatorGroupId: string };
   readonly schemaRegistry: { readonly auth: { readonly username: string; readonly password: string } | undefined };
 };
@@ -38,7 +50,11 @@ function finish(c: Record<string, unknown>): Config {
   const { username, password } = parsed.schemaRegistry;
   return {
     ...parsed,
-    llm: { ...parsed.llm, provider },
+    llm: {
+      ...parsed.llm, provider,
+      models: { extract: parsed.llm.modelExtract ?? parsed.llm.model, summarize: parsed.llm.modelSummarize ?? parsed.llm.model, classify: parsed.llm.modelClassify ?? parsed.llm.model },
+      promptsDir: parsed.llm.promptsDir === undefined ? BUNDLED_PROMPTS_DIR : resolve(parsed.llm.promptsDir),
+    },
     schemaRegistry: { ...parsed.schemaRegistry, auth: username !== undefined && password !== undefined ? { username, password } : undefined },
     retry: { ...parsed.retry, delaysMs },
     costs: { ...parsed.costs, aggregatorGroupId: parsed.costs.aggregatorGroupId ?? `${parsed.kafka.groupId}.cost-aggregator` },

@@ -22,6 +22,20 @@ export const boot: Boot = (overrides) => {
   }
 };
 
+/**
+ * Builds what a command runs, where building reads files the settings name (the prompt files of
+ * PROMPTS_DIR): a ConfigError there exits 2 with its message, as a bad variable does.
+ */
+export function exitOnConfigError<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`enricher: ${e.message}\n`);
+    process.exit(2);
+  }
+}
+
 /** A command that prints a result: the service's info logs would only get in the way. */
 export function quietBoot(b: Boot): { config: Config; logger: Logger } {
   const { config, logger } = b();

@@ -14,7 +14,8 @@ import {
 } from '../operations/replay.ts';
 import { checkReplayCache } from '../operations/replay-cache-check.ts';
 import { createCache } from '../llm/cache/create-cache.ts';
-import { PROMPT_VERSION } from '../llm/chain/prompts.ts';
+import { loadPrompts } from '../llm/chain/prompt-files.ts';
+import { PROMPT_SPECS } from '../llm/chain/steps/index.ts';
 import { decodePlainRaw } from '../kafka/serde.ts';
 import { RawDocument } from '../contracts/index.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -90,18 +91,26 @@ async function askCache(config: Config, logger: Logger, kafka: KafkaClient, plan
   if (!cache) return '';
   const registry = registryClient(config, logger);
   try {
+    const prompts = loadPrompts(config.llm.promptsDir, PROMPT_SPECS);
     const r = await checkReplayCache({
-      kafka, config, plan, cache, promptVersion: PROMPT_VERSION, logger,
+      kafka, config, plan, cache, prompts, logger,
       decodeRaw: registry ? (b) => registry.decodeRaw(b) : async (b) => decodePlainRaw(b, RawDocument),
     });
     const unreadable = r.unreadable ? `; ${r.unreadable} unreadable (the DLQ again, no call)` : '';
-    return `Result cache (model ${config.llm.model}, prompt version ${PROMPT_VERSION}): ${r.answered} of ${r.documents} document(s) answered in full, calling nothing; ` +
+    return `Result cache (${modelsNote(config)}, prompt version ${prompts.version}): ${r.answered} of ${r.documents} document(s) answered in full, calling nothing; ` +
       `${r.willCall} not cached in full will call the LLM (${r.calls} step call(s) at least)${unreadable}.`;
   } catch (e) {
     return `Result cache: could not check what the replay will cost (${(e as Error).message}); --no-cache-check skips this.`;
   } finally {
     await cache.close?.();
   }
+}
+
+/** "model m", or each step's when they differ. */
+function modelsNote(config: Config): string {
+  const { models } = config.llm;
+  const distinct = new Set(Object.values(models));
+  return distinct.size === 1 ? `model ${[...distinct][0]}` : `models ${Object.entries(models).map(([s, m]) => `${s} ${m}`).join(', ')}`;
 }
 
 function cacheNote(config: Config): string {

@@ -82,7 +82,13 @@ export const SETTINGS = {
     provider: env('LLM_PROVIDER', z.enum(['auto', 'openai', 'offline']).default('auto'), { doc: '`openai`, `offline`, or `auto` (openai when a key is set)' }),
     apiKey: env('OPENAI_API_KEY', optionalString, { doc: 'the key; required for `LLM_PROVIDER=openai`', secret: true }),
     baseUrl: env('OPENAI_BASE_URL', optionalString.pipe(z.url().optional()), { doc: 'any OpenAI-compatible server (Ollama, vLLM, LiteLLM, …)', unset: 'the SDK\'s default' }),
-    model: env('LLM_MODEL', z.string().min(1).default('gpt-4o-mini'), { doc: 'model of every step' }),
+    model: env('LLM_MODEL', z.string().min(1).default('gpt-4o-mini'), { doc: 'model of every step without a model of its own ([prompts and models](prompts-and-models.md))' }),
+    /** Each defaults to LLM_MODEL (finish()); a step's calls are asked of, priced at and cached under its model. */
+    modelExtract: env('LLM_MODEL_EXTRACT', optionalString, { doc: 'the extract step\'s model', unset: '`LLM_MODEL`' }),
+    modelSummarize: env('LLM_MODEL_SUMMARIZE', optionalString, { doc: 'the summarize step\'s model', unset: '`LLM_MODEL`' }),
+    modelClassify: env('LLM_MODEL_CLASSIFY', optionalString, { doc: 'the classify step\'s model', unset: '`LLM_MODEL`' }),
+    /** Resolved by finish(): relative to the working directory, or the package's own prompts/. */
+    promptsDir: env('PROMPTS_DIR', optionalString, { doc: 'the folder of the prompt files, one per chain step (`extract.md`, `summarize.md`, `classify.md`); their content hash is the prompt version ([prompts and models](prompts-and-models.md))', unset: 'the bundled `prompts/` folder of the package' }),
     timeoutMs: env('LLM_TIMEOUT', duration.default(60_000), { doc: 'per HTTP request' }),
     callRetries: env('LLM_CALL_RETRIES', int(0, 10).default(2), { doc: 'short retries inside a call (the SDK\'s, honouring Retry-After); a 429 that refused the call alone is tried again as often, outside the pool' }),
     poolSlots: env('LLM_POOL_SLOTS', int(1, 10_000).default(5), { doc: 'LLM calls in flight at once (per instance, or global with Redis)' }),

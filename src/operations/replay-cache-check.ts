@@ -15,6 +15,7 @@ import { createTopicFollower, readerGroupId } from '../kafka/topic-reader.ts';
 import { cacheKey, type ResultCache } from '../llm/cache/result-cache.ts';
 import { emptyUsage, type StepCaller } from '../llm/chain/call-step.ts';
 import { createChainRunner } from '../llm/chain/run-chain.ts';
+import type { PromptSet } from '../llm/chain/prompt-files.ts';
 import { chainSteps } from '../llm/chain/steps/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ReplayPlan } from './replay.ts';
@@ -33,9 +34,9 @@ export interface ReplayCacheReport {
 }
 
 /** The cache as a caller: a hit is the answer, a miss ends the walk of that document. */
-function cacheOnlyCaller(cache: ResultCache, model: string, promptVersion: string): StepCaller {
+function cacheOnlyCaller(cache: ResultCache, models: Readonly<Record<string, string>>, model: string, promptVersion: string): StepCaller {
   return async (call) => {
-    const hit = await cache.get(cacheKey(call.step, model, promptVersion, call.messages));
+    const hit = await cache.get(cacheKey(call.step, models[call.step] ?? model, promptVersion, call.messages));
     const parsed = hit === undefined ? undefined : call.answer.safeParse(hit.output);
     if (!parsed?.success) {
       // Retriable, so that the chain stops here instead of going on without entities.
@@ -50,14 +51,15 @@ export async function checkReplayCache(deps: {
   config: Pick<Config, 'kafka' | 'llm'>;
   plan: ReplayPlan;
   cache: ResultCache;
-  promptVersion: string;
+  /** The prompts read from PROMPTS_DIR: the steps ask with them, and their version keys the cache. */
+  prompts: PromptSet;
   decodeRaw: (bytes: Buffer | null) => Promise<RawDocument>;
   logger: Logger;
   timeoutMs?: number;
 }): Promise<ReplayCacheReport> {
   const { config, logger } = deps;
-  const callStep = cacheOnlyCaller(deps.cache, config.llm.model, deps.promptVersion);
-  const steps = chainSteps({ categories: config.llm.categories, confidenceMode: 'self', logger });
+  const callStep = cacheOnlyCaller(deps.cache, config.llm.models, config.llm.model, deps.prompts.version);
+  const steps = chainSteps({ categories: config.llm.categories, prompts: deps.prompts, confidenceMode: 'self', logger });
   const chain = createChainRunner({ steps, callStep, logger });
   const report: ReplayCacheReport = { documents: 0, answered: 0, willCall: 0, calls: 0, unreadable: 0 };
   const walks: Promise<void>[] = [];

@@ -15,10 +15,10 @@ import { createCache } from '../llm/cache/create-cache.ts';
 import type { ResultCache } from '../llm/cache/result-cache.ts';
 import { createStepCaller } from '../llm/chain/call-step.ts';
 import { resolveConfidenceMode } from '../llm/chain/confidence.ts';
-import { PROMPT_VERSION } from '../llm/chain/prompts.ts';
+import { loadPrompts } from '../llm/chain/prompt-files.ts';
 import { createChainRunner, type ChainRunner } from '../llm/chain/run-chain.ts';
 import type { ChainSteps } from '../llm/chain/step.ts';
-import { chainSteps } from '../llm/chain/steps/index.ts';
+import { chainSteps, PROMPT_SPECS } from '../llm/chain/steps/index.ts';
 import { createInstanceLimiter, createLimiter } from '../llm/limiter/create-limiter.ts';
 import type { LlmLimiter } from '../llm/limiter/limiter.ts';
 import { createPricing, loadPriceOverrides } from '../llm/pricing.ts';
@@ -31,7 +31,7 @@ export interface ProcessorLlmOverrides {
   provider?: ProviderWithProbe;
   limiter?: LlmLimiter;
   cache?: ResultCache;
-  /** Defaults to PROMPT_VERSION; tests run a "new" version to show that it pays again. */
+  /** Defaults to the prompt files' hash; tests run a "new" version to show that it pays again. */
   promptVersion?: string;
   onCostEvent?: (e: CostEvent) => void;
 }
@@ -60,6 +60,8 @@ export function createProcessorLlm(deps: {
   o: ProcessorLlmOverrides;
 }): ProcessorLlm {
   const { config, logger, metrics, intake, budget, o } = deps;
+  // Read first: a bad prompt file stops the start (a ConfigError naming it) before anything is made.
+  const prompts = loadPrompts(config.llm.promptsDir, PROMPT_SPECS);
   const redisOpts = redisOptions(config);
   const pool = o.limiter ?? createLimiter(config, logger, redisOpts);
   // Redis away is the service's condition, never a document's: pause, or a local pool (REDIS_OUTAGE).
@@ -91,13 +93,15 @@ export function createProcessorLlm(deps: {
     },
   });
   const cache = o.cache ?? createCache(config, logger, redisOpts, (n) => metrics.llmCacheUnwritten.inc(n));
-  const promptVersion = o.promptVersion ?? PROMPT_VERSION;
+  const promptVersion = o.promptVersion ?? prompts.version;
+  logger.info({ promptsDir: prompts.dir, promptVersion, models: config.llm.models }, 'prompts and models');
   const callStep = createStepCaller({
-    provider, limiter: budget.guard.gateLimiter(limiter), pricing, costs, cache, promptVersion,
+    provider, limiter: budget.guard.gateLimiter(limiter), pricing, costs, cache, promptVersion, models: config.llm.models,
     maxOutputTokens: config.llm.maxOutputTokens, instanceId: config.kafka.instanceId, logger, metrics,
     beforeCall: (ctx) => budget.guard.beforeCall(ctx), callRetries: config.llm.callRetries,
   });
-  steps = chainSteps({ categories: config.llm.categories, confidenceMode: resolveConfidenceMode(config.llm.confidenceMode, provider, logger), logger });
+  const confidenceMode = resolveConfidenceMode(config.llm.confidenceMode, provider, logger, config.llm.models.classify);
+  steps = chainSteps({ categories: config.llm.categories, prompts, confidenceMode, logger });
   const chain = createChainRunner({ steps, callStep, logger });
   return {
     provider, limiter, redis, chain, promptVersion, costs,

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createStepCaller } from '../../src/llm/chain/call-step.ts';
 import { extractStep as extractDefinition } from '../../src/llm/chain/steps/extract.ts';
+import { bundledPromptSet } from '../../src/llm/chain/steps/index.ts';
 import { createLocalLimiter } from '../../src/llm/limiter/local-pool.ts';
 import { createPricing } from '../../src/llm/pricing.ts';
 import { createOpenAiProvider } from '../../src/llm/providers/openai.ts';
@@ -39,7 +40,7 @@ function extractStep() {
     provider, limiter, pricing: createPricing({ logger }), costs: { emit: async () => undefined }, promptVersion: 'test',
     maxOutputTokens: 300, instanceId: 'test', logger, metrics: createMetrics(), callRetries: 2,
   });
-  const extract = extractDefinition();
+  const extract = extractDefinition(bundledPromptSet().step('extract'));
   const run = (id: string) => {
     const doc = { id, content: `Ada Lovelace wrote about engines in 1843 (${id}).` };
     return callStep({ step: extract.name, ...extract.request(doc, {}) }, { documentId: id, attempt: 1, turn: { lane: 'p0' } });

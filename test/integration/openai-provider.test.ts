@@ -243,6 +243,20 @@ describe('OpenAI provider against the fake server', () => {
     await expect(setup().provider.probe()).resolves.toBeUndefined();
   });
 
+  it('asks for a step\'s own model (LLM_MODEL_<STEP>) and bills it; probe checks every step\'s model', async () => {
+    server.configure({ knownModels: [MODEL, 'gpt-4.1-nano'] });
+    const { provider, billed, request } = setup({ stepModels: [MODEL, 'gpt-4.1-nano'] });
+    await provider.complete({ ...request('summarize'), model: 'gpt-4.1-nano' });
+    await provider.complete(request('extract'));
+    expect(server.requests().map((r) => [r.step, r.model, r.answeredModel])).toEqual([['summarize', 'gpt-4.1-nano', 'gpt-4.1-nano'], ['extract', MODEL, MODEL]]);
+    expect(billed.map((b) => b.model)).toEqual(['gpt-4.1-nano', MODEL]);
+    await expect(provider.probe()).resolves.toBeUndefined();
+    const wrong = setup({ stepModels: [MODEL, 'gpt-typo'] });
+    await expect(wrong.provider.probe()).rejects.toMatchObject({ code: 'LLM_UNKNOWN_MODEL', stage: 'config', message: expect.stringContaining('"gpt-typo"') });
+    const err = await failure(wrong.provider.complete({ ...wrong.request('classify'), model: 'gpt-typo' }));
+    expect(err.message).toContain('LLM_MODEL_<STEP>');
+  });
+
   it('maps a 400 to a permanent LLM_BAD_REQUEST without retrying', async () => {
     server.addFault({ action: { status: 400, message: 'Invalid schema for response_format' } });
     const { provider, request } = setup();

@@ -8,9 +8,8 @@ import type { CostEvent, ChainProgress } from '../../src/contracts/index.ts';
 import type { EnricherError } from '../../src/errors.ts';
 import type { ResultCache } from '../../src/llm/cache/result-cache.ts';
 import { createStepCaller, type CallContext, type CostSink } from '../../src/llm/chain/call-step.ts';
-import { PROMPT_VERSION } from '../../src/llm/chain/prompts.ts';
 import { createChainRunner, type ChainOutcome, type ChainResult } from '../../src/llm/chain/run-chain.ts';
-import { chainSteps } from '../../src/llm/chain/steps/index.ts';
+import { bundledPromptSet, chainSteps } from '../../src/llm/chain/steps/index.ts';
 import { createLocalLimiter } from '../../src/llm/limiter/local-pool.ts';
 import { PRICE_TABLE, createPricing } from '../../src/llm/pricing.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
@@ -25,6 +24,8 @@ export function buildChain(opts: {
   model?: ScriptedModel;
   cache?: ResultCache;
   promptVersion?: string;
+  /** Each step's model (LLM_MODEL_<STEP>); default the scripted model's. */
+  models?: Readonly<Record<string, string>>;
   slots?: number;
   beforeCall?: (ctx: CallContext) => Promise<void>;
   /** Called for each emitted cost event; the emit resolves when this does. */
@@ -49,7 +50,8 @@ export function buildChain(opts: {
     pricing,
     costs,
     cache: opts.cache,
-    promptVersion: opts.promptVersion ?? PROMPT_VERSION,
+    promptVersion: opts.promptVersion ?? bundledPromptSet().version,
+    models: opts.models,
     maxOutputTokens: 600,
     instanceId: 'test-instance',
     logger,

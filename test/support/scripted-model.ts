@@ -95,7 +95,7 @@ export interface ScriptedModel extends ProviderWithProbe {
 export interface ScriptedModelOptions {
   /** The model it is configured with. */
   model?: string;
-  /** The model named in its answers (a dated snapshot, an unknown model); defaults to `model`. */
+  /** The model named in its answers (a dated snapshot, an unknown model); defaults to the one asked for (a step's own, else `model`). */
   answeredAs?: string;
   answers?: Partial<Script>;
   tokens?: Record<StepName, { input: number; output: number }>;
@@ -103,7 +103,6 @@ export interface ScriptedModelOptions {
 
 export function scriptedModel(opts: ScriptedModelOptions = {}): ScriptedModel {
   const model = opts.model ?? MODEL;
-  const answeredAs = opts.answeredAs ?? model;
   const tokens = opts.tokens ?? TOKENS;
   let active = 0;
   let maxActive = 0;
@@ -137,6 +136,7 @@ export function scriptedModel(opts: ScriptedModelOptions = {}): ScriptedModel {
         const scripted = m.answers[step];
         const parsed = req.schema.safeParse(typeof scripted === 'function' ? scripted(request) : scripted);
         const t = tokens[step];
+        const answeredAs = opts.answeredAs ?? req.model ?? model;
         req.onBilledCall({ inputTokens: t.input, outputTokens: t.output, model: answeredAs, ok: parsed.success });
         if (m.afterBill) await m.afterBill();
         if (!parsed.success) {

@@ -5,7 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import type { StepCallResult } from '../../src/llm/chain/call-step.ts';
 import { emptyUsage } from '../../src/llm/chain/call-step.ts';
-import { classifyStep, type ClassifyAnswer } from '../../src/llm/chain/steps/classify.ts';
+import { classifyStep as classifyWith, type ClassifyAnswer, type ClassifyOptions } from '../../src/llm/chain/steps/classify.ts';
+import { bundledPromptSet } from '../../src/llm/chain/steps/index.ts';
+
+const classifyStep = (o: Omit<ClassifyOptions, 'prompt'>) => classifyWith({ ...o, prompt: bundledPromptSet().step('classify') });
 import { combineConfidence, resolveConfidenceMode } from '../../src/llm/chain/confidence.ts';
 import { qualityGate } from '../../src/pipeline/gate.ts';
 import { capturingLogger } from '../support/logger.ts';

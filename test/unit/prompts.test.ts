@@ -1,27 +1,30 @@
 /**
- * The prompt-version guard. PROMPT_VERSION keys the result cache and is stamped on every
- * output: a prompt changed under an old version would serve stale cached answers on replay.
- * Each version's fingerprint (of every step of the chain, as it asks the model about the
- * scripted model's fixture document: its messages, its answer's JSON Schema, what else it
- * sends) is recorded here; changing a prompt, the content limit, an answer schema or the list
- * of steps changes the fingerprint, and the first test fails until PROMPT_VERSION is bumped and
- * the new pair recorded.
+ * The prompt-version guard. The prompt version (the content hash of the prompt files, with
+ * PROMPT_CODE_REVISION) keys the result cache and is stamped on every output: a prompt changed
+ * under an old version would serve stale cached answers on replay and mislabel outputs. A file
+ * edit changes the hash by itself; what code does with the files does not, so each version of
+ * the bundled prompts has its fingerprint recorded here (every step of the chain as it asks the
+ * model about the scripted model's fixture document: its messages, its answer's JSON Schema,
+ * what else it sends). Code that changes the fingerprint under the same files (rendering, the
+ * content limit, an answer schema, the list of steps) fails the first test until
+ * PROMPT_CODE_REVISION is bumped; an edit of a bundled file fails it until its line is recorded.
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { MAX_PROMPT_CONTENT_CHARS, PROMPT_VERSION } from '../../src/llm/chain/prompts.ts';
+import { MAX_PROMPT_CONTENT_CHARS } from '../../src/llm/chain/prompts.ts';
 import type { ChainSteps } from '../../src/llm/chain/step.ts';
-import { chainSteps } from '../../src/llm/chain/steps/index.ts';
+import { bundledPromptSet, chainSteps } from '../../src/llm/chain/steps/index.ts';
 import { CATEGORIES, ENTITIES, FIXTURE_DOC as doc, SUMMARY } from '../support/scripted-model.ts';
 
 /**
- * Append only: PROMPT_VERSION → fingerprint. The line of 2026-11-25.2 was recorded
- * again when the fingerprint came to cover the chain's steps as a list (steps as data); their
- * prompts did not change: the messages and schemas were compared byte for byte.
+ * Append only: prompt version → fingerprint. The line of 2026-11-25.2 was recorded again when
+ * the fingerprint came to cover the chain's steps as a list (steps as data). fc18ee12e894 is the
+ * same prompts moved into files (prompts/): the fingerprint did not change, byte for byte.
  */
 const RECORDED: Record<string, string> = {
   '2026-11-25.2': '4b17bc6cc6092b8d',
+  fc18ee12e894: '4b17bc6cc6092b8d',
 };
 
 function fingerprint(steps: ChainSteps): string {
@@ -34,10 +37,11 @@ function fingerprint(steps: ChainSteps): string {
 }
 
 describe('prompt version guard', () => {
-  it('the current prompts match the fingerprint recorded for PROMPT_VERSION', () => {
+  it('the bundled prompts match the fingerprint recorded for their version', () => {
     const now = fingerprint(chainSteps({ categories: CATEGORIES }));
-    expect(RECORDED[PROMPT_VERSION], `no fingerprint recorded for PROMPT_VERSION ${PROMPT_VERSION}: add '${PROMPT_VERSION}': '${now}'`).toBeDefined();
-    expect(now, `the prompts changed under PROMPT_VERSION ${PROMPT_VERSION}: bump PROMPT_VERSION in src/llm/chain/prompts.ts and record its fingerprint '${now}'`).toBe(RECORDED[PROMPT_VERSION]);
+    const version = bundledPromptSet().version;
+    expect(RECORDED[version], `no fingerprint recorded for prompt version ${version} (a bundled prompt file changed, or PROMPT_CODE_REVISION): add ${version}: '${now}'`).toBeDefined();
+    expect(now, `what the model is asked changed under prompt version ${version} with the same files: bump PROMPT_CODE_REVISION in src/llm/chain/prompts.ts and record the new version's fingerprint '${now}'`).toBe(RECORDED[version]);
   });
 
   it('notices a changed prompt, and a step added to the list', () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CallContext } from '../../src/llm/chain/call-step.ts';
-import { PROMPT_VERSION } from '../../src/llm/chain/prompts.ts';
+import { bundledPromptSet } from '../../src/llm/chain/steps/index.ts';
 import { createMemoryCache } from '../../src/llm/cache/result-cache.ts';
 import { EnricherError, ErrorCodes } from '../../src/errors.ts';
 import { buildChain, counterTotal, ctx, failed, okResult } from '../support/chain.ts';
@@ -42,7 +42,7 @@ describe('step caller: result cache', () => {
     const model = scriptedModel();
     const cache = createMemoryCache(100);
     const a = buildChain({ model, cache });
-    const b = buildChain({ model, cache, promptVersion: `${PROMPT_VERSION}-next` });
+    const b = buildChain({ model, cache, promptVersion: `${bundledPromptSet().version}-next` });
     okResult(await a.chain(doc, ctx));
     const other = okResult(await b.chain(doc, ctx));
     expect(model.requests).toHaveLength(6);

@@ -65,6 +65,11 @@ export interface StepCallerDeps {
   costs: CostSink;
   cache?: ResultCache | undefined;
   promptVersion: string;
+  /**
+   * Each step's model (LLM_MODEL_<STEP>): its calls ask for it, are priced at it and cached
+   * under it. A step not named here asks for the provider's model.
+   */
+  models?: Readonly<Record<string, string>> | undefined;
   maxOutputTokens: number;
   instanceId: string;
   logger: Logger;
@@ -97,6 +102,7 @@ async function cachedAnswer<T>(cache: ResultCache, key: string, call: StepCall<T
 
 export function createStepCaller(deps: StepCallerDeps): StepCaller {
   const { provider, limiter, cache, metrics } = deps;
+  const modelOf = (step: string): string => deps.models?.[step] ?? provider.model;
   // The tokenizer's tables are large: loaded only when token weights matter (LLM_TPM).
   let tokenizer: Promise<typeof import('gpt-tokenizer')> | undefined;
   const countTokens = async (text: string) => (await (tokenizer ??= import('gpt-tokenizer'))).countTokens(text);
@@ -125,9 +131,9 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
   }
 
   /** The operation's duration, in the GenAI conventions' histogram: the answer's model, or the error's code. */
-  async function timed<R extends { model: string }>(step: string, call: Promise<R>): Promise<R> {
+  async function timed<R extends { model: string }>(step: string, model: string, call: Promise<R>): Promise<R> {
     const started = performance.now();
-    const labels = { step, gen_ai_operation_name: 'chat', gen_ai_provider_name: provider.name, gen_ai_request_model: provider.model };
+    const labels = { step, gen_ai_operation_name: 'chat', gen_ai_provider_name: provider.name, gen_ai_request_model: model };
     try {
       const res = await call;
       metrics.llmDuration.observe({ ...labels, gen_ai_response_model: res.model, outcome: 'ok', error_type: '' }, (performance.now() - started) / 1000);
@@ -142,7 +148,7 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
   /** The step's span (tracing on): its model, tokens, cost, cache hit and pool wait; the prompt and answer only when capture is asked for. */
   function traceStep(trace: DocumentTrace, call: StepCall<unknown>, start: number, r: { usage: StepUsage; cached: boolean; model?: string | undefined; output?: unknown; waitedMs?: number; error?: EnricherError }): void {
     trace.step({
-      step: call.step, provider: provider.name, requestModel: provider.model, responseModel: r.model, start, end: epochNow(), cached: r.cached,
+      step: call.step, provider: provider.name, requestModel: modelOf(call.step), responseModel: r.model, start, end: epochNow(), cached: r.cached,
       inputTokens: r.usage.inputTokens, outputTokens: r.usage.outputTokens, cachedInputTokens: r.usage.cachedInputTokens ?? 0, costUsd: r.usage.costUsd, calls: r.usage.calls,
       maxOutputTokens: deps.maxOutputTokens, poolWaitMs: r.waitedMs, errorType: r.error?.code, errorMessage: r.error?.message,
       content: trace.captureContent && r.output !== undefined ? { system: call.messages.system, user: call.messages.user, output: r.output } : undefined,
@@ -151,7 +157,8 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
 
   return async function callStep<T>(call: StepCall<T>, ctx: CallContext): Promise<StepCallResult<T>> {
     const traceStart = ctx.trace ? epochNow() : 0;
-    const key = cache ? cacheKey(call.step, provider.model, deps.promptVersion, call.messages) : undefined;
+    const model = modelOf(call.step);
+    const key = cache ? cacheKey(call.step, model, deps.promptVersion, call.messages) : undefined;
     if (cache && key) {
       const hit = await cachedAnswer(cache, key, call);
       if (hit) {
@@ -162,15 +169,16 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
     }
     throwIfAbandoned(ctx, call.step);
     if (deps.beforeCall) await deps.beforeCall(ctx);
-    const bill = startBill({ step: call.step, ctx, provider: provider.name, requestModel: provider.model, instanceId: deps.instanceId, pricing: deps.pricing, costs: deps.costs, metrics });
+    const bill = startBill({ step: call.step, ctx, provider: provider.name, requestModel: model, instanceId: deps.instanceId, pricing: deps.pricing, costs: deps.costs, metrics });
     const weight = limiter.weighted ? (await countTokens(`${call.messages.system}\n${call.messages.user}`)) + deps.maxOutputTokens : 1;
     const waited = { ms: 0 };
     try {
       const res = await inPool(call.step, ctx, weight, () => {
         // Checked again with the slot in hand: the wait for it can be long.
         throwIfAbandoned(ctx, call.step);
-        return timed(call.step, provider.complete({
+        return timed(call.step, model, provider.complete({
           step: call.step,
+          model,
           documentId: ctx.documentId,
           messages: call.messages,
           schema: call.answer,
@@ -178,7 +186,7 @@ export function createStepCaller(deps: StepCallerDeps): StepCaller {
           maxOutputTokens: deps.maxOutputTokens,
           input: call.input,
           onBilledCall: (b) => bill.onBilledCall(b),
-          ...(call.probabilityOf && provider.tokenProbabilities ? { probabilityOf: call.probabilityOf } : {}),
+          ...(call.probabilityOf && (provider.tokenProbabilitiesFor?.(model) ?? provider.tokenProbabilities) ? { probabilityOf: call.probabilityOf } : {}),
           ...(call.categories ? { categories: call.categories } : {}),
           ...(ctx.signal ? { signal: ctx.signal } : {}),
         }));

@@ -36,14 +36,16 @@ export function combineConfidence(mode: ConfidenceMode, self: number | null, cat
  */
 export function resolveConfidenceMode(
   configured: ConfidenceMode | undefined,
-  provider: Pick<LlmProvider, 'name' | 'model' | 'tokenProbabilities'>,
+  provider: Pick<LlmProvider, 'name' | 'model' | 'tokenProbabilities' | 'tokenProbabilitiesFor'>,
   logger: Logger,
+  /** The classifier's model (LLM_MODEL_CLASSIFY); default the provider's. */
+  model: string = provider.model,
 ): ConfidenceMode {
-  const available = provider.tokenProbabilities === true;
+  const available = provider.tokenProbabilitiesFor ? provider.tokenProbabilitiesFor(model) : provider.tokenProbabilities === true;
   const mode: ConfidenceMode = configured === undefined ? (available ? 'min' : 'self') : available ? configured : 'self';
-  const fields = { configured: configured ?? '(unset)', mode, provider: provider.name, model: provider.model };
+  const fields = { configured: configured ?? '(unset)', mode, provider: provider.name, model };
   if (configured !== undefined && configured !== 'self' && !available) {
-    logger.warn(fields, `CONFIDENCE_MODE=${configured} needs token log-probabilities, which the ${provider.name} provider with model ${provider.model} does not return: the gate uses the model's self-reported confidence`);
+    logger.warn(fields, `CONFIDENCE_MODE=${configured} needs token log-probabilities, which the ${provider.name} provider with model ${model} does not return: the gate uses the model's self-reported confidence`);
   } else {
     logger.info(fields, mode === 'self' ? 'the gate uses the model\'s self-reported confidence' : `the gate uses the ${mode === 'min' ? 'lower of the self-reported confidence and the category\'s token probability' : 'category\'s token probability'}`);
   }

@@ -57,10 +57,9 @@ function badOutput<T>(req: LlmRequest<T>, detail: string): EnricherError {
 export type OfflineAnswers = (step: string) => ((input: StepInput) => Promise<unknown>) | undefined;
 
 export function createOfflineProvider(opts: OfflineProviderOptions & { answers: OfflineAnswers }): LlmProvider {
-  const model = opts.model;
   return {
     name: 'offline',
-    model,
+    model: opts.model,
     tokenProbabilities: false,
     async complete<T>(req: LlmRequest<T>): Promise<LlmResponse<T>> {
       if (req.signal?.aborted) {
@@ -79,6 +78,8 @@ export function createOfflineProvider(opts: OfflineProviderOptions & { answers: 
           retriable: false,
         });
       }
+      // It answers as the model asked for (a step's own), so each step is priced at its model.
+      const model = req.model ?? opts.model;
       const produced = await answer(req.input);
       const result = req.schema.safeParse(produced);
       const inputTokens = countPromptTokens(req.messages);

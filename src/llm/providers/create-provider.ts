@@ -21,6 +21,7 @@ export function createProvider(
       apiKey: llm.apiKey!,
       ...(llm.baseUrl ? { baseUrl: llm.baseUrl } : {}),
       model: llm.model,
+      stepModels: Object.values(llm.models),
       timeoutMs: llm.timeoutMs,
       maxRetries: llm.callRetries,
       logger,

@@ -63,7 +63,7 @@ function fromStatus(err: APIError, status: number, ctx: ErrorContext): EnricherE
   }
   if (status === 404) {
     return new EnricherError(
-      `LLM model "${model}" was not found or is not available to this key (404${err.code ? ` ${err.code}` : ''}): check LLM_MODEL`,
+      `LLM model "${model}" was not found or is not available to this key (404${err.code ? ` ${err.code}` : ''}): check LLM_MODEL and the steps' LLM_MODEL_<STEP>`,
       { code: ErrorCodes.LLM_UNKNOWN_MODEL, stage, retriable: false, scope: 'service', status, cause: err },
     );
   }

@@ -29,10 +29,11 @@ export interface OpenAiProviderDeps {
   onRateLimit?: ((s: RateLimitSignal) => void) | undefined;
   /** Sent as service_tier with every request; unset leaves it to the API (its default is auto). */
   serviceTier?: ServiceTier | undefined;
+  stepModels?: readonly string[] | undefined; // the steps' own (LLM_MODEL_<STEP>), probed with `model`
 }
 
 export type OpenAiProvider = LlmProvider & {
-  /** A cheap authenticated call (models.retrieve): resolves when the key and model work. */
+  /** A cheap authenticated call (models.retrieve) per model: resolves when the key and every model work. */
   probe(): Promise<void>;
 };
 
@@ -53,13 +54,12 @@ export function createOpenAiProvider(deps: OpenAiProviderDeps): OpenAiProvider {
     logLevel: 'off',
   });
 
-  // Reasoning models refuse logprobs and any temperature but the default.
-  const reasoning = isReasoningModel(deps.model);
-
   async function call(req: LlmRequest<unknown>, messages: ChatCompletionMessageParam[], format: ReturnType<typeof toStructuredOutputSchema>): Promise<ChatCompletion> {
+    // Reasoning models refuse logprobs and any temperature but the default.
+    const reasoning = isReasoningModel(req.model ?? deps.model);
     return client.chat.completions.create(
       {
-        model: deps.model,
+        model: req.model ?? deps.model,
         messages,
         response_format: {
           type: 'json_schema',
@@ -107,9 +107,9 @@ export function createOpenAiProvider(deps: OpenAiProviderDeps): OpenAiProvider {
       } catch (err) {
         if (req.signal?.aborted) throw req.signal.reason ?? err;
         if (err instanceof APIUserAbortError) throw err;
-        throw mapOpenAiError(err, { stage: req.step, model: deps.model });
+        throw mapOpenAiError(err, { stage: req.step, model: req.model ?? deps.model });
       }
-      const model = completion.model || deps.model;
+      const model = completion.model || req.model || deps.model;
       const choice = completion.choices[0];
       const content = choice?.message.content ?? null;
       const verdict = judge(req, choice);
@@ -171,14 +171,14 @@ export function createOpenAiProvider(deps: OpenAiProviderDeps): OpenAiProvider {
   }
 
   async function probe(): Promise<void> {
-    try {
-      await client.models.retrieve(deps.model, { maxRetries: 0, timeout: Math.min(deps.timeoutMs, 10_000) });
-    } catch (err) {
-      throw mapOpenAiError(err, { stage: 'config' satisfies Stage, model: deps.model });
+    for (const model of new Set([deps.model, ...(deps.stepModels ?? [])])) {
+      await client.models.retrieve(model, { maxRetries: 0, timeout: Math.min(deps.timeoutMs, 10_000) }).catch((err: unknown) => {
+        throw mapOpenAiError(err, { stage: 'config' satisfies Stage, model });
+      });
     }
   }
-
-  return { name: 'openai', model: deps.model, tokenProbabilities: !reasoning, complete, probe };
+  const tokenProbabilitiesFor = (model: string) => !isReasoningModel(model);
+  return { name: 'openai', model: deps.model, tokenProbabilities: tokenProbabilitiesFor(deps.model), tokenProbabilitiesFor, complete, probe };
 }
 
 function judge<T>(req: LlmRequest<T>, choice: ChatCompletion.Choice | undefined): Verdict<T> {

@@ -33,6 +33,8 @@ export interface BilledCall {
 
 export interface LlmRequest<T> {
   step: string;
+  /** The model to ask: the step's own (LLM_MODEL_<STEP>); unset, the provider's. */
+  model?: string | undefined;
   documentId: string;
   messages: LlmMessages;
   /** The answer must satisfy this; its JSON Schema is sent as the structured-output format. */
@@ -74,6 +76,8 @@ export interface LlmProvider {
    * Absent means no.
    */
   readonly tokenProbabilities?: boolean;
+  /** Whether a request for this model (a step's own) gets token log-probabilities; absent: as `tokenProbabilities`. */
+  tokenProbabilitiesFor?(model: string): boolean;
   complete<T>(req: LlmRequest<T>): Promise<LlmResponse<T>>;
 }
 

@@ -9,28 +9,19 @@ import type { Logger } from '../../../observability/logger.ts';
 import type { StepInput } from '../../providers/provider.ts';
 import type { StepCallResult } from '../call-step.ts';
 import { combineConfidence, type ConfidenceMode } from '../confidence.ts';
-import { UNTRUSTED } from '../prompts.ts';
+import type { PromptSpec, StepPrompt } from '../prompt-files.ts';
+import { renderTemplate } from '../prompt-template.ts';
+import { documentValues, ENTITY_PLACEHOLDERS, entityValues } from '../prompts.ts';
 import type { ChainStep } from '../step.ts';
 
-export const CLASSIFY_SYSTEM_PROMPT =
-  'You classify documents into exactly one category from the allowed list. Give every allowed category a ' +
-  'score between 0 and 1 (the scores sum to 1) and a confidence: how sure you are that the chosen category is ' +
-  'right. The chosen category must be the one with the highest score. Use a low confidence when the text mixes ' +
-  'subjects or says little. If you cannot judge, set confidence to null. Return JSON only. ' +
-  `${UNTRUSTED} The user message gives the document's title, summary, topics and organizations.`;
-
-/** The system prompt with the configured categories: static for a deployment, so cached. */
-export function classifySystemPrompt(categories: readonly string[]): string {
-  return `${CLASSIFY_SYSTEM_PROMPT}\nAllowed categories: ${categories.join(', ')}`;
-}
-
-export function classifyUserPrompt(summary: string, entities: Entities, title?: string): string {
-  return (
-    `${title ? `Title: ${title}\n` : ''}Summary: ${summary}\n` +
-    `Topics: ${entities.topics.join(', ') || '(none)'}\n` +
-    `Organizations: ${entities.organizations.join(', ') || '(none)'}`
-  );
-}
+/**
+ * prompts/classify.md: {{categories}} (CATEGORIES, the same for every document, so the system
+ * prompt stays cacheable), the summary and entities of the steps before, the document.
+ */
+export const CLASSIFY_PROMPT: PromptSpec = {
+  step: 'classify',
+  placeholders: { system: ['categories'], user: ['title', 'content', 'summary', ...ENTITY_PLACEHOLDERS] },
+};
 
 /**
  * What the model must return. Strict structured outputs cannot express records, so the scores
@@ -60,6 +51,7 @@ export function toClassification(answer: ClassifyAnswer, categories: readonly st
 }
 
 export interface ClassifyOptions {
+  prompt: StepPrompt;
   categories: readonly string[];
   /** Default `self`: the processor resolves the mode from CONFIDENCE_MODE and the provider. */
   confidenceMode?: ConfidenceMode | undefined;
@@ -71,7 +63,7 @@ export function classifyStep(opts: ClassifyOptions): ChainStep<ClassifyAnswer, C
   const { categories } = opts;
   const answer = classifyAnswer(categories);
   const mode = opts.confidenceMode ?? 'self';
-  const system = classifySystemPrompt(categories);
+  const system = renderTemplate(opts.prompt.system, { categories: categories.join(', ') });
   let toldMissing = false;
   return {
     name: 'classify',
@@ -80,7 +72,7 @@ export function classifyStep(opts: ClassifyOptions): ChainStep<ClassifyAnswer, C
       const entities = Entities.parse(before.entities);
       const summary = z.string().parse(before.summary);
       return {
-        messages: { system, user: classifyUserPrompt(summary, entities, doc.title) },
+        messages: { system, user: renderTemplate(opts.prompt.user, { ...documentValues(doc), summary, ...entityValues(entities) }) },
         answer,
         input: { step: 'classify', content: doc.content, title: doc.title, entities, summary, categories },
         categories,

@@ -69,7 +69,7 @@ for (const name of wanted) {
     else r = await replay({ quick, redisUrl, profileDir });
   } else if (name === 'instant') r = await instant({ quick, profileDir, redisUrl: redisAnswers() ? redisUrl : undefined });
   else if (name === 'heavy-tail') r = await heavyTail({ quick });
-  else if (name === 'tracing') r = await tracingOverhead({ quick });
+  else if (name === 'tracing') r = await tracingOverhead({ quick, profileDir });
   if (r) {
     r.load = { start: loadAtStart, end: loadavg()[0]! };
     results.push(r);

@@ -53,6 +53,7 @@ export async function tracingOverhead(o: ScenarioOptions): Promise<ScenarioResul
   const sat: Record<'off' | 'on', number[]> = { off: [], on: [] };
   const inst: Record<'off' | 'on', number[]> = { off: [], on: [] };
   const spans: Record<'sat' | 'inst', number[]> = { sat: [], inst: [] };
+  const profileRows: [string, string][] = [];
   try {
     for (let i = 0; i < pairs; i++) {
       for (const mode of (i % 2 === 0 ? ['off', 'on'] : ['on', 'off']) as ('off' | 'on')[]) {
@@ -75,7 +76,11 @@ export async function tracingOverhead(o: ScenarioOptions): Promise<ScenarioResul
         const ti = await createTopics(envI);
         try {
           await produceAll(ti.kafka, ti.config.topics.raw, documents(instN, `tri${i}${mode}`));
-          inst[mode].push((await runProcessor(ti, envI, instN, {})).docsPerSec);
+          // With --profile, the first traced run's CPU profile shows where tracing's time goes.
+          const profiled = mode === 'on' && spans.inst.length === 0 ? o.profileDir : undefined;
+          const run = await runProcessor(ti, envI, instN, { profileDir: profiled });
+          inst[mode].push(run.docsPerSec);
+          if (profiled) profileRows.push(...run.profileRows);
         } finally {
           await ti.cleanup();
         }
@@ -100,6 +105,7 @@ export async function tracingOverhead(o: ScenarioOptions): Promise<ScenarioResul
       ['instant provider (pipeline ceiling, 3 partitions): off, docs/s', `${fmt(inst.off, 0)} (median ${median(inst.off).toFixed(0)})`],
       ['instant provider: on, docs/s', `${fmt(inst.on, 0)} (median ${median(inst.on).toFixed(0)}); spans exported per run ${spans.inst.join(', ')}`],
       ['instant provider: on ÷ off (medians)', instRatio.toFixed(3)],
+      ...profileRows,
     ],
     params: { pairs, 'saturation documents': satN, 'instant documents': instN, 'LLM latency ms': latencyMs, 'pool slots': slots, sampler: 'always_on', 'spans per document': '7 (process, 3 chat, gate, send, commit)' },
   };

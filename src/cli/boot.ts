@@ -30,10 +30,15 @@ export function exitOnConfigError<T>(build: () => T): T {
   try {
     return build();
   } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    process.stderr.write(`enricher: ${e.message}\n`);
-    process.exit(2);
+    exitTwoOn(e);
   }
+}
+
+/** A ConfigError exits 2 with its message; anything else goes on up. */
+function exitTwoOn(e: unknown): never {
+  if (!(e instanceof ConfigError)) throw e;
+  process.stderr.write(`enricher: ${e.message}\n`);
+  process.exit(2);
 }
 
 /** A command that prints a result: the service's info logs would only get in the way. */
@@ -47,9 +52,7 @@ export async function reportConfigErrors(fn: () => Promise<void>): Promise<void>
   try {
     await fn();
   } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    process.stderr.write(`enricher: ${e.message}\n`);
-    process.exit(2);
+    exitTwoOn(e);
   }
   process.exit(0);
 }

@@ -7,6 +7,7 @@ import { boot } from './boot.ts';
 import { registerSettingsCommands } from './settings-command.ts';
 import { registerCostsCommand } from './costs.ts';
 import { registerDemoCommand } from './demo.ts';
+import { registerEvalCommand } from './eval.ts';
 import { checkConnections } from './preflight.ts';
 import { registerProduceCommand } from './produce.ts';
 import { registerRedriveCommand } from './redrive.ts';
@@ -27,7 +28,7 @@ const program = new Command()
 for (const register of [
   registerStartCommand, registerTopicsCommand, registerProduceCommand, registerDemoCommand, registerRedriveCommand,
   registerAggregateCommand, registerCostsCommand, registerSettingsCommands, registerReplayCommand, registerResumeCommand, registerReviewCommands,
-  registerSchemasCommand, registerAclsCommand,
+  registerEvalCommand, registerSchemasCommand, registerAclsCommand,
 ]) {
   register(program, boot);
 }

@@ -64,6 +64,7 @@ function clientRules(c: Names, command: Command): AclRule[] {
       return [groups('READ', 'DELETE'), ...aggregatorGroups, { resource: 'TRANSACTIONAL_ID', pattern: 'LITERAL', name: `${c.costs.aggregatorGroupId}.tx`, operations: ['WRITE'] }];
     case 'costs':
     case 'config get':
+    case 'eval':
       return [groups('READ', 'DELETE')];
     case 'redrive':
       return [groups('READ', 'DELETE'), { resource: 'TRANSACTIONAL_ID', pattern: 'LITERAL', name: `${c.kafka.groupId}.redrive`, operations: ['WRITE'] }];

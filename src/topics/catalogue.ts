@@ -10,7 +10,7 @@
 import type { ContractName } from '../contracts/registry.ts';
 
 /** The commands of `enricher`, as far as Kafka rights go (the processes among them: start, aggregate-costs, review). */
-export const COMMANDS = ['start', 'aggregate-costs', 'produce', 'costs', 'config get', 'config set, unset', 'redrive', 'replay', 'resume', 'review', 'topics create'] as const;
+export const COMMANDS = ['start', 'aggregate-costs', 'produce', 'costs', 'config get', 'config set, unset', 'redrive', 'replay', 'resume', 'review', 'eval', 'topics create'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export type TopicOperation = 'READ' | 'WRITE' | 'DESCRIBE';
@@ -63,7 +63,7 @@ export const CATALOGUE = {
   review: {
     setting: { env: 'TOPIC_REVIEW', default: 'documents.review' }, about: 'enrichments routed to a person, with the reasons', key: 'document id',
     shape: 'documents', partitions: 'configured', contract: 'review-item',
-    access: { start: W, review: R, 'topics create': D },
+    access: { start: W, review: R, eval: R, 'topics create': D },
   },
   retryPrefix: {
     setting: { env: 'TOPIC_RETRY_PREFIX', default: 'documents.retry' }, perRetryTier: true, about: 'documents waiting for their next attempt, one topic per delay tier', key: 'document id',
@@ -85,7 +85,7 @@ export const CATALOGUE = {
   costEvents: {
     setting: { env: 'TOPIC_COST_EVENTS', default: 'llm.cost-events' }, about: 'one event per billed LLM call', key: 'call id',
     shape: 'events', partitions: 'configured', contract: 'cost-event',
-    access: { start: W, 'aggregate-costs': R, 'topics create': D },
+    access: { start: W, 'aggregate-costs': R, eval: W, 'topics create': D },
   },
   costsDaily: {
     setting: { env: 'TOPIC_COSTS_DAILY', default: 'llm.costs.daily' }, about: 'spend per UTC day and model, written by the cost aggregator', key: '`day|model`',
@@ -100,7 +100,7 @@ export const CATALOGUE = {
   config: {
     setting: { env: 'TOPIC_CONFIG', default: 'pipeline.config' }, about: 'runtime settings (quality threshold, daily budget), changed while processors run', key: 'setting name',
     shape: 'compacted', partitions: 1, contract: 'config-record',
-    access: { start: R, 'aggregate-costs': R, costs: R, 'config get': R, 'config set, unset': W, review: R, 'topics create': D },
+    access: { start: R, 'aggregate-costs': R, costs: R, 'config get': R, 'config set, unset': W, review: R, eval: R, 'topics create': D },
   },
   alerts: {
     setting: { env: 'TOPIC_ALERTS', default: 'pipeline.alerts' }, about: 'a processor that stopped itself (DLQ storm), and the operator’s resume', key: '`dlq-storm|<instance>`, `resume`',
@@ -115,7 +115,7 @@ export const CATALOGUE = {
   reviewDecisions: {
     setting: { env: 'TOPIC_REVIEW_DECISIONS', default: 'documents.review.decisions' }, about: 'every reviewer decision, latest per document', key: 'document id',
     shape: 'compacted', partitions: 'configured', contract: 'review-decision',
-    access: { review: RW, 'topics create': D },
+    access: { review: RW, eval: R, 'topics create': D },
   },
 } as const satisfies Record<string, TopicEntry>;
 

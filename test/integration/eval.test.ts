@@ -6,13 +6,15 @@
  * set up, and the candidate's cost against its cost events and the server's billed tokens.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { Headers, type ReviewDecision, type ReviewItem } from '../../src/contracts/index.ts';
+import { loadPrompts } from '../../src/llm/chain/prompt-files.ts';
+import { PROMPT_SPECS } from '../../src/llm/chain/steps/index.ts';
 import { createPricing } from '../../src/llm/pricing.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { storeSetting } from '../../src/settings/settings-topic.ts';
@@ -157,5 +159,22 @@ describe('enricher eval (real broker, fake OpenAI server)', () => {
     expect(report.cases.map((c: { documentId: string }) => c.documentId)).toEqual(['d6', 'd5']);
     expect(report.candidate.metrics).toMatchObject({ judged: 2, correct: 2, published: 1, publishedRight: 1 });
     expect(report.primary.metrics).toMatchObject({ judged: 2, correct: 1, published: 0, precision: null });
+  });
+
+  it('a prompts folder is a candidate too: its version, the configured models, the offline provider without a key', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'eval-prompts-')), 'prompts-v2');
+    cpSync(join(ROOT, 'prompts'), dir, { recursive: true });
+    appendFileSync(join(dir, 'classify.md'), '\n');
+    const version = loadPrompts(dir, PROMPT_SPECS).version;
+    const r = await run({ ...env, LLM_PROVIDER: 'offline', OPENAI_API_KEY: '' }, ['--candidate', dir, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.candidate.promptVersion).toBe(version);
+    expect(version).not.toBe(loadPrompts(join(ROOT, 'prompts'), PROMPT_SPECS).version);
+    expect(report.candidate.models).toEqual(['gpt-4o-mini']);
+    expect(report.candidate.failed).toBe(0);
+    expect(report.documents).toBe(6);
+    expect(report.candidate.metrics.costUsd).toBeGreaterThan(0);
   });
 });

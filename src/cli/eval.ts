@@ -13,6 +13,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.ts';
 import { evalJson, formatEvalTable } from '../operations/eval/eval-report.ts';
+import { createLogger } from '../observability/logger.ts';
 import { evaluateCandidate } from '../processes/evaluation.ts';
 import { quietBoot, reportConfigErrors, type Boot } from './boot.ts';
 
@@ -66,7 +67,9 @@ export function registerEvalCommand(program: Command, boot: Boot): void {
     .action(async (opts: EvalCommandOptions) => {
       await reportConfigErrors(async () => {
         const limit = parseLimit(opts.limit);
-        const { config, logger } = quietBoot(() => boot(candidateSettings(opts.candidate, opts.stepModel)));
+        const { config, logger: quiet } = quietBoot(() => boot(candidateSettings(opts.candidate, opts.stepModel)));
+        // With the JSON on stdout, log lines (a price warning) go to stderr, so that stdout stays one JSON document.
+        const logger = opts.json === true ? createLogger({ level: quiet.level, destination: process.stderr }) : quiet;
         const report = await evaluateCandidate(config, logger, { limit });
         if (opts.json === true) {
           process.stdout.write(evalJson(report));

@@ -1,13 +1,30 @@
 import { pino, type Logger } from 'pino';
+import { bufferedDestination, type BufferedDestination } from './log-destination.ts';
 
 export type { Logger };
 
 /**
- * pino JSON to stdout. Secrets never reach a log line: the redact paths cover the places a key
- * could travel (config dumps, SDK errors carrying request headers).
+ * Standard output is one per process, so its writer is too: every logger of the process (a
+ * command boots more than one) writes through the same buffer, so their lines keep their order
+ * and the exit and signal hooks are installed once.
+ */
+let stdout: BufferedDestination | undefined;
+function stdoutDestination(): BufferedDestination {
+  return (stdout ??= bufferedDestination({ fd: 1 }));
+}
+
+/** Writes the lines buffered for stdout now (the process's way out does it by itself). */
+export function flushLogs(): void {
+  stdout?.flushSync();
+}
+
+/**
+ * pino JSON to stdout, written in batches (log-destination.ts). Secrets never reach a log line:
+ * the redact paths cover the places a key could travel (config dumps, SDK errors carrying
+ * request headers).
  */
 export function createLogger(opts: { level: string; name?: string; destination?: pino.DestinationStream }): Logger {
-  const logger = pino(loggerOptions(opts.level, opts.name), opts.destination);
+  const logger = pino(loggerOptions(opts.level, opts.name), opts.destination ?? stdoutDestination());
   skipRedactionOfFlatValues(logger);
   return logger;
 }

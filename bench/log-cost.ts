@@ -3,28 +3,35 @@
  * the same documents, alternating the processor's LOG_LEVEL between the default (info: one
  * `routed` line per document) and warn, so that both levels see the same machine load.
  *
- *   node bench/log-cost.ts [--docs 20000] [--runs 4] [--profile DIR]
+ *   node bench/log-cost.ts [--docs 20000] [--runs 4] [--levels info,warn] [--compare DIR] [--profile DIR]
  *
  * One topic set and one first pass (the instant provider filling the Redis result cache); then
- * `--runs` pairs of replays (offsets reset to the earliest before each), the order within a pair
- * alternating. Prints each run's docs/s and, per level, the median, min and max.
+ * `--runs` rounds of replays (offsets reset to the earliest before each), one per level, the
+ * order rotating from round to round. --compare DIR adds the same levels run by the processor of
+ * another checkout (e.g. `git archive <commit> | tar -x -C DIR`, node_modules linked): before
+ * and after a change, paired in the same rounds. Prints each run's docs/s and the processor's
+ * CPU time (start-up included, the same for every variant) and, per variant, their median, min
+ * and max. CPU time moves less than docs/s when other work shares the machine.
  */
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { applyReplay, planReplay } from '../src/operations/replay.ts';
-import { benchEnv, createTopics, deleteRedisKeys, documents, produceAll, topicEnds, type Topics } from './lib.ts';
+import { benchEnv, createTopics, deleteRedisKeys, documents, produceAll, root, topicEnds, type Topics } from './lib.ts';
 import { runProcessor } from './scenarios/pipeline-ceiling.ts';
 
 const { values } = parseArgs({
   options: {
     docs: { type: 'string', default: '20000' },
     runs: { type: 'string', default: '4' },
-    profile: { type: 'string' },
     levels: { type: 'string', default: 'info,warn' },
+    compare: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
 const n = Number(values.docs);
 const runs = Number(values.runs);
-const levels = values.levels!.split(',');
+const trees = [{ name: 'this', cwd: root }, ...(values.compare ? [{ name: 'compare', cwd: values.compare }] : [])];
+const variants = trees.flatMap((t) => values.levels!.split(',').map((level) => ({ ...t, level, key: `${t.name} ${level}` })));
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 async function resetToEarliest(t: Topics): Promise<void> {
@@ -40,20 +47,23 @@ async function resetToEarliest(t: Topics): Promise<void> {
 const poolId = `bench-logcost-${Date.now().toString(36)}`;
 const env = benchEnv('logcost', { LLM_PROVIDER: 'offline', TOPIC_PARTITIONS: '3', REDIS_URL: redisUrl, LLM_POOL_ID: poolId, LLM_CACHE_SIZE: '10000' });
 const t = await createTopics(env);
-const figures = new Map<string, number[]>(levels.map((l) => [l, []]));
+const rate = new Map<string, number[]>(variants.map((v) => [v.key, []]));
+const cpu = new Map<string, number[]>(variants.map((v) => [v.key, []]));
 try {
   await produceAll(t.kafka, t.config.topics.raw, documents(n, 'log'));
   const first = await runProcessor(t, env, n, { localPool: true });
   process.stderr.write(`first pass ${first.docsPerSec.toFixed(0)} docs/s\n`);
   const outputs = [t.config.topics.enriched, t.config.topics.review, t.config.topics.dlq];
   for (let i = 0; i < runs; i++) {
-    const order = i % 2 === 0 ? levels : [...levels].reverse();
-    for (const level of order) {
+    const order = variants.map((_, j) => variants[(i + j) % variants.length]!);
+    for (const v of order) {
       await resetToEarliest(t);
       const after = await topicEnds(t.kafka, outputs);
-      const r = await runProcessor(t, { ...env, LOG_LEVEL: level }, n, { after, profileDir: values.profile });
-      figures.get(level)!.push(r.docsPerSec);
-      process.stderr.write(`run ${i + 1} ${level}: ${r.docsPerSec.toFixed(0)} docs/s${r.profileRows.length ? `\n  ${r.profileRows.map((x) => x.join(': ')).join('\n  ')}` : ''}\n`);
+      const r = await runProcessor(t, { ...env, LOG_LEVEL: v.level }, n, { after, profileDir: values.profile, cwd: v.cwd });
+      rate.get(v.key)!.push(r.docsPerSec);
+      cpu.get(v.key)!.push(r.cpuSeconds);
+      process.stderr.write(`round ${i + 1} ${v.key}: ${r.docsPerSec.toFixed(0)} docs/s, processor CPU ${r.cpuSeconds.toFixed(2)} s, load ${loadavg()[0]!.toFixed(1)}`
+        + `${r.profileRows.length ? `\n  ${r.profileRows.map((x) => x.join(': ')).join('\n  ')}` : ''}\n`);
     }
   }
 } finally {
@@ -64,9 +74,9 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
-for (const [level, xs] of figures) {
-  process.stdout.write(`${level}: median ${median(xs).toFixed(0)} docs/s, min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)} over ${xs.length} runs [${xs.map((x) => x.toFixed(0)).join(', ')}]\n`);
+const line = (xs: number[], d: number) => `median ${median(xs).toFixed(d)}, min ${Math.min(...xs).toFixed(d)}, max ${Math.max(...xs).toFixed(d)} [${xs.map((x) => x.toFixed(d)).join(', ')}]`;
+for (const v of variants) {
+  process.stdout.write(`${v.key}: docs/s ${line(rate.get(v.key)!, 0)}; processor CPU s ${line(cpu.get(v.key)!, 2)}\n`);
 }
-const [a, b] = levels.map((l) => median(figures.get(l)!));
-if (a !== undefined && b !== undefined) process.stdout.write(`${levels[0]} / ${levels[1]}: ${(a / b).toFixed(3)}\n`);
+process.stdout.write(`(${runs} rounds of ${n} documents)\n`);
 process.exit(0);

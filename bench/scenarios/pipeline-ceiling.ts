@@ -9,18 +9,20 @@ import { startChild, throughput, watchOutputs, type Topics } from '../lib.ts';
 export interface CeilingRun {
   docsPerSec: number;
   peakRssMiB: number;
+  /** The processor's CPU time (user + system) from its start to being told to stop, start-up included. */
+  cpuSeconds: number;
   /** Rows naming the profile's top items, when a profile was asked for. */
   profileRows: [string, string][];
 }
 
 export async function runProcessor(
   t: Topics, env: Record<string, string>, n: number,
-  o: { profileDir?: string | undefined; after?: Map<string, bigint>; localPool?: boolean },
+  o: { profileDir?: string | undefined; after?: Map<string, bigint>; localPool?: boolean; cwd?: string },
 ): Promise<CeilingRun> {
   const outputs = [t.config.topics.enriched, t.config.topics.review, t.config.topics.dlq];
   const w = await watchOutputs(t.kafka, outputs, o.after);
   const started = Date.now();
-  const child = startChild(['bench/instant-processor.ts', ...(o.localPool ? ['--local-pool'] : []), ...(o.profileDir ? ['--profile', o.profileDir] : [])], env);
+  const child = startChild(['bench/instant-processor.ts', ...(o.localPool ? ['--local-pool'] : []), ...(o.profileDir ? ['--profile', o.profileDir] : [])], env, [], o.cwd);
   try {
     await w.waitFor(n, 900_000);
   } finally {
@@ -38,5 +40,5 @@ export async function runProcessor(
       ['CPU profile: top functions (self time)', formatTop(top.functions, 8)],
     );
   }
-  return { docsPerSec, peakRssMiB: child.peakRssMiB(), profileRows };
+  return { docsPerSec, peakRssMiB: child.peakRssMiB(), cpuSeconds: child.cpuSeconds(), profileRows };
 }

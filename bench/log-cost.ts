@@ -10,7 +10,8 @@
  * order rotating from round to round. --compare DIR adds the same levels run by the processor of
  * another checkout (e.g. `git archive <commit> | tar -x -C DIR`, node_modules linked): before
  * and after a change, paired in the same rounds. Prints each run's docs/s and the processor's
- * CPU time (start-up included, the same for every variant) and, per variant, their median, min
+ * CPU time (start-up included, the same for every variant), its CPU time a document from the
+ * first output the reader saw to the last (start-up left out), and per variant their median, min
  * and max. CPU time moves less than docs/s when other work shares the machine.
  */
 import { loadavg } from 'node:os';
@@ -49,6 +50,7 @@ const env = benchEnv('logcost', { LLM_PROVIDER: 'offline', TOPIC_PARTITIONS: '3'
 const t = await createTopics(env);
 const rate = new Map<string, number[]>(variants.map((v) => [v.key, []]));
 const cpu = new Map<string, number[]>(variants.map((v) => [v.key, []]));
+const cpuPerDoc = new Map<string, number[]>(variants.map((v) => [v.key, []]));
 try {
   await produceAll(t.kafka, t.config.topics.raw, documents(n, 'log'));
   const first = await runProcessor(t, env, n, { localPool: true });
@@ -62,7 +64,8 @@ try {
       const r = await runProcessor(t, { ...env, LOG_LEVEL: v.level }, n, { after, profileDir: values.profile, cwd: v.cwd });
       rate.get(v.key)!.push(r.docsPerSec);
       cpu.get(v.key)!.push(r.cpuSeconds);
-      process.stderr.write(`round ${i + 1} ${v.key}: ${r.docsPerSec.toFixed(0)} docs/s, processor CPU ${r.cpuSeconds.toFixed(2)} s, load ${loadavg()[0]!.toFixed(1)}`
+      cpuPerDoc.get(v.key)!.push(r.cpuSecondsPerDoc * 1e6);
+      process.stderr.write(`round ${i + 1} ${v.key}: ${r.docsPerSec.toFixed(0)} docs/s, processor CPU ${r.cpuSeconds.toFixed(2)} s (${(r.cpuSecondsPerDoc * 1e6).toFixed(0)} µs a document while outputs came), load ${loadavg()[0]!.toFixed(1)}`
         + `${r.profileRows.length ? `\n  ${r.profileRows.map((x) => x.join(': ')).join('\n  ')}` : ''}\n`);
     }
   }
@@ -76,7 +79,7 @@ const median = (xs: number[]) => {
 };
 const line = (xs: number[], d: number) => `median ${median(xs).toFixed(d)}, min ${Math.min(...xs).toFixed(d)}, max ${Math.max(...xs).toFixed(d)} [${xs.map((x) => x.toFixed(d)).join(', ')}]`;
 for (const v of variants) {
-  process.stdout.write(`${v.key}: docs/s ${line(rate.get(v.key)!, 0)}; processor CPU s ${line(cpu.get(v.key)!, 2)}\n`);
+  process.stdout.write(`${v.key}: docs/s ${line(rate.get(v.key)!, 0)}; processor CPU s ${line(cpu.get(v.key)!, 2)}; CPU µs a document ${line(cpuPerDoc.get(v.key)!, 0)}\n`);
 }
 process.stdout.write(`(${runs} rounds of ${n} documents)\n`);
 process.exit(0);

@@ -162,6 +162,8 @@ export interface ChildHandle {
   proc: ChildProcess;
   /** Peak resident set size (VmHWM) in MiB, read from /proc before it exits. */
   peakRssMiB(): number;
+  /** CPU time (user + system, seconds) it had used when it was told to stop, from /proc. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -174,13 +176,25 @@ function vmHwmMiB(pid: number): number {
   }
 }
 
-export function startChild(args: string[], env: Record<string, string>, extraNodeArgs: string[] = []): ChildHandle {
+function cpuSecondsOf(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // clock ticks, 100 a second on Linux
+  } catch {
+    return 0;
+  }
+}
+
+/** `cwd`: another checkout to run the child from (bench/log-cost.ts --compare), by default this one. */
+export function startChild(args: string[], env: Record<string, string>, extraNodeArgs: string[] = [], cwd = root): ChildHandle {
   const proc = spawn(process.execPath, [...extraNodeArgs, ...args], {
-    cwd: root,
+    cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let peak = 0;
+  let cpu = 0;
   const timer = setInterval(() => (peak = Math.max(peak, vmHwmMiB(proc.pid!))), 500);
   proc.stderr!.on('data', (d: Buffer) => {
     if (process.env.BENCH_VERBOSE) process.stderr.write(d);
@@ -191,8 +205,10 @@ export function startChild(args: string[], env: Record<string, string>, extraNod
   return {
     proc,
     peakRssMiB: () => Math.max(peak, vmHwmMiB(proc.pid!)),
+    cpuSeconds: () => cpu || cpuSecondsOf(proc.pid!),
     async stop() {
       peak = Math.max(peak, vmHwmMiB(proc.pid!));
+      cpu = cpuSecondsOf(proc.pid!);
       clearInterval(timer);
       if (proc.exitCode !== null) return;
       const exited = new Promise((r) => proc.once('exit', r));

@@ -14,7 +14,6 @@ import { startInstances, type Instances } from '../support/instances.ts';
 import { jsonValue, readTopics, type ReadRecord } from '../support/kafka.ts';
 import { testLogger } from '../support/logger.ts';
 import { spawnCli } from '../support/processes.ts';
-import { sleep } from '../support/time.ts';
 import { withRedis } from '../support/redis.ts';
 
 describe('replay arguments', () => {
@@ -56,7 +55,7 @@ async function runOnce(f: Instances, count: number, promptVersion?: string): Pro
 async function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   const child = spawnCli(args, env, 'replay-cli');
   const { code } = await child.exited;
-  await sleep(100); // the log file is closed on exit; let it flush
+  await child.logged; // the log file holds all the child wrote (its last lines leave at exit)
   return { code, output: readFileSync(child.logFile, 'utf8') };
 }
 

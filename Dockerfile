@@ -31,6 +31,9 @@ COPY bin ./bin
 COPY src ./src
 COPY data ./data
 COPY docker/healthcheck.mjs ./docker/healthcheck.mjs
+# A directory the non-root user may write, for files a command makes (compose keeps the review
+# console's users file there, in a volume).
+RUN mkdir -p /var/lib/enricher && chown node:node /var/lib/enricher
 USER node
 # 9464: /metrics, /healthz, /readyz of `start`. 8089: the review console (`review`, REVIEW_HOST=0.0.0.0).
 EXPOSE 9464 8089

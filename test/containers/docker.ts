@@ -3,22 +3,11 @@
  * plugin answers, else `docker-compose` (v1, Debian's), on the project's docker-compose.yml.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
 export const root = new URL('../..', import.meta.url).pathname;
-
-/** The image names of scripts/images/versions.sh: the one place they are written. */
-export function images(): Record<string, string> {
-  const vars: Record<string, string> = {};
-  for (const line of readFileSync(`${root}scripts/images/versions.sh`, 'utf8').split('\n')) {
-    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
-    if (m) vars[m[1]!] = m[2]!.replace(/\$([A-Z_]+)/g, (_, v: string) => vars[v] ?? '');
-  }
-  return vars;
-}
 
 export async function docker(args: string[], timeoutMs = 120_000): Promise<string> {
   const { stdout } = await exec('docker', args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });

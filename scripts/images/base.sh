@@ -17,7 +17,7 @@ apt_mirror() {
 
 build_base() {
   if image_present "$BASE_IMAGE"; then say "$BASE_IMAGE present (cached)"; return 0; fi
-  command -v debootstrap >/dev/null 2>&1 || { say "installing debootstrap (Debian package)"; apt-get install -y -qq debootstrap >/dev/null; }
+  command -v debootstrap >/dev/null 2>&1 || { say "installing debootstrap (Debian package)"; apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
   local mirror; mirror=$(apt_mirror) || die "no Debian mirror found in /etc/apt/sources.list*; set DEBIAN_MIRROR"
   mirror=${DEBIAN_MIRROR:-$mirror}
   local root="$CACHE_DIR/rootfs-bookworm"

@@ -24,6 +24,8 @@ export DOCKER_BUILDKIT=${DOCKER_BUILDKIT:-0}
 say() { printf '[images] %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 image_present() { docker image inspect "$1" >/dev/null 2>&1; }
+# Maven's quiet mode still prints bare colour resets; the output is kept for its errors.
+no_colour() { sed -e 's/\x1b\[[0-9;]*m//g' | grep -v '^[[:space:]]*$' || true; }
 
 rebuild=0; app=1
 for arg in "$@"; do
@@ -66,7 +68,7 @@ build_kafka() {
     say "fetching the Kafka $KAFKA_VERSION jars with Maven…"
     rm -rf "$libs"; mkdir -p "$libs"
     mvn -q -B -Dstyle.color=never -f "$here/kafka/pom.xml" -Dkafka.version="$KAFKA_VERSION" dependency:copy-dependencies \
-      -DincludeScope=runtime -DoutputDirectory="$libs" >&2 || die "Maven could not fetch the Kafka $KAFKA_VERSION jars"
+      -DincludeScope=runtime -DoutputDirectory="$libs" 2>&1 | no_colour >&2 || die "Maven could not fetch the Kafka $KAFKA_VERSION jars"
     touch "$libs/.complete"
   fi
   local ctx; ctx=$(context kafka)
@@ -95,7 +97,7 @@ build_registry() {
     command -v mvn >/dev/null 2>&1 || die "Maven is needed once to fetch Apicurio Registry (Debian: apt-get install maven)"
     say "fetching Apicurio Registry $REGISTRY_VERSION with Maven (about 160 MB)…"
     rm -rf "$app"; mkdir -p "$app"
-    mvn -q -B -Dstyle.color=never dependency:copy -Dartifact="io.apicurio:apicurio-registry-app:$REGISTRY_VERSION:tar.gz:all" -DoutputDirectory="$app" >&2 \
+    mvn -q -B -Dstyle.color=never dependency:copy -Dartifact="io.apicurio:apicurio-registry-app:$REGISTRY_VERSION:tar.gz:all" -DoutputDirectory="$app" 2>&1 | no_colour >&2 \
       || die "Maven could not fetch io.apicurio:apicurio-registry-app:$REGISTRY_VERSION"
     tar -xzf "$app/apicurio-registry-app-$REGISTRY_VERSION-all.tar.gz" -C "$app" && rm -f "$app"/*.tar.gz
     [ -f "$app/quarkus-run.jar" ] || die "the Apicurio archive has no quarkus-run.jar"

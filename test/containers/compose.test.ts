@@ -60,15 +60,32 @@ it('routes the bundled corpus end to end: every document once on enriched or rev
   expect(ps).toMatch(/enricher-2.*Up/);
 }, 300_000);
 
-it('the review console answers on the host loopback only', async () => {
+it('the review console answers on the host loopback only, and the reviewer compose made can sign in', async () => {
   let health: Awaited<ReturnType<typeof answers>>;
   for (let i = 0; i < 60 && health?.status !== 200; i++) {
     health = await answers(`http://127.0.0.1:${reviewPort}/healthz`);
     if (health?.status !== 200) await new Promise((r) => setTimeout(r, 1000));
   }
   expect(health).toEqual({ status: 200, body: 'ready' });
-  // Its users file was made by the one-shot service, which says how to sign in.
-  expect(await compose(['logs', '--no-color', 'review-users'])).toMatch(/sign in as reviewer with password \S{12,}/);
+  // Its users file was made by the one-shot service, which says how to sign in: and that sign-in works.
+  const password = /sign in as reviewer with password (\S{12,})/.exec(await compose(['logs', '--no-color', 'review-users']))?.[1];
+  expect(password).toBeDefined();
+  const base = `http://127.0.0.1:${reviewPort}`;
+  const form = await fetch(`${base}/login`);
+  const cookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+  const signIn = await fetch(`${base}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: csrf, user: 'reviewer', password: password! }).toString(),
+  });
+  expect(signIn.status).toBeGreaterThanOrEqual(300);
+  expect(signIn.status).toBeLessThan(400);
+  const session = signIn.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const queue = await fetch(`${base}/`, { headers: { cookie: session }, redirect: 'manual' });
+  console.log(`[compose] review console: signed in as reviewer (${signIn.status}), / answers ${queue.status}`);
+  expect(queue.status).toBe(200);
   const others = otherAddresses();
   console.log(`[compose] review console: 127.0.0.1:${reviewPort} answers; tried and refused on ${others.join(', ') || '(no other address)'}`);
   for (const address of others) expect(await answers(`http://${address}:${reviewPort}/healthz`)).toBeUndefined();

@@ -90,6 +90,7 @@ java21_home() {
   [ -n "$best" ] && echo "$best"
 }
 
+REGISTRY_JAVA_MODULES=java.se,jdk.unsupported,jdk.management,jdk.naming.dns,jdk.zipfs,jdk.crypto.cryptoki,jdk.localedata,jdk.jfr
 build_registry() {
   local app="$CACHE_DIR/apicurio-registry-$REGISTRY_VERSION" jhome
   jhome=$(java21_home) || die "the registry stand-in needs a Java 21+ on this machine (set REGISTRY_JAVA_HOME), or skip it: docs/containers.md"
@@ -106,7 +107,14 @@ build_registry() {
   local ctx; ctx=$(context registry)
   say "registry stand-in: Java from $jhome"
   cp -r "$app" "$ctx/app"; rm -f "$ctx/app/.complete"
-  mkdir -p "$ctx/jre"; (cd "$jhome" && tar -c --exclude=./lib/src.zip --exclude=./jmods --exclude=./man --exclude=./include --exclude=./demo --exclude=./sample .) | tar -x -C "$ctx/jre"
+  # A runtime of the modules Quarkus uses, by jlink (from the JDK's own run-time image where it has
+  # no jmods, JEP 493); where jlink cannot, the whole JDK without its sources and headers.
+  if ! "$jhome/bin/jlink" --add-modules "$REGISTRY_JAVA_MODULES" --strip-debug --no-header-files --no-man-pages \
+      --output "$ctx/jre" >"$CACHE_DIR/jlink.log" 2>&1; then
+    say "jlink could not build a runtime (log: $CACHE_DIR/jlink.log); copying the whole JDK"
+    rm -rf "$ctx/jre"; mkdir -p "$ctx/jre"
+    (cd "$jhome" && tar -c --exclude=./lib/src.zip --exclude=./jmods --exclude=./man --exclude=./include --exclude=./demo --exclude=./sample .) | tar -x -C "$ctx/jre"
+  fi
   standin_build "$REGISTRY_IMAGE" "$ctx" --build-arg "REGISTRY_VERSION=$REGISTRY_VERSION"
   rm -rf "$ctx"
 }

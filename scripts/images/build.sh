@@ -36,6 +36,7 @@ for arg in "$@"; do
   esac
 done
 
+[ "$(id -u)" = 0 ] || say "not root: debootstrap (for the Debian base) needs root; the rest only the docker group"
 docker info >/dev/null 2>&1 || die "no Docker engine answers (Debian: apt-get install docker.io, then start dockerd); see docs/containers.md"
 mkdir -p "$CACHE_DIR"
 . "$here/base.sh"
@@ -128,7 +129,11 @@ ensure() {
   if [ $rebuild = 0 ] && timeout "$PULL_TIMEOUT" docker pull -q "$image" >/dev/null 2>&1; then
     say "$image pulled in $((SECONDS - t0)) s"; echo "$image pulled $((SECONDS - t0)) s" >> "$times_file"; return 0
   fi
-  [ $rebuild = 1 ] || say "$image cannot be pulled: building a local stand-in"
+  if [ $rebuild = 0 ]; then
+    say "$image cannot be pulled: building a local stand-in"
+    [ -n "${told:-}" ] || say "(where Docker reaches an image registry, the public images are pulled and none of this is built)"
+    told=1
+  fi
   build_base
   "$builder"
   say "$image stand-in built in $((SECONDS - t0)) s"; echo "$image stand-in $((SECONDS - t0)) s" >> "$times_file"

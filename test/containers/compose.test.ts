@@ -34,7 +34,7 @@ afterAll(async () => {
   if (up) await compose(['down', '-v', '--remove-orphans'], 180_000).catch(() => undefined);
 }, 180_000);
 
-it('routes the bundled corpus end to end: every document once on enriched or review, none in the DLQ', async () => {
+it('routes the bundled corpus end to end: every document once on enriched or review, none in the DLQ, every call costed', async () => {
   const t0 = Date.now();
   const config = loadConfig({ KAFKA_BROKERS: `127.0.0.1:${kafkaPort}`, LOG_LEVEL: 'silent' });
   const kafka = createKafka(config, silentLogger(), '-compose-test');
@@ -55,6 +55,15 @@ it('routes the bundled corpus end to end: every document once on enriched or rev
   // The loader ran once and exited 0; both processors run.
   const loader = await compose(['ps', '-q', 'loader']);
   expect(await docker(['inspect', '-f', '{{.State.ExitCode}}', loader])).toBe('0');
+  // The cost aggregator in the stack totalled every call of the run (3 per document), as `enricher
+  // costs` reads them from llm.costs.daily: the same image, another command.
+  let costs = '';
+  for (let i = 0; i < 20 && !new RegExp(`compose\\s+${corpus * 3}\\s`).test(costs); i++) {
+    if (i) await new Promise((r) => setTimeout(r, 2000));
+    costs = await compose(['run', '--rm', '--no-deps', '-T', 'loader', 'costs', '--by', 'run'], 120_000);
+  }
+  console.log(`[compose] enricher costs --by run:\n${costs.split('\n').filter((l) => !l.startsWith('{')).join('\n')}`);
+  expect(costs).toMatch(new RegExp(`compose\\s+${corpus * 3}\\s`));
   const ps = await compose(['ps']);
   expect(ps).toMatch(/enricher-1.*Up/);
   expect(ps).toMatch(/enricher-2.*Up/);

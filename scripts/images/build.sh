@@ -144,7 +144,7 @@ t_all=$SECONDS
 ensure "$NODE_IMAGE" build_node
 ensure "$KAFKA_IMAGE" build_kafka
 ensure "$REDIS_IMAGE" build_redis
-if [ "${IMAGES_SKIP_REGISTRY:-0}" = 1 ]; then say "IMAGES_SKIP_REGISTRY=1: no $REGISTRY_IMAGE (compose needs the 'no-registry' override)"; else ensure "$REGISTRY_IMAGE" build_registry; fi
+if [ "${IMAGES_SKIP_REGISTRY:-0}" = 1 ]; then say "IMAGES_SKIP_REGISTRY=1: no $REGISTRY_IMAGE (docker-compose.yml cannot start without it)"; else ensure "$REGISTRY_IMAGE" build_registry; fi
 
 if [ $app = 1 ]; then
   t0=$SECONDS

@@ -14,7 +14,7 @@ import { connectTestKafka, randomName, readTopics, sendMessages, type ReadRecord
 import { freePort } from '../support/ports.ts';
 import { composeFor, docker, leftOf, root } from './docker.ts';
 
-const N = 240;
+const N = 480;
 const project = randomName('enricherstop').replace(/[^a-z0-9]/g, '');
 let compose: ReturnType<typeof composeFor>;
 let up = false;
@@ -23,8 +23,10 @@ let brokers = '';
 beforeAll(async () => {
   const kafkaPort = await freePort();
   brokers = `127.0.0.1:${kafkaPort}`;
-  // 900 calls a minute for both processors: 5 documents a second, so the run lasts about 50 s.
-  compose = composeFor(project, { KAFKA_HOST_PORT: String(kafkaPort), REVIEW_HOST_PORT: String(await freePort()), SCHEMA_REGISTRY_URL: '', LLM_RPM: '900' });
+  // 1,800 calls a minute for both processors: 10 documents a second, so the run lasts about 50 s,
+  // and the stopping processor's in-flight documents (up to MAX_IN_FLIGHT, 3 calls each) finish
+  // well within SHUTDOWN_TIMEOUT (30 s).
+  compose = composeFor(project, { KAFKA_HOST_PORT: String(kafkaPort), REVIEW_HOST_PORT: String(await freePort()), SCHEMA_REGISTRY_URL: '', LLM_RPM: '1800' });
   up = true;
   await compose(['up', '-d', '--no-build', 'kafka', 'redis'], 300_000);
   for (let i = 0; i < 120 && !(await brokerReachable(brokers)); i++) await new Promise((r) => setTimeout(r, 1000));

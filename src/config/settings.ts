@@ -80,7 +80,7 @@ export const SETTINGS = {
   llm: {
     /** 'auto' is resolved to openai or offline by finish(). */
     provider: env('LLM_PROVIDER', z.enum(['auto', 'openai', 'offline']).default('auto'), { doc: '`openai`, `offline`, or `auto` (openai when a key is set)' }),
-    apiKey: env('OPENAI_API_KEY', optionalString, { doc: 'the key; required for `LLM_PROVIDER=openai`', secret: true }),
+    apiKey: env('OPENAI_API_KEY', optionalString, { doc: 'the key; required for `LLM_PROVIDER=openai`', secret: true, fromFile: true }),
     baseUrl: env('OPENAI_BASE_URL', optionalString.pipe(z.url().optional()), { doc: 'any OpenAI-compatible server (Ollama, vLLM, LiteLLM, …)', unset: 'the SDK\'s default' }),
     model: env('LLM_MODEL', z.string().min(1).default('gpt-4o-mini'), { doc: 'model of every step without a model of its own ([prompts and models](prompts-and-models.md))' }),
     /** Each defaults to LLM_MODEL (finish()); a step's calls are asked of, priced at and cached under its model. */

@@ -1,47 +1,33 @@
 /**
- * Finds the Kafka broker for the test run, in this order:
+ * Finds the Kafka broker (and Redis) for the test run, in this order:
  *   1. KAFKA_BROKERS, if set (CI, or a broker you run yourself);
- *   2. a testcontainers Kafka container, where a Docker engine answers and has the image;
- *   3. the local stack (scripts/local-stack/up.sh), which it starts itself.
- * A Docker engine alone never fails the run: without the image, or when the container does not
- * start, the local stack is used and one line says why.
+ *   2. with TEST_BROKER=testcontainers: Kafka and Redis containers started by testcontainers
+ *      (test/support/containers.ts), from the images `npm run images` provides. Asked for
+ *      explicitly, so a container that cannot start fails the run;
+ *   3. otherwise the local stack (scripts/local-stack/up.sh), which it starts itself.
+ * The local stack stays the default even where Docker has the images: the fault-injection,
+ * Java-reader and secured-broker tests need its extra listeners and jars. A Docker engine alone
+ * never changes or fails the run; one line says when the container path was available but not used.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { brokerReachable } from '../../src/kafka/local-broker.ts';
 import type { TestProject } from 'vitest/node';
+import { images } from '../support/images.ts';
+import { startKafkaContainer, startRedisContainer, type Started } from '../support/containers.ts';
 
 const run = promisify(execFile);
 let stopLocalStack = false;
-let stopContainer: (() => Promise<unknown>) | undefined;
+const containers: Started[] = [];
 
-function dockerAnswers(): boolean {
+/** Whether the engine answers and holds the Kafka image (no pull: this is only for the note). */
+function containerPathAvailable(): boolean {
   try {
-    execFileSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: 'ignore', timeout: 5000 });
+    execFileSync('docker', ['image', 'inspect', images().KAFKA_IMAGE], { stdio: 'ignore', timeout: 5000 });
     return true;
   } catch {
     return false;
   }
-}
-
-/** The Kafka image of the container path: the release the local stack runs. */
-const KAFKA_IMAGE = 'apache/kafka:4.4.0';
-
-/** Whether the engine holds the image already: where no registry answers, a pull would only fail, slowly. */
-function imagePresent(image: string): boolean {
-  try {
-    execFileSync('docker', ['image', 'inspect', image], { stdio: 'ignore', timeout: 10_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function startContainer(): Promise<string> {
-  const { KafkaContainer } = await import('@testcontainers/kafka');
-  const container = await new KafkaContainer(KAFKA_IMAGE).withKraft().start();
-  stopContainer = () => container.stop();
-  return `${container.getHost()}:${container.getMappedPort(9093)}`;
 }
 
 /**
@@ -68,32 +54,39 @@ function ensureRedis(): boolean {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const startedRedis = ensureRedis();
+  const mode = process.env.TEST_BROKER ?? 'local';
+  if (mode !== 'local' && mode !== 'testcontainers') throw new Error(`TEST_BROKER must be local or testcontainers, not "${mode}"`);
+  let startedRedis = false;
   let brokers = process.env.KAFKA_BROKERS;
   let source = 'KAFKA_BROKERS';
+  if (!brokers && mode === 'testcontainers') {
+    try {
+      const kafka = await startKafkaContainer();
+      containers.push(kafka);
+      brokers = kafka.url;
+      source = `testcontainers, ${images().KAFKA_IMAGE}`;
+      if (!process.env.REDIS_URL) {
+        const redis = await startRedisContainer();
+        containers.push(redis);
+        process.env.REDIS_URL = redis.url;
+        console.log(`[test setup] Redis: ${redis.url} (testcontainers, ${images().REDIS_IMAGE})`);
+      }
+    } catch (e) {
+      for (const c of containers.splice(0)) await c.stop().catch(() => undefined);
+      throw new Error(`TEST_BROKER=testcontainers: the containers did not start (${(e as Error).message.split('\n')[0]}); npm run images provides the images`);
+    }
+  } else {
+    startedRedis = ensureRedis();
+  }
   if (!brokers) {
-    let why: string | undefined;
-    if (dockerAnswers()) {
-      if (!imagePresent(KAFKA_IMAGE)) why = `Docker answers but has no ${KAFKA_IMAGE} image`;
-      else {
-        try {
-          brokers = await startContainer();
-          source = 'testcontainers';
-        } catch (e) {
-          why = `the ${KAFKA_IMAGE} container did not start (${(e as Error).message.split('\n')[0]})`;
-        }
-      }
-      if (why) console.log(`[test setup] not using testcontainers: ${why}; using the local stack`);
+    if (containerPathAvailable()) console.log(`[test setup] Docker has ${images().KAFKA_IMAGE}: TEST_BROKER=testcontainers runs on containers instead; using the local stack`);
+    const alreadyUp = await brokerReachable('127.0.0.1:9092');
+    if (!alreadyUp) {
+      await run('bash', ['scripts/local-stack/up.sh'], { timeout: 300_000 });
+      stopLocalStack = process.env.KEEP_LOCAL_STACK !== '1';
     }
-    if (!brokers) {
-      const alreadyUp = await brokerReachable('127.0.0.1:9092');
-      if (!alreadyUp) {
-        await run('bash', ['scripts/local-stack/up.sh'], { timeout: 300_000 });
-        stopLocalStack = process.env.KEEP_LOCAL_STACK !== '1';
-      }
-      brokers = '127.0.0.1:9092';
-      source = alreadyUp ? 'local stack (already running)' : 'local stack (started for this run)';
-    }
+    brokers = '127.0.0.1:9092';
+    source = alreadyUp ? 'local stack (already running)' : 'local stack (started for this run)';
   }
   const first = brokers.split(',')[0]!;
   if (!(await brokerReachable(first))) throw new Error(`Kafka broker ${first} (from ${source}) is not reachable`);
@@ -102,7 +95,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   console.log(`[test setup] Kafka brokers: ${brokers} (${source})`);
 
   return async () => {
-    if (stopContainer) await stopContainer();
+    for (const c of containers.splice(0)) await c.stop().catch(() => undefined);
     if (stopLocalStack) await run('bash', ['scripts/local-stack/down.sh'], { timeout: 60_000 });
     if (startedRedis) await run('redis-cli', ['-h', '127.0.0.1', '-p', '6379', 'shutdown', 'nosave']).catch(() => undefined);
   };

@@ -55,7 +55,7 @@ describe('daily totals', () => {
     expect(d.price_sources).toEqual({ table: 3, override: 1, fallback: 0 });
     expect(d.last_event_at).toBe('2026-11-25T23:59:59.999Z');
     expect(state.get('2026-11-25|gpt-4')!.byInstance.has('(unknown)')).toBe(true);
-    expect(daySpend([d, toDailyCost(state.get('2026-11-25|gpt-4')!, d.updated_at)], '2026-11-25', 'host-2')).toEqual({ total: usdToPico(0.055), instance: usdToPico(0.002) });
+    expect(daySpend([d, toDailyCost(state.get('2026-11-25|gpt-4')!, d.updated_at)], '2026-11-25', 'host-2')).toEqual({ total: usdToPico(0.055), instance: usdToPico(0.002), shadow: 0n });
   });
 
   it('restores from its own record exactly, and goes on counting from there', () => {

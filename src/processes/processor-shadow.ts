@@ -53,7 +53,8 @@ export function createProcessorShadow(deps: {
   try {
     prompts = loadPrompts(shadow.promptsDir, PROMPT_SPECS);
   } catch (e) {
-    throw e instanceof ConfigError && shadow.ownPrompts ? new ConfigError(`SHADOW_PROMPTS_DIR: ${e.message}`) : e;
+    // Named by the setting that points there: the primary's own files are fine.
+    throw e instanceof ConfigError && shadow.ownPrompts ? new ConfigError(e.message.replace('(PROMPTS_DIR=', '(SHADOW_PROMPTS_DIR=')) : e;
   }
   const candidate = candidateName(shadow, prompts.version);
 

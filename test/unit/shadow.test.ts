@@ -16,7 +16,7 @@ import { createMetrics } from '../../src/observability/metrics.ts';
 import { compareAnswers, entitiesF1, multisetF1, summaryTokenF1 } from '../../src/pipeline/shadow/shadow-metrics.ts';
 import { createShadowRunner, shadowPausedError, type PrimaryResult, type ShadowRunnerDeps } from '../../src/pipeline/shadow/shadow-runner.ts';
 import { samplePoint, shadowPicks } from '../../src/pipeline/shadow/shadow-sample.ts';
-import { candidateName } from '../../src/processes/processor-shadow.ts';
+import { candidateName, createProcessorShadow } from '../../src/processes/processor-shadow.ts';
 import { sampleCorpus } from '../support/docs.ts';
 
 const none = { people: [], organizations: [], dates: [], topics: [] };
@@ -41,6 +41,14 @@ describe('shadow settings', () => {
     expect(p.shadow).toMatchObject({ models: { extract: 'gpt-4o-mini', classify: 'gpt-4.1' }, ownPrompts: true, sample: 1, budgetShare: 0.25 });
     expect(candidateName(c.shadow!, 'abc')).toBe('offline-small');
     expect(candidateName(p.shadow!, 'abc')).toBe('gpt-4o-mini+gpt-4.1@abc');
+  });
+
+  it('stop the processor on a bad SHADOW_PROMPTS_DIR, naming it', () => {
+    const c = loadConfig({ SHADOW_PROMPTS_DIR: '/nonexistent/prompts-v2' });
+    const deps = { config: c, logger: silentLogger() } as unknown as Parameters<typeof createProcessorShadow>[0];
+    expect(() => createProcessorShadow(deps)).toThrow(ConfigError);
+    expect(() => createProcessorShadow(deps)).toThrow(/invalid prompts \(SHADOW_PROMPTS_DIR=\/nonexistent\/prompts-v2\)/);
+    expect(createProcessorShadow({ ...deps, config: loadConfig({}) })).toBeUndefined();
   });
 
   it('name a bad value, or a share set while the shadow is off', () => {

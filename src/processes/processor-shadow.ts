@@ -29,6 +29,9 @@ import { createShadowRunner, shadowPausedError, type ShadowRunner } from '../pip
 import { createShadowWriter } from '../pipeline/shadow/shadow-writer.ts';
 import type { ProcessorLlm } from './processor-llm.ts';
 
+/** The comparisons so far in one sentence (the demo prints it). */
+export { formatSummary as formatShadowSummary } from '../pipeline/shadow/shadow-metrics.ts';
+
 /** The candidate's name: its model (or its step models), with `@<prompt version>` when it has prompt files of its own. */
 export function candidateName(shadow: NonNullable<Config['shadow']>, promptVersion: string): string {
   const models = [...new Set(Object.values(shadow.models))].join('+');

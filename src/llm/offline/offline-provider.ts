@@ -16,7 +16,7 @@ import { countTokens } from 'gpt-tokenizer';
 import { computeChatCompletionTokenCount } from 'gpt-tokenizer/functionCalling';
 import { EnricherError, ErrorCodes } from '../../errors.ts';
 import type { LlmMessages, LlmProvider, LlmRequest, LlmResponse, StepInput } from '../providers/provider.ts';
-import { OFFLINE_SMALL_MODEL, smallModelAnswer } from './small-model.ts';
+import { OFFLINE_SMALL_MODEL, smallModelAnswer, smallModelInput } from './small-model.ts';
 
 export interface OfflineProviderOptions {
   model: string;
@@ -83,7 +83,7 @@ export function createOfflineProvider(opts: OfflineProviderOptions & { answers: 
       // It answers as the model asked for (a step's own), so each step is priced at its model.
       const model = req.model ?? opts.model;
       // `offline-small` answers differently (small-model.ts); any other name gets the default answer.
-      const produced = model === OFFLINE_SMALL_MODEL ? smallModelAnswer(req.step, await answer(req.input)) : await answer(req.input);
+      const produced = model === OFFLINE_SMALL_MODEL ? smallModelAnswer(req.step, await answer(smallModelInput(req.input))) : await answer(req.input);
       const result = req.schema.safeParse(produced);
       const inputTokens = countPromptTokens(req.messages);
       const outputTokens = countOutputTokens(result.success ? result.data : produced);

@@ -4,10 +4,11 @@
  * changes them in a fixed, documented way (docs/prompts-and-models.md#shadow-runs):
  * - extract: at most SMALL_ENTITIES_PER_TYPE entities of each type (the first ones found);
  * - summarize: the summary's first sentence only;
- * - classify: a different weighting: "other" gets OTHER_BONUS more score before the scores are
- *   normalised again, so texts with little signal tip to "other"; the confidence of a category
- *   kept is the default one × (0.8 + its new score ÷ 5), that of a move to "other" its new
- *   score (a blunter, less sure classifier).
+ * - classify: it reads the first SMALL_CLASSIFY_CHARS characters of the text only (with the
+ *   title, and its own shorter summary and fewer entities), and weighs differently: "other"
+ *   gets OTHER_BONUS more score before the scores are normalised again, so texts with little
+ *   signal tip to "other"; the confidence of a category kept is the default one × (0.8 + its
+ *   new score ÷ 5), that of a move to "other" its new score (a blunter, less sure classifier).
  * A step it does not know is answered as the default offline model answers it.
  */
 
@@ -15,6 +16,7 @@ export const OFFLINE_SMALL_MODEL = 'offline-small';
 
 export const SMALL_ENTITIES_PER_TYPE = 2;
 export const OTHER_BONUS = 0.15;
+export const SMALL_CLASSIFY_CHARS = 300;
 
 type Json = Record<string, unknown>;
 
@@ -45,7 +47,12 @@ function reweighted(a: Json): Json {
 
 const VARIATIONS: Record<string, (answer: Json) => Json> = { extract: fewerEntities, summarize: firstSentence, classify: reweighted };
 
-/** The small model's answer for a step, from the default offline answer. */
+/** What the small model reads of a step's input: the classifier skims. */
+export function smallModelInput<I extends { step: string; content: string }>(input: I): I {
+  return input.step === 'classify' ? { ...input, content: input.content.slice(0, SMALL_CLASSIFY_CHARS) } : input;
+}
+
+/** The small model's answer for a step, from the default offline answer (to its input as smallModelInput cut it). */
 export function smallModelAnswer(step: string, answer: unknown): unknown {
   const vary = VARIATIONS[step];
   return vary && answer !== null && typeof answer === 'object' ? vary(answer as Json) : answer;

@@ -25,7 +25,7 @@ import { totalUsage, type ChainResult, type ChainRunner } from '../../llm/chain/
 import type { ClassifyOutput } from '../../llm/chain/steps/classify.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { gateInput, qualityGate } from '../gate.ts';
-import { compareAnswers } from './shadow-metrics.ts';
+import { addToSummary, compareAnswers, emptySummary, type ShadowSummary } from './shadow-metrics.ts';
 import { shadowPicks } from './shadow-sample.ts';
 
 /** What the document handler hands over once the primary's result is routed. */
@@ -52,15 +52,20 @@ export interface ShadowStats {
   lost: number;
   /** Shadow documents in flight at most at once, seen so far. */
   peakInFlight: number;
+  /** The comparisons made (a send that failed included), summed. */
+  summary: ShadowSummary;
 }
 
 export interface ShadowRunner {
+  readonly candidate: string;
   /** Never waits, never throws: the document handler calls it and returns its messages. */
   offer(p: PrimaryResult): void;
   start(): Promise<void>;
   /** Drops the backlog, lets the documents in flight end at their next call, and waits for them. */
   stop(): Promise<void>;
   stats(): ShadowStats;
+  /** Resolves once nothing is queued or in flight (or after timeoutMs): the demo waits for the last comparisons. */
+  drained(timeoutMs: number): Promise<void>;
 }
 
 export interface ShadowRunnerDeps {
@@ -105,7 +110,7 @@ export function answerOf(result: ChainResult, threshold: number, promptVersion: 
 
 export function createShadowRunner(deps: ShadowRunnerDeps): ShadowRunner {
   const { logger } = deps;
-  const stats: ShadowStats = { offered: 0, picked: 0, written: 0, failed: 0, skipped: { budget: 0, backlog: 0, stopping: 0 }, lost: 0, peakInFlight: 0 };
+  const stats: ShadowStats = { offered: 0, picked: 0, written: 0, failed: 0, skipped: { budget: 0, backlog: 0, stopping: 0 }, lost: 0, peakInFlight: 0, summary: emptySummary() };
   const backlog: PrimaryResult[] = [];
   const running = new Set<Promise<void>>();
   let stopping = false;
@@ -168,7 +173,9 @@ export function createShadowRunner(deps: ShadowRunnerDeps): ShadowRunner {
       const latency = performance.now() - started;
       if (out.ok) {
         const shadow = answerOf(out.result, p.threshold, deps.shadowPromptVersion, latency);
-        record = { ...base, shadow, metrics: compareAnswers(base.primary, shadow), timestamp: new Date().toISOString() };
+        const metrics = compareAnswers(base.primary, shadow);
+        addToSummary(stats.summary, base.primary, shadow, metrics);
+        record = { ...base, shadow, metrics, timestamp: new Date().toISOString() };
       } else {
         // Stopped, or paused mid-chain: nothing to compare, and not the candidate's failure.
         if (out.error.code === ErrorCodes.ABANDONED) return skip(stopping ? 'stopping' : 'budget');
@@ -194,6 +201,7 @@ export function createShadowRunner(deps: ShadowRunnerDeps): ShadowRunner {
   }
 
   return {
+    candidate: deps.candidate,
     offer(p) {
       try {
         stats.offered++;
@@ -217,6 +225,10 @@ export function createShadowRunner(deps: ShadowRunnerDeps): ShadowRunner {
       await deps.writer.stop();
     },
     stats: () => structuredClone(stats),
+    async drained(timeoutMs) {
+      const end = Date.now() + timeoutMs;
+      while ((backlog.length > 0 || running.size > 0) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    },
   };
 }
 

@@ -6,7 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
-import { ShadowComparison, type CostEvent } from '../../src/contracts/index.ts';
+import { ShadowComparison, type CostEvent, type DailyCost } from '../../src/contracts/index.ts';
+import { costsReport } from '../../src/cli/costs.ts';
+import { utcDay } from '../../src/costs/daily-totals.ts';
+import { startTestAggregator } from '../support/aggregator.ts';
+import { testLogger } from '../support/logger.ts';
 import { usdToPico, picoToUsd } from '../../src/costs/money.ts';
 import { shadowPicks } from '../../src/pipeline/shadow/shadow-sample.ts';
 import { startTestApp } from '../support/app.ts';
@@ -128,4 +132,33 @@ describe('a shadow candidate', () => {
     expect(app.budget.guard.status().exceeded).toBe(false);
     expect(app.intake.isPaused()).toBe(false);
   }, 120_000);
+
+  it('is counted apart by the aggregator: llm.costs.daily\'s shadow part is the shadow\'s cost events to the pico-dollar, and `enricher costs --by purpose` splits the day', async () => {
+    const config = testConfig({ SHADOW_MODEL: 'offline-small', SHADOW_SAMPLE: '1', COST_FLUSH_INTERVAL: '200ms' });
+    const tk = await connectTestKafka(config);
+    await tk.createTopics(config);
+    const docs = DOCS.slice(0, 10);
+    await sendMessages(tk.kafka, config.topics.raw, docs.map(toMessage));
+    const events: CostEvent[] = [];
+    const aggregator = await startTestAggregator(config, tk.kafka);
+    const app = await startTestApp(config, { onCostEvent: (e) => events.push(e) });
+    await outputsOf(tk, config, docs.length);
+    await app.shadow!.drained(20_000);
+    await waitUntil(() => aggregator.stats().events >= events.length, 20_000, 'the aggregator to count every event');
+    await aggregator.flush();
+    const pico = (xs: CostEvent[]) => xs.reduce((n, e) => n + usdToPico(e.cost_usd), 0n);
+    const shadowEvents = events.filter((e) => e.shadow);
+    expect(shadowEvents.length).toBe(docs.length * 3);
+    const daily = (await readTopics(tk.kafka, [config.topics.costsDaily], { quietMs: 800 })).map((r) => jsonValue<DailyCost>(r));
+    const latest = new Map(daily.map((d) => [`${d.day}|${d.model}`, d]));
+    const shadowPart = [...latest.values()].reduce((n, d) => n + BigInt(d.shadow?.cost_pico_usd ?? '0'), 0n);
+    expect(shadowPart).toBe(pico(shadowEvents));
+    // The processor's live view of llm.costs.daily sees the same: the figure the shadow's budget share reads.
+    await waitUntil(() => app.budget.shadowSpend(utcDay(new Date())) === pico(shadowEvents), 10_000, 'the processor\'s view of the shadow spend');
+    const report = await costsReport(config, testLogger(), { by: 'purpose' }, tk.kafka);
+    console.log(`[shadow] enricher costs --by purpose:\n${report}`);
+    expect(report).toMatch(new RegExp(`primary\\s+${events.length - shadowEvents.length}\\s`));
+    expect(report).toMatch(new RegExp(`shadow\\s+${shadowEvents.length}\\s`));
+  }, 120_000);
 });
+

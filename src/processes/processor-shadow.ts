@@ -28,6 +28,10 @@ import { createMetrics, type Metrics } from '../observability/metrics.ts';
 import { createShadowRunner, shadowPausedError, type ShadowRunner } from '../pipeline/shadow/shadow-runner.ts';
 import { createShadowWriter } from '../pipeline/shadow/shadow-writer.ts';
 import type { ProcessorLlm } from './processor-llm.ts';
+import { sleep } from '../util/sleep.ts';
+
+/** How often a shadow call waiting for a quiet pool looks again. */
+const POOL_LOOK_MS = 50;
 
 /** The comparisons so far in one sentence (the demo prints it). */
 export { formatSummary as formatShadowSummary } from '../pipeline/shadow/shadow-metrics.ts';
@@ -88,10 +92,15 @@ export function createProcessorShadow(deps: {
   const callStep = createStepCaller({
     provider: llm.provider, limiter: llm.limiter, pricing: llm.pricing, costs, promptVersion: prompts.version, models: shadow.models,
     maxOutputTokens: config.llm.maxOutputTokens, instanceId: config.kafka.instanceId, logger, metrics: createMetrics(),
-    // Checked before every call: a shadow that must stop spending ends its document there, unwritten.
-    beforeCall: async () => {
-      const why = paused();
-      if (why) throw shadowPausedError(why, 'shadow');
+    // Before every call: a shadow that must stop spending ends its document there, unwritten; a
+    // call waits while one of the primary's waits for a slot (the step caller then checks abandonment).
+    beforeCall: async (ctx) => {
+      for (;;) {
+        const why = paused();
+        if (why) throw shadowPausedError(why, 'shadow');
+        if (ctx.abandoned?.() || llm.poolWaiting() === 0) return;
+        await sleep(POOL_LOOK_MS);
+      }
     },
     callRetries: config.llm.callRetries,
   });

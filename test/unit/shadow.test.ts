@@ -263,3 +263,62 @@ describe('the pool as the primary sees it', () => {
   });
 });
 
+
+describe('the processor\'s shadow, wired (processor-shadow.ts)', () => {
+  async function wired(env: Record<string, string>, status: { budgetUsd: number | undefined; exceeded?: boolean }) {
+    const config = loadConfig({ LLM_PROVIDER: 'offline', SHADOW_MODEL: 'offline-small', SHADOW_SAMPLE: '1', ...env });
+    const steps = chainSteps({ categories: DEFAULT_CATEGORIES });
+    const provider = createOfflineProvider({ model: 'gpt-4o-mini', answers: offlineAnswersOf(steps) });
+    const limiter = createLocalLimiter({ slots: 4, logger: silentLogger() });
+    onTestFinished(() => limiter.stop());
+    let waiting = 0;
+    const events: CostEvent[] = [];
+    const sent: unknown[] = [];
+    const llm = {
+      provider: Object.assign(provider, { probe: async () => undefined }), limiter, pricing: createPricing({ logger: silentLogger() }), promptVersion: 'p',
+      poolWaiting: () => waiting, costs: { emit: async (e: CostEvent) => void events.push(e) },
+    };
+    const budget = { guard: { status: () => ({ day: new Date().toISOString().slice(0, 10), spendUsd: 0, heldCalls: 0, exceeded: status.exceeded ?? false, budgetUsd: status.budgetUsd }) }, shadowSpend: () => 0n };
+    const producer = { connect: async () => undefined, disconnect: async () => undefined, sendBatch: async (b: { topicMessages: unknown[] }) => void sent.push(...b.topicMessages) };
+    const shadow = createProcessorShadow({
+      config, logger: silentLogger(), metrics: createMetrics(), kafka: { producer: () => producer } as never, encode: (_t, v) => Buffer.from(JSON.stringify(v)),
+      llm: llm as never, budget: budget as never,
+    })!;
+    await shadow.start();
+    onTestFinished(() => shadow.stop());
+    const chain = offlineChain(undefined, []);
+    const offer = async (doc: ReturnType<typeof sampleCorpus>[number]) => {
+      const r = await chain(doc, { documentId: doc.id, attempt: 1 });
+      if (r.ok) shadow.offer({ doc, result: r.result, route: 'enriched', threshold: 0.8, attempt: 1, latencyMs: 1, runId: undefined });
+    };
+    return { shadow, events, sent, offer, setWaiting: (n: number) => (waiting = n) };
+  }
+
+  it('marks its cost events shadow, and asks for no slot while a primary call waits for one', async () => {
+    const w = await wired({}, { budgetUsd: undefined });
+    w.setWaiting(1);
+    await w.offer(sampleCorpus()[0]!);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(w.events).toHaveLength(0);
+    w.setWaiting(0);
+    await w.shadow.drained(5_000);
+    expect(w.events.map((e) => [e.step, e.model, e.shadow])).toEqual([['extract', 'offline-small', true], ['summarize', 'offline-small', true], ['classify', 'offline-small', true]]);
+    expect(w.shadow.stats().written).toBe(1);
+  });
+
+  it('stops at SHADOW_BUDGET_SHARE of the daily budget (overshoot under one call), and at once when the day\'s budget is reached', async () => {
+    const w = await wired({ DAILY_BUDGET_USD: '1', SHADOW_BUDGET_SHARE: '0.0002' }, { budgetUsd: 1 });
+    for (const doc of sampleCorpus().slice(0, 6)) await w.offer(doc);
+    await w.shadow.drained(10_000);
+    const spent = w.events.reduce((n, e) => n + e.cost_usd, 0);
+    const maxCall = Math.max(...w.events.map((e) => e.cost_usd));
+    expect(spent).toBeGreaterThanOrEqual(0.0002);
+    expect(spent - 0.0002).toBeLessThanOrEqual(maxCall);
+    expect(w.shadow.stats().skipped.budget).toBeGreaterThan(0);
+    const reached = await wired({ DAILY_BUDGET_USD: '1' }, { budgetUsd: 1, exceeded: true });
+    await reached.offer(sampleCorpus()[0]!);
+    await reached.shadow.drained(2_000);
+    expect(reached.events).toHaveLength(0);
+    expect(reached.shadow.stats().skipped.budget).toBe(1);
+  });
+});

@@ -7,8 +7,9 @@
  * - it never changes an output: it is handed a routed result and writes only documents.shadow;
  * - it never delays a commit: `offer` queues and returns at once, and the record is written by a
  *   producer of its own (shadow-writer.ts), outside the output transactions;
- * - it takes pool slots only when the primary does not want them: a document starts only while
- *   none of the primary's calls of this instance waits for a slot, and at most `maxInFlight`
+ * - it takes pool slots only when the primary does not want them: a document starts, and each of
+ *   its calls (the step caller's beforeCall, processor-shadow.ts) asks for a slot, only while
+ *   none of the primary's calls of this instance waits for one, and at most `maxInFlight`
  *   shadow documents (half the pool, at least one) are ever in flight, each one call at a time;
  * - it pauses first: while the budget share is spent (or the day's budget reached) the sampled
  *   documents are skipped, not queued; while the pool is tight they wait in a bounded backlog,

@@ -22,7 +22,7 @@ export const BUNDLED_PROMPTS_DIR = fileURLToPath(new URL('../prompts', import.me
 export type ModelledStep = 'extract' | 'summarize' | 'classify';
 
 /** The parsed settings, with the few that finish() resolves narrowed to what they become. */
-export type Config = Parsed<typeof SETTINGS> & {
+export type Config = Omit<Parsed<typeof SETTINGS>, 'shadow'> & {
   readonly llm: {
     readonly provider: 'openai' | 'offline';
     /** Each step's model: its LLM_MODEL_<STEP>, else LLM_MODEL. */
@@ -30,8 +30,20 @@ export type Config = Parsed<typeof SETTINGS> & {
     readonly promptsDir: string;
   };
   readonly costs: { readonly aggregatorGroupId: string };
+  /** Undefined unless SHADOW_MODEL or SHADOW_PROMPTS_DIR is set. */
+  readonly shadow: ShadowConfig | undefined;
   readonly schemaRegistry: { readonly auth: { readonly username: string; readonly password: string } | undefined };
 };
+
+/** The shadow candidate, resolved: each step's model and its prompt files. */
+export interface ShadowConfig {
+  readonly models: Readonly<Record<ModelledStep, string>>;
+  readonly promptsDir: string;
+  /** Whether SHADOW_PROMPTS_DIR was set (the candidate's name then carries its prompt version). */
+  readonly ownPrompts: boolean;
+  readonly sample: number;
+  readonly budgetShare: number;
+}
 
 const LEAVES = leaves(SETTINGS);
 const envSchema = z.object(Object.fromEntries(LEAVES.map((l) => [l.setting.env, l.setting.schema])));
@@ -48,13 +60,21 @@ function finish(c: Record<string, unknown>): Config {
   // Tiers above the cap are clamped, then de-duplicated, so the topic names stay unique.
   const delaysMs = [...new Set(parsed.retry.delaysMs.map((d) => Math.min(d, parsed.retry.maxDelayMs)))];
   const { username, password } = parsed.schemaRegistry;
+  const models = { extract: parsed.llm.modelExtract ?? parsed.llm.model, summarize: parsed.llm.modelSummarize ?? parsed.llm.model, classify: parsed.llm.modelClassify ?? parsed.llm.model };
+  const promptsDir = parsed.llm.promptsDir === undefined ? BUNDLED_PROMPTS_DIR : resolve(parsed.llm.promptsDir);
+  const sh = parsed.shadow;
+  const shadow: ShadowConfig | undefined = sh.model === undefined && sh.promptsDir === undefined ? undefined : {
+    models: sh.model === undefined ? models : { extract: sh.model, summarize: sh.model, classify: sh.model },
+    promptsDir: sh.promptsDir === undefined ? promptsDir : resolve(sh.promptsDir), ownPrompts: sh.promptsDir !== undefined,
+    sample: sh.sample, budgetShare: sh.budgetShare,
+  };
   return {
     ...parsed,
     llm: {
       ...parsed.llm, provider,
-      models: { extract: parsed.llm.modelExtract ?? parsed.llm.model, summarize: parsed.llm.modelSummarize ?? parsed.llm.model, classify: parsed.llm.modelClassify ?? parsed.llm.model },
-      promptsDir: parsed.llm.promptsDir === undefined ? BUNDLED_PROMPTS_DIR : resolve(parsed.llm.promptsDir),
+      models, promptsDir,
     },
+    shadow,
     schemaRegistry: { ...parsed.schemaRegistry, auth: username !== undefined && password !== undefined ? { username, password } : undefined },
     retry: { ...parsed.retry, delaysMs },
     costs: { ...parsed.costs, aggregatorGroupId: parsed.costs.aggregatorGroupId ?? `${parsed.kafka.groupId}.cost-aggregator` },

@@ -1,4 +1,4 @@
-/** `enricher costs [--day YYYY-MM-DD] [--by model|step|run|tier]`: the day's spend from llm.costs.daily. */
+/** `enricher costs [--day YYYY-MM-DD] [--by model|step|run|tier|purpose]`: the day's spend from llm.costs.daily. */
 import type { Command } from 'commander';
 import type { Config } from '../config.ts';
 import { utcDay } from '../costs/daily-totals.ts';

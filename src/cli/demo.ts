@@ -22,6 +22,7 @@ import { linesToMessages, produceFile } from './produce.ts';
 import { ensureBroker } from '../kafka/local-broker.ts';
 import { startDemoAggregator } from './aggregate.ts';
 import { costsReport } from './costs.ts';
+import { formatShadowSummary } from '../processes/processor-shadow.ts';
 import type { Boot } from './boot.ts';
 import { createProgressLine, type ProgressOutput } from './progress-line.ts';
 import { sleep } from '../util/sleep.ts';
@@ -99,6 +100,11 @@ async function processCorpus(config: Config, logger: Logger, file: string, ids: 
     }
     await app.raw.flush();
     const seconds = (Date.now() - t0) / 1000;
+    // A shadow candidate (SHADOW_MODEL) finishes its last comparisons before the processor stops.
+    if (app.shadow) {
+      progress.show(`  routed ${routed.size}/${ids.size}; the shadow candidate's last comparisons…`);
+      await app.shadow.drained(30_000);
+    }
     if (!hold) {
       progress.show(`  routed ${routed.size}/${ids.size}; stopping the processor…`);
       await app.stop();
@@ -145,6 +151,10 @@ export async function runDemo(config: Config, logger: Logger, opts: DemoOptions 
   out(`\n  (offline provider: token counts are real (gpt-tokenizer), prices are ${config.llm.model}'s list prices)\n`);
   out(`\nToday's spend from ${config.topics.costsDaily}, as \`enricher costs\` prints it${aggregated ? '' : ' (the aggregator had not caught up with this run within 30 s)'}:\n`);
   out(await costsReport(config, logger, {}));
+  if (app.shadow) {
+    const s = app.shadow.stats();
+    out(`\n${formatShadowSummary(app.shadow.candidate, s.summary)}\n  (${s.written + s.failed} comparisons on ${config.topics.shadow} of ${s.picked} sampled documents; SHADOW_SAMPLE=${config.shadow?.sample})\n`);
+  }
   if (opts.logFile) out(`\nThe processor's log (pino JSON, level ${config.log.level}): ${shown(opts.logFile)}\n`);
   if (hold) {
     out(`\nThe processor keeps running${config.metrics.port ? ` (http://127.0.0.1:${config.metrics.port}/metrics)` : ''} until Ctrl-C\n`);

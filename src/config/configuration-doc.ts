@@ -15,6 +15,7 @@ const SECTIONS: Record<string, string> = {
   llm: 'The LLM: provider, model, pool, rate limits, result cache',
   processing: 'Processing: the gate, in-flight work and commits',
   retry: 'Retries, outages and the dead-letter topic',
+  shadow: 'A shadow candidate on live traffic',
   budget: 'The daily budget',
   costs: 'The cost aggregator',
   review: 'The review console',

@@ -91,6 +91,9 @@ export function crossSettingProblems(c: Env): string[] {
   if ((c.LLM_PROVIDER ?? '').trim() === 'openai' && !(c.OPENAI_API_KEY ?? '').trim()) out.push('  OPENAI_API_KEY: required when LLM_PROVIDER=openai');
   const categories = c.CATEGORIES?.split(',').map((x) => x.trim());
   if (categories && !categories.includes('other')) out.push('  CATEGORIES: must include "other", the category for text that fits none');
+  if (c.SHADOW_MODEL === undefined && c.SHADOW_PROMPTS_DIR === undefined) {
+    for (const name of ['SHADOW_SAMPLE', 'SHADOW_BUDGET_SHARE']) if (c[name] !== undefined) out.push(`  ${name}: only applies with SHADOW_MODEL or SHADOW_PROMPTS_DIR (the shadow is off)`);
+  }
   if ((c.REVIEW_ANONYMOUS_ROLE ?? 'off') !== 'off' && !isLoopbackHost((c.REVIEW_HOST ?? '127.0.0.1').trim())) {
     out.push('  REVIEW_ANONYMOUS_ROLE: anonymous access is only allowed when REVIEW_HOST is a loopback address (127.0.0.1, ::1, localhost)');
   }

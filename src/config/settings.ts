@@ -131,6 +131,13 @@ export const SETTINGS = {
     dlqStormShare: env('DLQ_STORM_SHARE', z.coerce.number().gt(0).max(1).default(0.5), { doc: 'more than this share dead-lettered for a reason not their input stops intake (`1` turns it off)' }),
     dlqStormCooldownMs: env('DLQ_STORM_COOLDOWN', duration.default(300_000), { doc: 'the storm guard resumes by itself after this (or at once on `enricher resume`)' }),
   },
+  /** A shadow candidate on live traffic ([shadow runs](prompts-and-models.md#shadow-runs)): on when SHADOW_MODEL or SHADOW_PROMPTS_DIR is set. */
+  shadow: {
+    model: env('SHADOW_MODEL', optionalString, { doc: 'the shadow candidate\'s model, for every step; with the offline provider, `offline-small` is a second offline model that answers differently ([shadow runs](prompts-and-models.md#shadow-runs))', unset: 'the primary\'s step models (a shadow of `SHADOW_PROMPTS_DIR` alone); with neither set, no shadow' }),
+    promptsDir: env('SHADOW_PROMPTS_DIR', optionalString, { doc: 'the shadow candidate\'s prompt files (as `PROMPTS_DIR`)', unset: 'the primary\'s prompt files' }),
+    sample: env('SHADOW_SAMPLE', z.coerce.number().gt(0, 'must be above 0').max(1, 'must be at most 1').default(0.1), { doc: 'the share of documents the shadow also answers, picked by a hash of the document id (a replay picks the same ones)' }),
+    budgetShare: env('SHADOW_BUDGET_SHARE', z.coerce.number().gt(0, 'must be above 0').max(1, 'must be at most 1').default(0.1), { doc: 'the most of the day\'s budget (`DAILY_BUDGET_USD`) the shadow may spend; without a budget, only the sample bounds it' }),
+  },
   budget: {
     dailyUsd: env('DAILY_BUDGET_USD', optionalPositive(false), { doc: 'daily LLM budget (change it at run time with `enricher config set`)', unset: 'no budget' }),
   },

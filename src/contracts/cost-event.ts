@@ -26,6 +26,8 @@ export const CostEvent = z
     /** Whether the call returned a usable answer; failed calls that were billed still count. */
     ok: z.boolean(),
     run_id: z.string().optional(),
+    /** A shadow candidate's call (SHADOW_MODEL): it counts against the budget, and is reported apart. Absent: the primary's. */
+    shadow: z.boolean().optional(),
     instance_id: z.string().optional(),
     timestamp: z.iso.datetime(),
   })

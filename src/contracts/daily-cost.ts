@@ -36,6 +36,8 @@ export const DailyCost = z
     by_instance: z.record(z.string(), CostTotals),
     /** By the service tier the responses reported ("default" when they reported none). */
     by_tier: z.record(z.string(), CostTotals).optional(),
+    /** The part of the totals spent by shadow candidates' calls (cost events with `shadow`); absent when none. */
+    shadow: CostTotals.optional(),
     price_sources: z.object({
       table: z.number().int().nonnegative(),
       override: z.number().int().nonnegative(),

@@ -11,3 +11,4 @@ export * from './config-record.ts';
 export * from './pipeline-alert.ts';
 export * from './review-outcome.ts';
 export * from './review-decision.ts';
+export * from './shadow-comparison.ts';

@@ -9,6 +9,7 @@ import { PipelineAlert } from './pipeline-alert.ts';
 import { RawDocument } from './raw-document.ts';
 import { RetryEnvelope } from './retry-envelope.ts';
 import { RejectedDocument, ReviewDecision } from './review-decision.ts';
+import { ShadowComparison } from './shadow-comparison.ts';
 
 export const WIRE_CONTRACTS = {
   'raw-document': RawDocument,
@@ -22,6 +23,7 @@ export const WIRE_CONTRACTS = {
   'pipeline-alert': PipelineAlert,
   'review-decision': ReviewDecision,
   'rejected-document': RejectedDocument,
+  'shadow-comparison': ShadowComparison,
 } as const satisfies Readonly<Record<string, z.ZodType>>;
 
 export type ContractName = keyof typeof WIRE_CONTRACTS;

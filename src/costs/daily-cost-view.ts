@@ -13,8 +13,8 @@ import type { Pico } from './money.ts';
 export interface DailyCostView {
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** The aggregated spend of a day over all models, and the part of it one instance made. */
-  spend(day: string, instanceId: string): { total: Pico; instance: Pico };
+  /** The aggregated spend of a day over all models, the part of it one instance made, and the part shadow candidates made. */
+  spend(day: string, instanceId: string): { total: Pico; instance: Pico; shadow: Pico };
   onChange(listener: () => void): void;
 }
 

@@ -25,6 +25,8 @@ export interface DayModelTotals {
   byRun: Map<string, Bucket>;
   byInstance: Map<string, Bucket>;
   byTier: Map<string, Bucket>;
+  /** The part of the totals spent by shadow candidates' calls; undefined until one is counted. */
+  shadow?: Bucket | undefined;
   priceSources: { table: number; override: number; fallback: number };
   /** ISO timestamp of the latest call counted. */
   lastEventAt: string;
@@ -89,6 +91,7 @@ export function applyCostEvent(state: TotalsState, e: CostEvent): string {
     const run = t.byRun.has(e.run_id) || t.byRun.size < MAX_RUNS_PER_RECORD ? e.run_id : OTHER_RUNS;
     parts.push(bucketIn(t.byRun, run));
   }
+  if (e.shadow) parts.push((t.shadow ??= emptyBucket()));
   for (const b of parts) add(b, call);
   t.priceSources[e.price_source]++;
   if (Date.parse(e.timestamp) > Date.parse(t.lastEventAt)) t.lastEventAt = e.timestamp;
@@ -122,6 +125,7 @@ export function toDailyCost(t: DayModelTotals, updatedAt: string): DailyCost {
     by_run: mapTotals(t.byRun),
     by_instance: mapTotals(t.byInstance),
     by_tier: mapTotals(t.byTier),
+    ...(t.shadow ? { shadow: toTotals(t.shadow) } : {}),
     price_sources: { ...t.priceSources },
     updated_at: updatedAt,
     last_event_at: t.lastEventAt,
@@ -138,20 +142,23 @@ export function fromDailyCost(d: DailyCost): DayModelTotals {
     byRun: mapBuckets(d.by_run),
     byInstance: mapBuckets(d.by_instance),
     byTier: mapBuckets(d.by_tier ?? {}),
+    ...(d.shadow ? { shadow: fromTotals(d.shadow) } : {}),
     priceSources: { ...d.price_sources },
     lastEventAt: d.last_event_at,
   };
 }
 
-/** Spend of one day over all models, and the part of it one instance made. */
-export function daySpend(records: Iterable<Pick<DailyCost, 'day' | 'cost_pico_usd' | 'by_instance'>>, day: string, instanceId?: string): { total: Pico; instance: Pico } {
+/** Spend of one day over all models, the part of it one instance made, and the part shadow candidates made. */
+export function daySpend(records: Iterable<Pick<DailyCost, 'day' | 'cost_pico_usd' | 'by_instance' | 'shadow'>>, day: string, instanceId?: string): { total: Pico; instance: Pico; shadow: Pico } {
   let total = 0n;
   let instance = 0n;
+  let shadow = 0n;
   for (const r of records) {
     if (r.day !== day) continue;
     total += BigInt(r.cost_pico_usd);
+    if (r.shadow) shadow += BigInt(r.shadow.cost_pico_usd);
     const mine = instanceId === undefined ? undefined : r.by_instance[instanceId];
     if (mine) instance += BigInt(mine.cost_pico_usd);
   }
-  return { total, instance };
+  return { total, instance, shadow };
 }

@@ -10,7 +10,8 @@ import { readTopicOnce } from '../kafka/topic-reader.ts';
 import type { Bucket } from './daily-totals.ts';
 import { picoToUsd, type Pico } from './money.ts';
 
-export const REPORT_BY = ['model', 'step', 'run', 'tier'] as const;
+/** purpose: the primary's calls against a shadow candidate's (SHADOW_MODEL). */
+export const REPORT_BY = ['model', 'step', 'run', 'tier', 'purpose'] as const;
 export type ReportBy = (typeof REPORT_BY)[number];
 
 /** One row of the report: a bucket of the day's totals under its name (model, step, run or tier). */
@@ -38,7 +39,7 @@ function mergeRow(into: CostRow, r: CostRow, sign: 1 | -1 = 1): void {
 }
 
 /** Calls a breakdown does not list: no run id, or a record written before tiers were kept. */
-const UNLISTED: Record<Exclude<ReportBy, 'model'>, string> = { step: '(no step)', run: '(no run id)', tier: '(tier not recorded)' };
+const UNLISTED: Record<Exclude<ReportBy, 'model'>, string> = { step: '(no step)', run: '(no run id)', tier: '(tier not recorded)', purpose: 'primary' };
 
 /** Rows for one day, most expensive first, and their total. */
 export function costRows(records: readonly DailyCost[], day: string, by: ReportBy): { rows: CostRow[]; total: CostRow } {
@@ -57,7 +58,7 @@ export function costRows(records: readonly DailyCost[], day: string, by: ReportB
       mergeRow(rowOf(d.model), all);
       continue;
     }
-    const parts = (by === 'step' ? d.by_step : by === 'run' ? d.by_run : d.by_tier) ?? {};
+    const parts = (by === 'step' ? d.by_step : by === 'run' ? d.by_run : by === 'tier' ? d.by_tier : d.shadow ? { shadow: d.shadow } : {}) ?? {};
     const rest = { ...all, name: UNLISTED[by] };
     for (const [name, t] of Object.entries(parts)) {
       const part = fromTotals(name, t);
@@ -97,6 +98,8 @@ export function formatCostTable(args: { day: string; by: ReportBy; records: read
     if (i === body.length - 1) lines.push(`  ${widths.map((w) => '-'.repeat(w)).join('  ')}`);
     lines.push(fmt(b));
   }
+  const shadow = costRows(args.records, args.day, 'purpose').rows.find((r) => r.name === 'shadow');
+  if (shadow && args.by !== 'purpose') lines.push(`  of which shadow candidates: ${usd(shadow.pico)} in ${shadow.calls} calls (${share(shadow.pico, args.budgetUsd)} of the budget; --by purpose shows it apart)`);
   lines.push(
     `  prompt caching saved ${usd(total.savedPico)} this day: ${total.cachedInputTokens} of ${total.inputTokens} input tokens ` +
       `(${percent(total.cachedInputTokens, total.inputTokens)}) were read from the provider's cache at the cached price`,

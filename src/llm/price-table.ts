@@ -55,3 +55,12 @@ export const PRICE_TABLE: Readonly<Record<string, ModelPrice>> = Object.freeze({
 
 /** Deliberately the price of an expensive model: an unknown model over-reports, never under. */
 export const FALLBACK_PRICE: ModelPrice = Object.freeze(p(0.01, 0.01, 0.03));
+
+/**
+ * The offline provider's second model (llm/offline/small-model.ts), priced as gpt-4.1-nano, so
+ * that a shadow of it against the default offline model (priced as LLM_MODEL, gpt-4o-mini by
+ * default) looks like a cheaper candidate. Not an API's price: looked up after the table.
+ */
+export const OFFLINE_MODEL_PRICES: Readonly<Record<string, ModelPrice>> = Object.freeze({
+  'offline-small': p(0.0001, 0.0001, 0.0004),
+});

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import { FALLBACK_PRICE, PRICED_TIERS, PRICE_TABLE, type ModelPrice, type TierName, type TierPrice } from './price-table.ts';
+import { FALLBACK_PRICE, OFFLINE_MODEL_PRICES, PRICED_TIERS, PRICE_TABLE, type ModelPrice, type TierName, type TierPrice } from './price-table.ts';
 
 export { FALLBACK_PRICE, PRICE_TABLE, PRICED_TIERS, type ModelPrice, type TierName, type TierPrice } from './price-table.ts';
 
@@ -132,7 +132,7 @@ export function createPricing(deps: {
       let prices = deps.overrides ? lookup(deps.overrides, u.model) : undefined;
       let source: PriceSource = 'override';
       if (!prices) {
-        prices = lookup(PRICE_TABLE, u.model);
+        prices = lookup(PRICE_TABLE, u.model) ?? lookup(OFFLINE_MODEL_PRICES, u.model);
         source = 'table';
       }
       if (!prices) {

@@ -57,6 +57,7 @@ export function createMetrics() {
       registers: [],
     })),
     dlqStorms: c('enricher_dlq_storms_total', 'Times the DLQ storm guard stopped intake'),
+    shadowDocuments: c('enricher_shadow_documents_total', 'Sampled documents of a shadow candidate (SHADOW_MODEL), by outcome: written, failed (written with its error), skipped (budget share spent, backlog full, stopping), lost (not sent)', ['outcome']),
 
     llmDuration: h(
       'gen_ai_client_operation_duration_seconds',

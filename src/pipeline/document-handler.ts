@@ -22,6 +22,7 @@ import type { OutgoingMessage, SourceRecord } from '../kafka/records.ts';
 import { enrichedMessage, retryMessage, reviewMessage } from './messages.ts';
 import { createDeadLetterRoute } from './dead-letter-route.ts';
 import type { RuntimeSettings } from '../settings/runtime-settings.ts';
+import type { PrimaryResult } from './shadow/shadow-runner.ts';
 
 export type Route = 'enriched' | 'review' | 'retry' | 'dlq';
 
@@ -62,6 +63,8 @@ export interface DocumentHandlerDeps {
   decodeRaw?: (bytes: Buffer | null) => Promise<RawDocument>;
   /** Traces every attempt (OTEL_EXPORTER_OTLP_ENDPOINT); default: none. */
   tracing?: Tracing;
+  /** Handed every result the gate routed, its messages made, and not awaited: the shadow's intake (shadow/shadow-runner.ts). */
+  onRouted?: (routed: PrimaryResult) => void;
 }
 
 export interface DeadLetterWatch {
@@ -123,6 +126,7 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
 
   async function runChain(a: Attempt): Promise<HandleResult> {
     a.trace?.identify(a.doc.id, a.attempt);
+    const chainStarted = performance.now();
     const outcome = await deps.chain(a.doc, { documentId: a.doc.id, attempt: a.attempt, runId: a.runId, turn: a.turn, abandoned: a.abandoned, trace: a.trace }, a.progress);
     // Not a failure of the document or of the API: no routing, no outage statistics.
     if (a.abandoned?.()) {
@@ -139,15 +143,11 @@ export function createDocumentHandler(deps: DocumentHandlerDeps): DocumentHandle
       const enriched = buildEnriched(a.doc, outcome.result, { provider: deps.provider, promptVersion: deps.promptVersion });
       metrics.documents.inc({ route: decision.route });
       deps.deadLetters?.finished(decision.route);
-      if (decision.route === 'enriched') {
-        logger.info({ documentId: a.doc.id, route: 'enriched', confidence: enriched.classification.confidence, category: enriched.classification.category, attempt: a.attempt }, 'routed');
-        return { kind: 'done', route: 'enriched', documentId: a.doc.id, messages: [enrichedMessage(t.enriched, enriched, a.headers, encode)] };
-      }
-      logger.info({ documentId: a.doc.id, route: 'review', reasons: decision.reasons.map((r) => r.code), confidence: enriched.classification.confidence, attempt: a.attempt }, 'routed');
-      return {
-        kind: 'done', route: 'review', documentId: a.doc.id,
-        messages: [reviewMessage(t.review, buildReviewItem(enriched, decision.reasons, threshold), a.headers, encode)],
-      };
+      if (decision.route === 'enriched') logger.info({ documentId: a.doc.id, route: 'enriched', confidence: enriched.classification.confidence, category: enriched.classification.category, attempt: a.attempt }, 'routed');
+      else logger.info({ documentId: a.doc.id, route: 'review', reasons: decision.reasons.map((r) => r.code), confidence: enriched.classification.confidence, attempt: a.attempt }, 'routed');
+      const messages = [decision.route === 'enriched' ? enrichedMessage(t.enriched, enriched, a.headers, encode) : reviewMessage(t.review, buildReviewItem(enriched, decision.reasons, threshold), a.headers, encode)];
+      deps.onRouted?.({ doc: a.doc, result: outcome.result, route: decision.route, threshold, attempt: a.attempt, latencyMs: performance.now() - chainStarted, runId: a.runId });
+      return { kind: 'done', route: decision.route, documentId: a.doc.id, messages };
     }
 
     const err = outcome.error;

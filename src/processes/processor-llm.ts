@@ -6,7 +6,7 @@
 import type { Config } from '../config.ts';
 import type { CostEvent } from '../contracts/index.ts';
 import type { BudgetEnforcement } from '../costs/budget/budget-enforcement.ts';
-import { createCostEventProducer } from '../costs/cost-event-producer.ts';
+import { createCostEventProducer, type CostEventProducer } from '../costs/cost-event-producer.ts';
 import type { IntakeControl } from '../guards/intake-control.ts';
 import { createRedisOutageGuard, type RedisOutageGuard } from '../guards/redis-outage-guard.ts';
 import type { KafkaClient } from '../kafka/client.ts';
@@ -21,7 +21,8 @@ import type { ChainSteps } from '../llm/chain/step.ts';
 import { chainSteps, PROMPT_SPECS } from '../llm/chain/steps/index.ts';
 import { createInstanceLimiter, createLimiter } from '../llm/limiter/create-limiter.ts';
 import type { LlmLimiter } from '../llm/limiter/limiter.ts';
-import { createPricing, loadPriceOverrides } from '../llm/pricing.ts';
+import { watchWaiting } from '../llm/limiter/waiting-watch.ts';
+import { createPricing, loadPriceOverrides, type Pricing } from '../llm/pricing.ts';
 import { createProvider, type ProviderWithProbe } from '../llm/providers/create-provider.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -43,8 +44,11 @@ export interface ProcessorLlm {
   readonly redis: RedisOutageGuard | undefined;
   readonly chain: ChainRunner;
   readonly promptVersion: string;
+  readonly pricing: Pricing;
+  /** The primary's calls of this instance waiting for a pool slot now (the shadow reads it). */
+  poolWaiting(): number;
   /** The cost events' producer: started before any call, stopped after the last. */
-  readonly costs: { start(): Promise<void>; stop(): Promise<void> };
+  readonly costs: CostEventProducer;
   /** Releases the pool and a cache made here (an injected one belongs to its owner). */
   close(): Promise<void>;
 }
@@ -95,8 +99,9 @@ export function createProcessorLlm(deps: {
   const cache = o.cache ?? createCache(config, logger, redisOpts, (n) => metrics.llmCacheUnwritten.inc(n));
   const promptVersion = o.promptVersion ?? prompts.version;
   logger.info({ promptsDir: prompts.dir, promptVersion, models: config.llm.models }, 'prompts and models');
+  const watched = watchWaiting(limiter);
   const callStep = createStepCaller({
-    provider, limiter: budget.guard.gateLimiter(limiter), pricing, costs, cache, promptVersion, models: config.llm.models,
+    provider, limiter: budget.guard.gateLimiter(watched.limiter), pricing, costs, cache, promptVersion, models: config.llm.models,
     maxOutputTokens: config.llm.maxOutputTokens, instanceId: config.kafka.instanceId, logger, metrics,
     beforeCall: (ctx) => budget.guard.beforeCall(ctx), callRetries: config.llm.callRetries,
   });
@@ -104,7 +109,7 @@ export function createProcessorLlm(deps: {
   steps = chainSteps({ categories: config.llm.categories, prompts, confidenceMode, logger });
   const chain = createChainRunner({ steps, callStep, logger });
   return {
-    provider, limiter, redis, chain, promptVersion, costs,
+    provider, limiter, redis, chain, promptVersion, costs, pricing, poolWaiting: watched.waiting,
     async close() {
       await limiter.stop();
       if (!o.cache) await cache?.close?.();

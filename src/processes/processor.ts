@@ -6,6 +6,7 @@
  * graph with other parts through the overrides.
  */
 import type { Config } from '../config.ts';
+import type { CostEvent } from '../contracts/index.ts';
 import { createBudgetEnforcement, type BudgetEnforcement } from '../costs/budget/budget-enforcement.ts';
 import type { DlqStormGuard } from '../guards/dlq-storm-guard.ts';
 import { createIntakeControl, type IntakeControl } from '../guards/intake-control.ts';
@@ -26,6 +27,8 @@ import { part, processRun } from './lifecycle.ts';
 import { createProcessorEngines } from './processor-engines.ts';
 import { createProcessorGuards } from './processor-guards.ts';
 import { createProcessorLlm, type ProcessorLlmOverrides } from './processor-llm.ts';
+import { createProcessorShadow } from './processor-shadow.ts';
+import type { ShadowRunner } from '../pipeline/shadow/shadow-runner.ts';
 
 export interface ProcessorOverrides extends ProcessorLlmOverrides {
   kafka?: KafkaClient;
@@ -38,6 +41,8 @@ export interface ProcessorOverrides extends ProcessorLlmOverrides {
   onFatal?: (error: Error) => void;
   /** Defaults to one built from SCHEMA_REGISTRY_URL (none without it). */
   registry?: RegistrySerde;
+  /** Told of every shadow cost event (SHADOW_MODEL). */
+  onShadowCostEvent?: (e: CostEvent) => void;
 }
 
 export interface Processor {
@@ -50,6 +55,8 @@ export interface Processor {
   readonly retry: PartitionedProcessor;
   readonly budget: BudgetEnforcement;
   readonly storm: DlqStormGuard;
+  /** The shadow candidate (SHADOW_MODEL / SHADOW_PROMPTS_DIR); undefined without one. */
+  readonly shadow: ShadowRunner | undefined;
   /** Not ready while starting, or while anything holds intake (Redis away, a DLQ storm, the budget…), with why. */
   readiness(): Readiness;
   /** With SCHEMA_REGISTRY_URL: the registry every value is encoded with. */
@@ -85,6 +92,7 @@ export function createProcessor(config: Config, logger: Logger, o: ProcessorOver
   const llm = createProcessorLlm({ config, logger, metrics, kafka, intake, budget, encode, o });
   // Traces and OTLP metrics, only with OTEL_EXPORTER_OTLP_ENDPOINT: otherwise nothing is loaded.
   const telemetry = createTelemetry({ config, instanceId: config.kafka.instanceId, registry: metrics.registry, logger });
+  const shadow = createProcessorShadow({ config, logger, metrics, kafka, encode, llm, budget, onCostEvent: o.onShadowCostEvent });
   const guards = createProcessorGuards({ config, logger, metrics, kafka, intake, provider: llm.provider, redis: llm.redis, registry, encode });
   const handler = createDocumentHandler({
     config, chain: llm.chain, settings, provider: llm.provider.name, promptVersion: llm.promptVersion, logger, metrics,
@@ -93,6 +101,7 @@ export function createProcessor(config: Config, logger: Logger, o: ProcessorOver
     deadLetters: guards.storm,
     encode,
     tracing: telemetry.tracing,
+    ...(shadow ? { onRouted: (r: Parameters<ShadowRunner['offer']>[0]) => shadow.offer(r) } : {}),
     ...(registry ? { decodeRaw: (bytes: Buffer | null) => registry.decodeRaw(bytes) } : {}),
   });
   const engines = createProcessorEngines({ config, logger, metrics, kafka, intake, handler, service: guards.service, onRouted: o.onRouted, onFatal: o.onFatal });
@@ -108,6 +117,8 @@ export function createProcessor(config: Config, logger: Logger, o: ProcessorOver
       part('cost events', llm.costs),
       part('pipeline.alerts', guards.alerts),
       { name: 'llm', start: async () => logStart(), stop: () => llm.close() },
+      // Stopped after the engines (their last results may still reach it) and before the pool and the cost events.
+      ...(shadow ? [part('shadow', shadow)] : []),
       engines,
       // Stopped first: documents held for a condition are handed back before the engines stop.
       { name: 'guards', start: async () => undefined, stop: async () => guards.release() },
@@ -125,7 +136,7 @@ export function createProcessor(config: Config, logger: Logger, o: ProcessorOver
   }
 
   return {
-    config, settings, intake, metrics, provider: llm.provider, raw: engines.raw, retry: engines.retry, budget, storm: guards.storm, registry,
+    config, settings, intake, metrics, provider: llm.provider, raw: engines.raw, retry: engines.retry, budget, storm: guards.storm, registry, shadow,
     readiness() {
       const why = intake.status().map((p) => `${p.reason} since ${p.since}${p.detail ? `: ${p.detail}` : ''}`);
       if (!started) why.unshift('starting');

@@ -82,6 +82,11 @@ export const CATALOGUE = {
     shape: 'compacted', partitions: 1,
     access: { start: D, redrive: RW, 'topics create': D },
   },
+  shadow: {
+    setting: { env: 'TOPIC_SHADOW', default: 'documents.shadow' }, about: 'a shadow candidate\'s answers beside the primary\'s, with how they compare (SHADOW_MODEL)', key: '`<document id>/<candidate>`',
+    shape: 'events', partitions: 'configured', contract: 'shadow-comparison',
+    access: { start: W, 'topics create': D },
+  },
   costEvents: {
     setting: { env: 'TOPIC_COST_EVENTS', default: 'llm.cost-events' }, about: 'one event per billed LLM call', key: 'call id',
     shape: 'events', partitions: 'configured', contract: 'cost-event',

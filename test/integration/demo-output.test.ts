@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { connectTestKafka, testEnv, type TestKafka } from '../support/kafka.ts';
+import { connectTestKafka, readTopics, testEnv, type TestKafka } from '../support/kafka.ts';
+import { shadowPicks } from '../../src/pipeline/shadow/shadow-sample.ts';
 import { freePort } from '../support/ports.ts';
 import { sleep } from '../../src/util/sleep.ts';
 
@@ -97,4 +98,25 @@ it('with METRICS_PORT and --hold, /metrics shows the latency histograms and the 
 
   proc.kill('SIGINT');
   expect(await exited).toBe(0);
+});
+
+it('with SHADOW_MODEL=offline-small, the demo ends with the shadow candidate\'s comparison, and documents.shadow holds the sampled documents', async () => {
+  const env = testEnv({ SHADOW_MODEL: 'offline-small', SHADOW_SAMPLE: '0.5' });
+  const config = loadConfig(env);
+  tk = await connectTestKafka(config);
+  await tk.createTopics(config);
+  dir = mkdtempSync(join(tmpdir(), 'demo-shadow-'));
+  const { code, stdout, stderr } = await run(['demo', '--log', join(dir, 'demo.log')], env);
+  expect(stderr).toBe('');
+  expect(code).toBe(0);
+  const ids = readFileSync(join(root, 'data/sample-corpus.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => (JSON.parse(l) as { id: string }).id);
+  const picked = ids.filter((id) => shadowPicks(id, 0.5));
+  const line = /^shadow offline-small: agrees on the category of (\d+) of (\d+) documents \(\d+ %\) at \d+ % of the cost/m.exec(stdout);
+  expect(line, stdout).not.toBeNull();
+  expect(Number(line![2])).toBe(picked.length);
+  expect(stdout).toContain(`(${picked.length} comparisons on ${config.topics.shadow} of ${picked.length} sampled documents; SHADOW_SAMPLE=0.5)`);
+  expect(stdout).toMatch(/of which shadow candidates: \$\d+\.\d+ in \d+ calls/);
+  console.log(`[demo] ${stdout.split('\n').filter((l) => /shadow/.test(l)).join('\n[demo] ')}`);
+  const records = await readTopics(tk.kafka, [config.topics.shadow], { minCount: picked.length, quietMs: 800 });
+  expect(records.map((r) => r.key).sort()).toEqual(picked.map((id) => `${id}/offline-small`).sort());
 });

@@ -43,6 +43,7 @@ export function testEnv(env: Record<string, string> = {}): Record<string, string
     TOPIC_ALERTS: `${p}.alerts`,
     TOPIC_REJECTED: `${p}.rejected`,
     TOPIC_REVIEW_DECISIONS: `${p}.review-decisions`,
+    TOPIC_SHADOW: `${p}.shadow`,
     TOPIC_PARTITIONS: '3',
     LLM_PROVIDER: 'offline',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',

@@ -55,7 +55,7 @@ describe('daily totals', () => {
     expect(d.price_sources).toEqual({ table: 3, override: 1, fallback: 0 });
     expect(d.last_event_at).toBe('2026-11-25T23:59:59.999Z');
     expect(state.get('2026-11-25|gpt-4')!.byInstance.has('(unknown)')).toBe(true);
-    expect(daySpend([d, toDailyCost(state.get('2026-11-25|gpt-4')!, d.updated_at)], '2026-11-25', 'host-2')).toEqual({ total: usdToPico(0.055), instance: usdToPico(0.002) });
+    expect(daySpend([d, toDailyCost(state.get('2026-11-25|gpt-4')!, d.updated_at)], '2026-11-25', 'host-2')).toEqual({ total: usdToPico(0.055), instance: usdToPico(0.002), shadow: 0n });
   });
 
   it('restores from its own record exactly, and goes on counting from there', () => {
@@ -194,6 +194,23 @@ describe('cost report', () => {
     const byTier = formatCostTable({ day: '2026-11-25', by: 'tier', records: recs, budgetUsd: null, budgetSource: '' });
     expect(byTier).toMatch(/flex\s+1\s+1000\s+0\s+20\s+\$0\.001250/);
     expect(byTier).toMatch(/default\s+1\s+2048\s+1536/);
+  });
+
+  it('counts shadow calls apart: the record\'s shadow part, --by purpose, a shadow line, and the day\'s shadow spend', () => {
+    const s4: TotalsState = new Map();
+    applyCostEvent(s4, event({ cost_usd: 0.0003 }));
+    applyCostEvent(s4, event({ model: 'offline-small', cost_usd: 0.0001, shadow: true }));
+    applyCostEvent(s4, event({ model: 'offline-small', step: 'classify', cost_usd: 0.00005, shadow: true }));
+    const recs = [...s4.values()].map((t) => DailyCost.parse(toDailyCost(t, '2026-11-25T12:00:00.000Z')));
+    const small = recs.find((r) => r.model === 'offline-small')!;
+    expect(small.shadow).toMatchObject({ calls: 2, cost_pico_usd: usdToPico(0.00015).toString() });
+    expect(recs.find((r) => r.model === 'gpt-4o-mini')!.shadow).toBeUndefined();
+    // The record round trip keeps it (the aggregator restores from llm.costs.daily).
+    expect(toDailyCost(fromDailyCost(small), small.updated_at)).toEqual(small);
+    expect(costRows(recs, '2026-11-25', 'purpose').rows.map((r) => [r.name, r.calls, r.pico])).toEqual([['primary', 1, usdToPico(0.0003)], ['shadow', 2, usdToPico(0.00015)]]);
+    expect(formatCostTable({ day: '2026-11-25', by: 'model', records: recs, budgetUsd: 0.01, budgetSource: 'DAILY_BUDGET_USD' }))
+      .toContain('of which shadow candidates: $0.000150 in 2 calls (1.50 % of the budget; --by purpose shows it apart)');
+    expect(daySpend(recs, '2026-11-25', 'host-1')).toEqual({ total: usdToPico(0.00045), instance: usdToPico(0.00045), shadow: usdToPico(0.00015) });
   });
 
   it('shows a reasoning column on a day with reasoning tokens (inside the output count)', () => {

@@ -21,7 +21,7 @@ describe('subjects', () => {
 
   it('that a command registers at its start are those of the topics it writes (the catalogue\'s access)', () => {
     const of = (c: Parameters<typeof subjectsWrittenBy>[1]) => subjectsWrittenBy(config, c).map((s) => s.topic).sort();
-    expect(of('start')).toEqual(['acme.enriched', 'documents.dlq', 'documents.retry.1m', 'documents.retry.5s', 'documents.review', 'llm.cost-events', 'pipeline.alerts']);
+    expect(of('start')).toEqual(['acme.enriched', 'documents.dlq', 'documents.retry.1m', 'documents.retry.5s', 'documents.review', 'documents.shadow', 'llm.cost-events', 'pipeline.alerts']);
     expect(of('aggregate-costs')).toEqual(['llm.budget-alerts', 'llm.costs.daily']);
     expect(of('review')).toEqual(['acme.enriched', 'documents.rejected', 'documents.review.decisions']);
     expect(of('produce')).toEqual(['documents.raw']);

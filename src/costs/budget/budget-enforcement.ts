@@ -9,9 +9,12 @@ import type { Logger } from '../../observability/logger.ts';
 import type { MutableRuntimeSettings } from '../../settings/runtime-settings.ts';
 import { createBudgetGuard, type BudgetGuard } from './budget-guard.ts';
 import { createDailyCostView } from '../daily-cost-view.ts';
+import type { Pico } from '../money.ts';
 
 export interface BudgetEnforcement {
   readonly guard: BudgetGuard;
+  /** The day's aggregated spend of shadow candidates (llm.costs.daily), every instance's. */
+  shadowSpend(day: string): Pico;
   /** Resolves once the day's aggregated spend is known (or the view timed out, with a warning). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -32,6 +35,7 @@ export function createBudgetEnforcement(deps: {
   view.onChange(() => guard.evaluate());
   return {
     guard,
+    shadowSpend: (day) => view.spend(day, config.kafka.instanceId).shadow,
     async start() {
       await view.start();
       guard.start();

@@ -4,6 +4,7 @@
  * input, not the prompts, and answers with each step's own offline answer (the steps' modules:
  * entities with compromise, an extractive summary, a lexicon classifier, classify-text.ts).
  * Tokens are counted with the o200k_base tokenizer over the real prompts, so costs look real.
+ * Asked for the model `offline-small`, it answers as a second, smaller model (small-model.ts).
  *
  * It has no prompt cache (every call reports 0 cached input tokens, and is priced in full) and
  * returns no token log-probabilities: its confidence and its scores come from the same lexicon
@@ -15,6 +16,7 @@ import { countTokens } from 'gpt-tokenizer';
 import { computeChatCompletionTokenCount } from 'gpt-tokenizer/functionCalling';
 import { EnricherError, ErrorCodes } from '../../errors.ts';
 import type { LlmMessages, LlmProvider, LlmRequest, LlmResponse, StepInput } from '../providers/provider.ts';
+import { OFFLINE_SMALL_MODEL, smallModelAnswer, smallModelInput } from './small-model.ts';
 
 export interface OfflineProviderOptions {
   model: string;
@@ -80,7 +82,8 @@ export function createOfflineProvider(opts: OfflineProviderOptions & { answers: 
       }
       // It answers as the model asked for (a step's own), so each step is priced at its model.
       const model = req.model ?? opts.model;
-      const produced = await answer(req.input);
+      // `offline-small` answers differently (small-model.ts); any other name gets the default answer.
+      const produced = model === OFFLINE_SMALL_MODEL ? smallModelAnswer(req.step, await answer(smallModelInput(req.input))) : await answer(req.input);
       const result = req.schema.safeParse(produced);
       const inputTokens = countPromptTokens(req.messages);
       const outputTokens = countOutputTokens(result.success ? result.data : produced);

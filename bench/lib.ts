@@ -15,6 +15,7 @@ import { createKafka, type KafkaClient } from '../src/kafka/client.ts';
 import { ensureTopics, topicSpecs } from '../src/kafka/topics.ts';
 import { silentLogger } from '../src/observability/logger.ts';
 import type { RawDocument } from '../src/contracts/index.ts';
+import { applyReplay, planReplay } from '../src/operations/replay.ts';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -263,5 +264,16 @@ export async function deleteRedisKeys(redisUrl: string, poolId: string): Promise
     }
   } finally {
     r.disconnect();
+  }
+}
+
+/** Rewinds the processor group of the raw topic to its start: the next run replays every document. */
+export async function resetToEarliest(t: Topics): Promise<void> {
+  const admin = t.kafka.admin();
+  await admin.connect();
+  try {
+    await applyReplay(admin, await planReplay(admin, t.config.kafka.groupId, t.config.topics.raw, { kind: 'earliest' }));
+  } finally {
+    await admin.disconnect();
   }
 }

@@ -9,24 +9,13 @@
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { applyReplay, planReplay } from '../src/operations/replay.ts';
-import { benchEnv, createTopics, deleteRedisKeys, documents, produceAll, topicEnds, type Topics } from './lib.ts';
+import { benchEnv, createTopics, resetToEarliest, deleteRedisKeys, documents, produceAll, topicEnds } from './lib.ts';
 import { runProcessor } from './scenarios/pipeline-ceiling.ts';
 
 const { values } = parseArgs({ options: { docs: { type: 'string', default: '20000' }, runs: { type: 'string', default: '6' } } });
 const n = Number(values.docs);
 const runs = Number(values.runs);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function resetToEarliest(t: Topics): Promise<void> {
-  const admin = t.kafka.admin();
-  await admin.connect();
-  try {
-    await applyReplay(admin, await planReplay(admin, t.config.kafka.groupId, t.config.topics.raw, { kind: 'earliest' }));
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 const poolId = `bench-logtogether-${Date.now().toString(36)}`;
 const common = { LLM_PROVIDER: 'offline', TOPIC_PARTITIONS: '3', REDIS_URL: redisUrl, LLM_POOL_ID: poolId, LLM_CACHE_SIZE: '10000' };

@@ -16,8 +16,7 @@
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { applyReplay, planReplay } from '../src/operations/replay.ts';
-import { benchEnv, createTopics, deleteRedisKeys, documents, produceAll, root, topicEnds, type Topics } from './lib.ts';
+import { benchEnv, createTopics, resetToEarliest, deleteRedisKeys, documents, produceAll, root, topicEnds } from './lib.ts';
 import { runProcessor } from './scenarios/pipeline-ceiling.ts';
 
 const { values } = parseArgs({
@@ -34,16 +33,6 @@ const runs = Number(values.runs);
 const trees = [{ name: 'this', cwd: root }, ...(values.compare ? [{ name: 'compare', cwd: values.compare }] : [])];
 const variants = trees.flatMap((t) => values.levels!.split(',').map((level) => ({ ...t, level, key: `${t.name} ${level}` })));
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function resetToEarliest(t: Topics): Promise<void> {
-  const admin = t.kafka.admin();
-  await admin.connect();
-  try {
-    await applyReplay(admin, await planReplay(admin, t.config.kafka.groupId, t.config.topics.raw, { kind: 'earliest' }));
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 const poolId = `bench-logcost-${Date.now().toString(36)}`;
 const env = benchEnv('logcost', { LLM_PROVIDER: 'offline', TOPIC_PARTITIONS: '3', REDIS_URL: redisUrl, LLM_POOL_ID: poolId, LLM_CACHE_SIZE: '10000' });

@@ -5,24 +5,13 @@
  * so no call and no cost event: what is left is the pipeline's own work per document. Compared
  * with a raw KafkaJS passthrough of the same messages, measured in the same run.
  */
-import { applyReplay, planReplay } from '../../src/operations/replay.ts';
 import { measurePassthrough } from '../passthrough.ts';
-import { benchEnv, createTopics, deleteRedisKeys, documents, produceAll, topicEnds, writtenSince, type Topics } from '../lib.ts';
+import { benchEnv, createTopics, resetToEarliest, deleteRedisKeys, documents, produceAll, topicEnds, writtenSince } from '../lib.ts';
 import { runProcessor } from './pipeline-ceiling.ts';
 import type { ScenarioOptions, ScenarioResult } from './types.ts';
 
 const TARGET_DOCS_PER_SEC = 5_000;
 const TARGET_SHARE = 0.25;
-
-async function resetToEarliest(t: Topics): Promise<void> {
-  const admin = t.kafka.admin();
-  await admin.connect();
-  try {
-    await applyReplay(admin, await planReplay(admin, t.config.kafka.groupId, t.config.topics.raw, { kind: 'earliest' }));
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 export async function replay(o: ScenarioOptions & { redisUrl: string }): Promise<ScenarioResult> {
   const n = o.quick ? 600 : 50_000;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, SETTING_VARIABLES } from '../../src/config.ts';
 import { kafkaConnectionEnv } from '../../src/processes/clients.ts';
-import { ConfigError } from '../../src/errors.ts';
+import { configErrorMessage } from '../support/config-error.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cfg-sec-'));
 const file = (name: string, text: string) => {
@@ -14,15 +14,7 @@ const file = (name: string, text: string) => {
 };
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
-function configError(env: Record<string, string>): string {
-  try {
-    loadConfig(env);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as Error).message;
-  }
-  throw new Error(`accepted ${JSON.stringify(env)}`);
-}
+const configError = configErrorMessage;
 
 describe('Kafka connection settings', () => {
   it('default to a plaintext connection without SASL', () => {

@@ -4,18 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { ConfigError } from '../../src/errors.ts';
 import { topicSpecs } from '../../src/kafka/topics.ts';
+import { configErrorMessage } from '../support/config-error.ts';
 
-function configMessage(env: Record<string, string>): string {
-  try {
-    loadConfig(env);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as Error).message;
-  }
-  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
-}
+const configMessage = configErrorMessage;
 
 describe('TOPIC_MIN_INSYNC_REPLICAS', () => {
   it('is unset by default: the topics take the broker\'s default', () => {

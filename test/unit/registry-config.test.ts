@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { ConfigError } from '../../src/errors.ts';
+import { configErrorMessage } from '../support/config-error.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'registry-config-'));
 const file = (name: string, text: string) => {
@@ -11,15 +11,7 @@ const file = (name: string, text: string) => {
   writeFileSync(p, text);
   return p;
 };
-const errorOf = (env: Record<string, string>) => {
-  try {
-    loadConfig(env);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as Error).message;
-  }
-  throw new Error('accepted');
-};
+const errorOf = configErrorMessage;
 const URL_ = 'https://registry.example:8081/apis/ccompat/v7';
 
 describe('schema registry settings', () => {

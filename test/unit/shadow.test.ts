@@ -18,19 +18,12 @@ import { createShadowRunner, shadowPausedError, type PrimaryResult, type ShadowR
 import { samplePoint, shadowPicks } from '../../src/pipeline/shadow/shadow-sample.ts';
 import { candidateName, createProcessorShadow } from '../../src/processes/processor-shadow.ts';
 import { sampleCorpus } from '../support/docs.ts';
+import { configErrorMessage } from '../support/config-error.ts';
 
 const none = { people: [], organizations: [], dates: [], topics: [] };
 
 describe('shadow settings', () => {
-  const fail = (env: Record<string, string>) => {
-    try {
-      loadConfig(env);
-    } catch (e) {
-      expect(e).toBeInstanceOf(ConfigError);
-      return (e as Error).message;
-    }
-    throw new Error('loadConfig did not fail');
-  };
+  const fail = configErrorMessage;
 
   it('are off without SHADOW_MODEL and SHADOW_PROMPTS_DIR, and either turns the shadow on', () => {
     expect(loadConfig({}).shadow).toBeUndefined();

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ReviewDecision, ShadowAnswer, ShadowComparison } from '../../src/contracts/index.ts';
 import { candidateSentence, candidateStats } from '../../src/review/candidates/candidate-stats.ts';
+import { createShadowStore } from '../../src/review/candidates/shadow-follower.ts';
+import { candidatesPage } from '../../src/review/views/candidates-view.ts';
 
 const answer = (category: string, cost: number, o: Partial<ShadowAnswer> = {}): ShadowAnswer => ({
   models: ['m'], prompt_version: 'p', category, confidence: 0.9, entities: { people: [], organizations: [], dates: [], topics: [] },
@@ -77,5 +79,38 @@ describe('the Candidates page numbers', () => {
     expect(candidateSentence(rejected!)).toBe('offline-small agrees with the primary on 100 % of 1 document at no cost on either side; the 1 reviewed document was rejected, so there is no category to be right about.');
     const [failed] = candidateStats([comparison('x', 'tech', null)], () => undefined);
     expect(candidateSentence(failed!)).toBe('offline-small has not answered on any document yet (its chain failed on 1).');
+  });
+});
+
+describe('the Candidates page', () => {
+  const ctx = { user: 'victor', role: 'viewer' as const, csrf: 't', canSignOut: true, stateVersion: 1 };
+
+  it('links a disagreeing document to its item page when it is in review, escapes everything, and is in the navigation', () => {
+    const stats = candidateStats([
+      comparison('in-review', 'tech', 'other'), comparison('<img src=x onerror=alert(1)>', 'tech', '<b>bold</b>', { name: '"><script>x</script>' }),
+    ], () => undefined);
+    const page = candidatesPage(ctx, { stats, topic: 'documents.shadow', inReview: (id) => id === 'in-review', unreadable: 2, dropped: 0 });
+    expect(page).toContain('<a href="/items/in-review">in-review</a>');
+    expect(page).toContain('<code>&lt;img src=x onerror=alert(1)&gt;</code>');
+    expect(page).not.toMatch(/<script>x|<b>bold|<img src/);
+    expect(page).toContain('&lt;b&gt;bold&lt;/b&gt;');
+    expect(page).toContain('<a href="/candidates" aria-current="page">Candidates</a>');
+    expect(page).toContain('2 unreadable record(s) on documents.shadow skipped');
+  });
+
+  it('says so when there are no comparisons', () => {
+    expect(candidatesPage(ctx, { stats: [], topic: 'documents.shadow', inReview: () => false, unreadable: 0, dropped: 0 })).toContain('No shadow comparisons on <code>documents.shadow</code> yet');
+  });
+});
+
+describe('the console\'s copy of documents.shadow', () => {
+  it('keeps the latest comparison per document and candidate, at most maxKeys (the least recently written goes)', () => {
+    const store = createShadowStore(2);
+    store.apply(comparison('a', 'tech', 'tech'));
+    store.apply(comparison('b', 'tech', 'tech'));
+    store.apply(comparison('a', 'tech', 'other')); // a replay: the latest counts, and a is now the most recent
+    store.apply(comparison('a', 'tech', 'tech', { name: 'other-model' }));
+    expect([...store.values()].map((c) => `${c.document_id}/${c.candidate}/${c.shadow?.category}`)).toEqual(['a/offline-small/other', 'a/other-model/tech']);
+    expect(store.dropped()).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The review console (`enricher review`), wired: the state rebuilt from documents.review and
- * the decisions topic, the decision writer, the overview's sources, runtime settings from
+ * the decisions topic, the decision writer, the overview's sources, documents.shadow for the Candidates page, runtime settings from
  * pipeline.config, sign-in, and the HTTP server, in the one start/stop sequence of the three
  * processes (lifecycle.ts). Tests run it in-process too.
  */
@@ -20,6 +20,7 @@ import { loadUserStore } from '../review/auth/users-file.ts';
 import { createDecisionWriter, decisionsTransactionalIdBase } from '../review/decision-writer.ts';
 import type { ConsoleContext } from '../review/http/context.ts';
 import { buildServer } from '../review/http/server.ts';
+import { createShadowView } from '../review/candidates/shadow-follower.ts';
 import { createOverviewSources } from '../review/overview/overview-sources.ts';
 import { createReviewState, type ReviewState } from '../review/review-state.ts';
 import { createStateSync } from '../review/state-sync.ts';
@@ -51,9 +52,10 @@ export function createReviewConsole(config: Config, logger: Logger, o: { kafka?:
   const settings = createRuntimeSettings({ qualityThreshold: config.processing.qualityThreshold, dailyBudgetUsd: config.budget.dailyUsd });
   const settingsReader = createSettingsFollower({ kafka, config, settings, logger: log });
   const overview = createOverviewSources({ kafka, config, settings, logger: log, groupBase });
+  const shadow = createShadowView({ kafka, topic: config.topics.shadow, groupBase, instanceId: config.kafka.instanceId, logger: log });
   let ready = false;
   const ctx: ConsoleContext = {
-    config, logger: log, state, writer, overview, settings, codec, encode,
+    config, logger: log, state, writer, overview, shadow, settings, codec, encode,
     access: createAccess({ review: config.review, users, codec }),
     ready: () => ready,
     unreadable: () => sync.unreadable(),
@@ -67,13 +69,13 @@ export function createReviewConsole(config: Config, logger: Logger, o: { kafka?:
       {
         name: 'state',
         async start() {
-          const [caughtUp] = await Promise.all([sync.start(), writer.start(), settingsReader.start(), overview.start()]);
+          const [caughtUp] = await Promise.all([sync.start(), writer.start(), settingsReader.start(), overview.start(), shadow.start()]);
           ready = caughtUp;
           if (!caughtUp) log.warn('the review topics were not read to their end in time; the queue fills in as they are read');
         },
         async stop() {
           await writer.close();
-          await Promise.all([sync.stop(), settingsReader.stop(), overview.stop()]);
+          await Promise.all([sync.stop(), settingsReader.stop(), overview.stop(), shadow.stop()]);
         },
       },
       part('http', {

@@ -85,7 +85,7 @@ export const CATALOGUE = {
   shadow: {
     setting: { env: 'TOPIC_SHADOW', default: 'documents.shadow' }, about: 'a shadow candidate\'s answers beside the primary\'s, with how they compare (SHADOW_MODEL)', key: '`<document id>/<candidate>`',
     shape: 'events', partitions: 'configured', contract: 'shadow-comparison',
-    access: { start: W, 'topics create': D },
+    access: { start: W, review: R, 'topics create': D },
   },
   costEvents: {
     setting: { env: 'TOPIC_COST_EVENTS', default: 'llm.cost-events' }, about: 'one event per billed LLM call', key: 'call id',

@@ -44,7 +44,7 @@ async function signedIn(user: 'alice' | 'victor', path = '/') {
 
 describe('review console access', () => {
   it('refuses every page and action without a session (401), and shows the sign-in form', async () => {
-    for (const path of ['/', '/items/sec-1', '/advice', '/overview', '/events', '/bulk?action=accept']) {
+    for (const path of ['/', '/items/sec-1', '/advice', '/overview', '/candidates', '/events', '/bulk?action=accept']) {
       expect((await fetch(url + path)).status, path).toBe(401);
     }
     const post = await fetch(`${url}/items/sec-1/decide`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'kind=accept&version=0:0' });

@@ -29,7 +29,7 @@ describe('the topic catalogue', () => {
 
   it('gives each process the topics it uses to create, and no other', () => {
     expect(topicsOf(config, 'review').sort()).toEqual([
-      'documents.dlq', 'documents.enriched', 'documents.raw', 'documents.rejected', 'documents.review', 'documents.review.decisions', 'llm.costs.daily', 'pipeline.config',
+      'documents.dlq', 'documents.enriched', 'documents.raw', 'documents.rejected', 'documents.review', 'documents.review.decisions', 'documents.shadow', 'llm.costs.daily', 'pipeline.config',
     ]);
     expect(topicsOf(config, 'start')).toEqual(expect.arrayContaining(['documents.retry.10s', 'documents.retry.20s', 'documents.dlq.redriven']));
     expect(topicsOf(config, 'start')).not.toContain('documents.rejected');

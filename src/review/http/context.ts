@@ -7,6 +7,7 @@ import type { RuntimeSettings } from '../../settings/runtime-settings.ts';
 import type { Access, Identity } from '../auth/access.ts';
 import type { SessionCodec } from '../auth/session.ts';
 import type { DecisionWriter } from '../decision-writer.ts';
+import type { ShadowView } from '../candidates/shadow-follower.ts';
 import type { OverviewSources } from '../overview/overview-sources.ts';
 import type { ReviewState } from '../review-state.ts';
 import type { PageContext } from '../views/layout.ts';
@@ -17,6 +18,8 @@ export interface ConsoleContext {
   state: ReviewState;
   writer: DecisionWriter;
   overview: OverviewSources;
+  /** documents.shadow, followed for the Candidates page. */
+  shadow: ShadowView;
   settings: RuntimeSettings;
   access: Access;
   codec: SessionCodec;

@@ -1,8 +1,10 @@
-/** Threshold advice, the overview, live updates (server-sent events), the static assets and a health check. */
+/** Threshold advice, the overview, the candidates, live updates (server-sent events), the static assets and a health check. */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { candidateStats } from '../candidates/candidate-stats.ts';
 import { thresholdAdvice } from '../threshold-advice.ts';
+import { candidatesPage } from '../views/candidates-view.ts';
 import { advicePage } from '../views/advice-view.ts';
 import { overviewLive, overviewPage } from '../views/overview-view.ts';
 import { pageContext, sendHtml, type ConsoleContext } from './context.ts';
@@ -37,6 +39,14 @@ export function registerPageRoutes(app: FastifyInstance, ctx: ConsoleContext): v
   app.get('/advice', async (req, reply) => {
     const threshold = ctx.settings.qualityThreshold();
     return sendHtml(reply, advicePage(pageContext(ctx, req), thresholdAdvice(ctx.state.decisions(), threshold), threshold, `${ctx.config.topics.config}, else QUALITY_THRESHOLD`));
+  });
+
+  // Read-only, so viewers see it too.
+  app.get('/candidates', async (req, reply) => {
+    const stats = candidateStats(ctx.shadow.comparisons(), (id) => ctx.state.decision(id));
+    return sendHtml(reply, candidatesPage(pageContext(ctx, req), {
+      stats, topic: ctx.config.topics.shadow, inReview: (id) => ctx.state.item(id) !== undefined, unreadable: ctx.shadow.unreadable(), dropped: ctx.shadow.dropped(),
+    }));
   });
 
   app.get('/overview', async (req, reply) => {

@@ -24,6 +24,7 @@ const NAV = [
   { id: 'queue', path: '/', label: 'Queue' },
   { id: 'advice', path: '/advice', label: 'Threshold advice' },
   { id: 'overview', path: '/overview', label: 'Pipeline overview' },
+  { id: 'candidates', path: '/candidates', label: 'Candidates' },
 ] as const;
 
 export function flashBox(flash: Flash | undefined): Html {

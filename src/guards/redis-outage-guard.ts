@@ -10,10 +10,12 @@
  *          a warning at the switch and at the switch back; the deployment may then make up to
  *          LLM_POOL_SLOTS calls per instance at once.
  *
- * Calls on the wire when Redis went away finish, and their answers count. Their slots went with
- * Redis's memory, so when Redis answers again this instance first lets its own calls from before
- * (and, in local mode, its local ones) end, then takes slots in the shared pool again. A call
- * that was only waiting for a slot is taken back from the shared limiter and queued again here.
+ * Calls on the wire when Redis went away finish, and their answers count. In local mode they take
+ * slots of the local pool until they end, so one instance never has more than LLM_POOL_SLOTS
+ * calls on the wire, even at the switch. Their slots went with Redis's memory, so when Redis
+ * answers again this instance first lets its own calls from before (and, in local mode, its
+ * local ones) end, then takes slots in the shared pool again. A call that was only waiting for
+ * a slot is taken back from the shared limiter and queued again here.
  */
 import { EnricherError, ErrorCodes } from '../errors.ts';
 import type { LlmLimiter, SharedStore, Turn } from '../llm/limiter/limiter.ts';
@@ -49,6 +51,8 @@ export function createRedisOutageGuard(deps: {
   mode: RedisOutageMode;
   /** The per-instance pool for REDIS_OUTAGE=local. */
   fallback?: LlmLimiter | undefined;
+  /** Its slots (LLM_POOL_SLOTS): this instance's calls still on the wire from the shared pool take them first. */
+  fallbackSlots?: number | undefined;
   intake: IntakeControl;
   logger: Logger;
   onAvailability?: (available: boolean) => void;
@@ -59,6 +63,7 @@ export function createRedisOutageGuard(deps: {
   const store = shared.store;
   const fallback = mode === 'local' ? deps.fallback : undefined;
   if (mode === 'local' && !fallback) throw new Error('REDIS_OUTAGE=local needs a per-instance pool to fall back to');
+  const localSlots = deps.fallbackSlots ?? Number.POSITIVE_INFINITY;
   const log = deps.logger.child({ component: 'redis-outage', redis: store.where, mode });
   const probeEvery = deps.probeIntervalMs ?? 1_000;
   let down: { since: number; reason: string } | undefined;
@@ -161,6 +166,9 @@ export function createRedisOutageGuard(deps: {
 
   function viaLocal<T>(weight: number, fn: () => Promise<T>, turn: Turn | undefined): Promise<{ value: T } | typeof SKIP> {
     return fallback!.schedule(weight, async (): Promise<{ value: T } | typeof SKIP> => {
+      // This instance's calls from the shared pool, still on the wire after the switch, use its
+      // slots too: else the deployment briefly had the lost pool's calls plus every local pool's.
+      while (down && !returning && localOnWire + sharedOnWire >= localSlots) await sleep(20);
       // Redis came back while this call waited for a local slot: it goes to the shared pool.
       if (!down || returning) return SKIP;
       localOnWire++;

@@ -73,6 +73,7 @@ export function createProcessorLlm(deps: {
     ? createRedisOutageGuard({
       shared: { ...pool, store: pool.store }, mode: config.llm.redisOutage, intake, logger,
       fallback: config.llm.redisOutage === 'local' ? createInstanceLimiter(config, logger) : undefined,
+      fallbackSlots: config.llm.poolSlots,
       onAvailability: (up) => metrics.redisAvailable.set(up ? 1 : 0),
     })
     : undefined;

@@ -195,6 +195,34 @@ describe('Redis outage guard, REDIS_OUTAGE=local', () => {
     await g.limiter.stop();
   });
 
+  it('at the switch, this instance\'s shared calls still on the wire take local slots first', async () => {
+    const { f, limiter: shared } = fakeShared();
+    const fallback = createLocalLimiter({ slots: 2, logger: silentLogger() });
+    const g = createRedisOutageGuard({ shared, mode: 'local', fallback, fallbackSlots: 2, intake: createIntakeControl(), logger: silentLogger(), probeIntervalMs: 10 });
+    let onWire = 0;
+    let maxOnWire = 0;
+    const finishers: (() => void)[] = [];
+    const call = () => g.limiter.schedule(1, () => new Promise<void>((r) => {
+      maxOnWire = Math.max(maxOnWire, ++onWire);
+      finishers.push(() => { onWire--; r(); });
+    }));
+    const fromShared = call();
+    await until(() => onWire === 1);
+    f.lose(); // the shared call stays on the wire; its answer still counts
+    const locals = [call(), call()];
+    await sleep(80);
+    expect(onWire).toBe(2); // one shared, one local: never three on two slots
+    finishers.shift()!(); // the shared call ends
+    await fromShared;
+    await until(() => onWire === 2); // its slot goes to the second local call
+    expect(maxOnWire).toBe(2);
+    for (const done of finishers.splice(0)) done();
+    await Promise.all(locals);
+    f.healthy = true;
+    await until(() => g.available);
+    await g.limiter.stop();
+  });
+
   it('never has local and shared calls on the wire at once: the switch back waits for the local ones', async () => {
     const { f, limiter: shared } = fakeShared();
     const fallback = createLocalLimiter({ slots: 1, logger: silentLogger() });

@@ -88,7 +88,8 @@ export function createAggregatorFlush(deps: {
         if (offsets.length) await tx.sendOffsets({ consumerGroupId: deps.groupId, topics: [{ topic: topics.costEvents, partitions: offsets }] });
         await tx.commit();
       } catch (e) {
-        await tx.abort().catch(() => undefined);
+        // No abort of ours (transactional-committer.ts says why): the new producer below, or the
+        // aggregator that fenced this one, takes the id back, and the coordinator aborts it.
         counter.giveBack(keys);
         if (isFencing(e) || isAuthorizationError(e)) deps.onFatal(e as Error);
         else {

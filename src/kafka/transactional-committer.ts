@@ -6,7 +6,7 @@
  * instead of duplicating output). KafkaJS allows one transaction at a time per producer; one
  * producer per partition lets partitions commit side by side.
  */
-import type { Producer, Transaction } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import type { Logger } from '../observability/logger.ts';
 import type { OutgoingMessage } from './records.ts';
 import type { KafkaClient } from './client.ts';
@@ -106,14 +106,19 @@ export function createTransactionalCommitter(deps: {
       // that fence: a partition released meanwhile (revoked, handed over) must not commit.
       const current = producers.get(key(topic, partition));
       if (!current) throw new Error(`no transactional producer for ${topic}[${partition}]: the partition was released, or not prepared`);
-      let tx: Transaction | undefined;
       try {
-        tx = await (await current).transaction();
+        const tx = await (await current).transaction();
         if (messages.length) await tx.sendBatch({ topicMessages: groupByTopic(messages), acks: -1 });
         await tx.sendOffsets({ consumerGroupId: deps.groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
         await tx.commit();
       } catch (e) {
-        await tx?.abort().catch(() => undefined);
+        // No abort of our own: the transaction is left open for the fence that comes before our
+        // next commit on this partition (prepare: InitProducerId), or for the new owner's, or
+        // for its timeout. The coordinator then aborts it, markers and all. An EndTxn of ours
+        // could reach a broker in controlled shutdown whose partitions have just lost their
+        // leader: it completes the abort without markers on them (it skips a leaderless partition
+        // as if deleted), our records stay open there, and this producer id's next COMMIT marker
+        // on that partition committed them (a document twice, found in a broker-restart test).
         // A fenced or broken producer cannot be reused: the next use makes a new one.
         await drop(topic, partition, current);
         throw e;

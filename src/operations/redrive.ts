@@ -92,31 +92,29 @@ export async function redrive(deps: {
   try {
     for (let i = 0; i < todo.length; i += 100) {
       const chunk = todo.slice(i, i + 100);
+      // A failed transaction gets no abort of ours (transactional-committer.ts says why): the
+      // producer is disconnected below; the next redrive's InitProducerId, or the transaction
+      // timeout (60 s), has the coordinator abort it.
       const tx = await producer.transaction();
-      try {
-        await tx.sendBatch({
-          acks: -1,
-          topicMessages: [
-            {
-              topic: deps.rawTopic,
-              messages: chunk.map((r) => {
-                const h: IHeaders = {};
-                for (const [k, v] of Object.entries(r.message.headers ?? {})) if (v !== undefined) h[k] = v;
-                const count = Number(headerString(h as Record<string, unknown>, Headers.redriveCount) ?? '0') || 0;
-                return { key: r.message.key, value: r.message.value, headers: { ...h, [Headers.redriveCount]: String(count + 1) } };
-              }),
-            },
-            {
-              topic: deps.markerTopic,
-              messages: chunk.map((r) => ({ key: markerKey(r.partition, r.offset), value: JSON.stringify({ redriven_at: new Date().toISOString() }) })),
-            },
-          ],
-        });
-        await tx.commit();
-      } catch (e) {
-        await tx.abort().catch(() => undefined);
-        throw e;
-      }
+      await tx.sendBatch({
+        acks: -1,
+        topicMessages: [
+          {
+            topic: deps.rawTopic,
+            messages: chunk.map((r) => {
+              const h: IHeaders = {};
+              for (const [k, v] of Object.entries(r.message.headers ?? {})) if (v !== undefined) h[k] = v;
+              const count = Number(headerString(h as Record<string, unknown>, Headers.redriveCount) ?? '0') || 0;
+              return { key: r.message.key, value: r.message.value, headers: { ...h, [Headers.redriveCount]: String(count + 1) } };
+            }),
+          },
+          {
+            topic: deps.markerTopic,
+            messages: chunk.map((r) => ({ key: markerKey(r.partition, r.offset), value: JSON.stringify({ redriven_at: new Date().toISOString() }) })),
+          },
+        ],
+      });
+      await tx.commit();
       report.redriven += chunk.length;
       deps.progress?.(report.redriven, todo.length);
     }

@@ -121,27 +121,24 @@ export function createDecisionWriter(deps: DecisionWriterDeps): DecisionWriter {
           else results.set(d.decision.decision_id, c.kind === 'mine' ? { status: 'written', decision: d.decision } : c.kind === 'decided' ? { status: 'decided', by: c.by } : { status: 'stale' });
         }
         if (todo.length === 0) return results;
+        // A failed transaction gets no abort of ours (transactional-committer.ts says why): the
+        // catch below drops the producer, and taking the id back makes the coordinator abort it.
         const tx = await producer.transaction();
-        try {
-          const outputs = new Map<string, { key: Buffer | string | null; value: Buffer | null; headers: PreparedDecision['output']['headers'] }[]>();
-          for (const d of todo) {
-            const list = outputs.get(d.output.topic) ?? [];
-            list.push({ key: d.output.key, value: d.output.value, headers: d.output.headers });
-            outputs.set(d.output.topic, list);
-          }
-          await tx.sendBatch({
-            acks: -1,
-            topicMessages: [
-              ...[...outputs].map(([t, messages]) => ({ topic: t, messages })),
-              // A decision continues the trace of the document it decides (the review record's traceparent).
-              { topic, messages: todo.map((d) => ({ key: d.decision.document_id, value: (deps.encode ?? plainJson)(topic, d.decision), partition: p, headers: traceContextHeaders(d.output.headers) })) },
-            ],
-          });
-          await tx.commit();
-        } catch (e) {
-          await tx.abort().catch(() => undefined);
-          throw e;
+        const outputs = new Map<string, { key: Buffer | string | null; value: Buffer | null; headers: PreparedDecision['output']['headers'] }[]>();
+        for (const d of todo) {
+          const list = outputs.get(d.output.topic) ?? [];
+          list.push({ key: d.output.key, value: d.output.value, headers: d.output.headers });
+          outputs.set(d.output.topic, list);
         }
+        await tx.sendBatch({
+          acks: -1,
+          topicMessages: [
+            ...[...outputs].map(([t, messages]) => ({ topic: t, messages })),
+            // A decision continues the trace of the document it decides (the review record's traceparent).
+            { topic, messages: todo.map((d) => ({ key: d.decision.document_id, value: (deps.encode ?? plainJson)(topic, d.decision), partition: p, headers: traceContextHeaders(d.output.headers) })) },
+          ],
+        });
+        await tx.commit();
         for (const d of todo) {
           state.applyOwn(d.decision);
           results.set(d.decision.decision_id, { status: 'written', decision: d.decision });

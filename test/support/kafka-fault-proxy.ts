@@ -59,7 +59,7 @@ export interface FaultProxy {
   blackHole(ms: number): Promise<void>;
   onFired(listener: (f: FiredFault) => void): void;
   readonly fired: readonly FiredFault[];
-  /** Requests seen per API name: proof that the client's traffic really went through the proxy. */
+  /** Requests seen per API name (EndTxn also as EndTxn(commit) and EndTxn(abort)): proof that the client's traffic really went through the proxy. */
   readonly requests: ReadonlyMap<string, number>;
   close(): Promise<void>;
 }
@@ -129,6 +129,11 @@ export async function startFaultProxy(opts: { port: number; upstream: { host: st
       const r = parseRequest(frame);
       const name = apiName(r.apiKey);
       requests.set(name, (requests.get(name) ?? 0) + 1);
+      // EndTxn is counted by outcome too: who ends a transaction, and how, is what some tests check.
+      if (r.commit !== undefined) {
+        const outcome = `${name}(${r.commit ? 'commit' : 'abort'})`;
+        requests.set(outcome, (requests.get(outcome) ?? 0) + 1);
+      }
       const fault = take(r);
       if (fault?.mode === 'drop-request') {
         fire({ fault, request: r, at: Date.now() });

@@ -49,10 +49,11 @@ function deferred() {
 export function createRedisOutageGuard(deps: {
   shared: LlmLimiter & { store: SharedStore };
   mode: RedisOutageMode;
-  /** The per-instance pool for REDIS_OUTAGE=local. */
-  fallback?: LlmLimiter | undefined;
-  /** Its slots (LLM_POOL_SLOTS): this instance's calls still on the wire from the shared pool take them first. */
-  fallbackSlots?: number | undefined;
+  /**
+   * The per-instance pool for REDIS_OUTAGE=local, with its slots (LLM_POOL_SLOTS): this
+   * instance's calls still on the wire from the shared pool take them first.
+   */
+  fallback?: { pool: LlmLimiter; slots: number } | undefined;
   intake: IntakeControl;
   logger: Logger;
   onAvailability?: (available: boolean) => void;
@@ -61,9 +62,9 @@ export function createRedisOutageGuard(deps: {
 }): RedisOutageGuard {
   const { shared, intake, mode } = deps;
   const store = shared.store;
-  const fallback = mode === 'local' ? deps.fallback : undefined;
+  const fallback = mode === 'local' ? deps.fallback?.pool : undefined;
   if (mode === 'local' && !fallback) throw new Error('REDIS_OUTAGE=local needs a per-instance pool to fall back to');
-  const localSlots = deps.fallbackSlots ?? Number.POSITIVE_INFINITY;
+  const localSlots = deps.fallback?.slots ?? 0;
   const log = deps.logger.child({ component: 'redis-outage', redis: store.where, mode });
   const probeEvery = deps.probeIntervalMs ?? 1_000;
   let down: { since: number; reason: string } | undefined;

@@ -72,8 +72,7 @@ export function createProcessorLlm(deps: {
   const redis = pool.store
     ? createRedisOutageGuard({
       shared: { ...pool, store: pool.store }, mode: config.llm.redisOutage, intake, logger,
-      fallback: config.llm.redisOutage === 'local' ? createInstanceLimiter(config, logger) : undefined,
-      fallbackSlots: config.llm.poolSlots,
+      fallback: config.llm.redisOutage === 'local' ? { pool: createInstanceLimiter(config, logger), slots: config.llm.poolSlots } : undefined,
       onAvailability: (up) => metrics.redisAvailable.set(up ? 1 : 0),
     })
     : undefined;

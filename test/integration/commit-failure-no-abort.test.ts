@@ -30,11 +30,12 @@ describe.skipIf(!onLocalStack())('a commit that fails part-way', () => {
   it('sends no EndTxn(abort): the next fence aborts what it wrote, and the retried commit is the only copy', async () => {
     const listener = await localProxiedListener();
     const proxy = await startFaultProxy(listener);
-    const config = loadConfig(testEnv({ TOPIC_PARTITIONS: '1' }));
+    const env = testEnv({ TOPIC_PARTITIONS: '1' });
+    const config = loadConfig(env);
     const tk = await openTestKafka(config);
     const tiny = `${config.topics.enriched}.tiny`;
     await tk.admin.createTopics({ waitForLeaders: true, topics: [{ topic: tiny, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '1000' }] }] });
-    const viaProxy = createKafka(loadConfig({ ...testEnv({ TOPIC_PARTITIONS: '1' }), KAFKA_BROKERS: `127.0.0.1:${listener.port}` }), silentLogger(), '-no-abort');
+    const viaProxy = createKafka(loadConfig({ ...env, KAFKA_BROKERS: `127.0.0.1:${listener.port}` }), silentLogger(), '-no-abort');
     const committer = createTransactionalCommitter({ kafka: viaProxy, groupId: config.kafka.groupId, logger: silentLogger() });
     const raw = config.topics.raw;
     const out = (topic: string, key: string, bytes = 10) => ({ topic, key, value: Buffer.alloc(bytes, 'x'), headers: {} });

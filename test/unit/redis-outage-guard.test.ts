@@ -178,7 +178,7 @@ describe('Redis outage guard, REDIS_OUTAGE=local', () => {
     const { f, limiter: shared } = fakeShared();
     const intake = createIntakeControl();
     const { lines, logger } = logs();
-    const fallback = createLocalLimiter({ slots: 2, logger: silentLogger() });
+    const fallback = { pool: createLocalLimiter({ slots: 2, logger: silentLogger() }), slots: 2 };
     const g = createRedisOutageGuard({ shared, mode: 'local', fallback, intake, logger, probeIntervalMs: 10 });
     f.lose();
     const runsBefore = f.runs;
@@ -197,8 +197,8 @@ describe('Redis outage guard, REDIS_OUTAGE=local', () => {
 
   it('at the switch, this instance\'s shared calls still on the wire take local slots first', async () => {
     const { f, limiter: shared } = fakeShared();
-    const fallback = createLocalLimiter({ slots: 2, logger: silentLogger() });
-    const g = createRedisOutageGuard({ shared, mode: 'local', fallback, fallbackSlots: 2, intake: createIntakeControl(), logger: silentLogger(), probeIntervalMs: 10 });
+    const fallback = { pool: createLocalLimiter({ slots: 2, logger: silentLogger() }), slots: 2 };
+    const g = createRedisOutageGuard({ shared, mode: 'local', fallback, intake: createIntakeControl(), logger: silentLogger(), probeIntervalMs: 10 });
     let onWire = 0;
     let maxOnWire = 0;
     const finishers: (() => void)[] = [];
@@ -225,7 +225,7 @@ describe('Redis outage guard, REDIS_OUTAGE=local', () => {
 
   it('never has local and shared calls on the wire at once: the switch back waits for the local ones', async () => {
     const { f, limiter: shared } = fakeShared();
-    const fallback = createLocalLimiter({ slots: 1, logger: silentLogger() });
+    const fallback = { pool: createLocalLimiter({ slots: 1, logger: silentLogger() }), slots: 1 };
     const g = createRedisOutageGuard({ shared, mode: 'local', fallback, intake: createIntakeControl(), logger: silentLogger(), probeIntervalMs: 10 });
     f.lose();
     let finish!: () => void;
